@@ -1,0 +1,45 @@
+# Two commands for a new user: `make run` and `make test`. Both create .venv if missing.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
+export PREFECT_SERVER_LOGGING_LEVEL ?= WARNING
+export PREFECT_LOGGING_LEVEL ?= WARNING
+
+.PHONY: setup run test lint typecheck unit bench lock clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+## The main job: ingest the bundled seeds into data/news.duckdb.
+run: $(STAMP)
+	$(BIN)/news-ingest run --sources seeds/sources.toml --db data/news.duckdb
+
+## Lint, type-check and the whole test suite.
+test: $(STAMP) lint typecheck unit
+
+lint: $(STAMP)
+	$(BIN)/ruff check flows connectors warehouse tests bench
+	$(BIN)/ruff format --check flows connectors warehouse tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+
+## Re-freeze the full dependency set after changing pyproject.toml.
+lock:
+	$(BIN)/python -m pip freeze --all --exclude-editable --exclude news-ingest --exclude pip > requirements.lock
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,26 @@
+"""Shared fixtures: a real HTTP server on 127.0.0.1 and a fresh DuckDB file per test."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.localserver import LocalServer
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+
+@pytest.fixture
+def local_server() -> Iterator[LocalServer]:
+    """A started HTTP server on 127.0.0.1, stopped after the test."""
+    with LocalServer() as server:
+        yield server
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    """Path of a DuckDB file that does not exist yet, in the test's own folder."""
+    return tmp_path / "news.duckdb"
