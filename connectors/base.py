@@ -14,7 +14,7 @@ documents, which become :class:`Rejected` records)::
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CaptureRef",
     "Candidate",
+    "Checkpoint",
     "ConnectorError",
     "DocumentSource",
     "EntryHints",
@@ -33,6 +34,7 @@ __all__ = [
     "RawDocument",
     "RejectReason",
     "Rejected",
+    "ResponseSink",
     "SourceConfigError",
     "Validators",
     "WebSource",
@@ -62,6 +64,8 @@ class RejectReason(StrEnum):
     BINARY = "binary"  # NUL bytes or other non-text content
     UNDECODABLE = "undecodable"  # bytes are not valid in the expected encoding
     MALFORMED_RECORD = "malformed_record"  # a JSONL line or archive record that cannot be parsed
+    MALFORMED_FEED = "malformed_feed"  # a feed or sitemap with errors (entries read are still used)
+    INVALID_URL = "invalid_url"  # a listed URL that is not an absolute http(s) URL
     MISSING_PATH = "missing_path"  # a configured file or folder does not exist
     UNREADABLE = "unreadable"  # the file exists but cannot be read (permissions, I/O error)
     TOO_LARGE = "too_large"  # over the size limit for extraction
@@ -103,6 +107,23 @@ class CaptureRef:
 
     path: str
     offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """Progress marker a local source yields between documents.
+
+    Once everything yielded before it is stored, the flow records it (in the
+    same transaction); the next run hands it back through ``resume`` so the
+    source can skip a file that is done (same ``fingerprint``) or resume a
+    partly read one at ``position``.
+    """
+
+    source: str
+    key: str  # usually a file path
+    fingerprint: str  # e.g. size and mtime; a changed file starts over
+    position: int  # where to resume (a byte offset or a record count)
+    done: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,14 +173,32 @@ def raw_hash(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
+class ResponseSink(Protocol):
+    """Receives every successful page response the fetcher downloads (raw capture)."""
+
+    def __call__(
+        self,
+        *,
+        url: str,
+        status: int,
+        headers: Sequence[tuple[str, str]],
+        body: bytes,
+        fetched_at: datetime,
+    ) -> CaptureRef:
+        """Archive one response (body already content-decoded) and say where it went."""
+        ...
+
+
 @runtime_checkable
 class DocumentSource(Protocol):
     """A source whose documents are read locally (folders, archives)."""
 
     name: str
 
-    def documents(self) -> Iterator[RawDocument | Rejected]:
-        """Yield every document of the source, or a reject row for each unusable one."""
+    def documents(
+        self, resume: Mapping[str, Checkpoint]
+    ) -> Iterator[RawDocument | Rejected | Checkpoint]:
+        """Yield every document (or reject row), with checkpoints the flow stores as it goes."""
         ...
 
 

@@ -1,0 +1,76 @@
+"""Turn the bytes of a page into text: BOM, then HTTP header, then <meta>, then detection.
+
+The order follows the HTML standard's encoding sniffing: a byte order mark
+wins, then the transport's declared charset, then a ``<meta charset>`` in the
+first 1024 bytes, then statistical detection (charset-normalizer), and UTF-8
+as the last resort. Undecodable bytes become U+FFFD, as in a browser.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+from charset_normalizer import from_bytes
+
+__all__ = ["charset_from_content_type", "decode_html", "looks_binary"]
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.I)
+_HEADER_CHARSET = re.compile(r"""charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.I)
+_SNIFF_BYTES = 1024
+_DETECT_BYTES = 64 * 1024
+
+
+def charset_from_content_type(content_type: str | None) -> str | None:
+    """Return the charset named in a Content-Type header, if it names a known codec."""
+    if not content_type:
+        return None
+    match = _HEADER_CHARSET.search(content_type)
+    return _known_codec(match.group(1)) if match else None
+
+
+def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]:
+    """Decode an HTML (or text) body; return the text and the encoding used."""
+    for bom, encoding in _BOMS:
+        if body.startswith(bom):
+            return body[len(bom) :].decode(encoding, errors="replace"), encoding
+    encoding = (
+        charset_from_content_type(content_type) or _meta_charset(body) or _detected_charset(body)
+    )
+    return body.decode(encoding, errors="replace"), encoding
+
+
+def looks_binary(body: bytes) -> bool:
+    """True when the first bytes hold NUL bytes, which no text document of ours contains."""
+    return b"\x00" in body[:_SNIFF_BYTES * 8]
+
+
+def _meta_charset(body: bytes) -> str | None:
+    match = _META_CHARSET.search(body[:_SNIFF_BYTES])
+    return _known_codec(match.group(1).decode("ascii", "ignore")) if match else None
+
+
+def _detected_charset(body: bytes) -> str:
+    try:
+        body[:_DETECT_BYTES].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # A multi-byte character cut at the sample's end is still UTF-8.
+        if exc.start < min(len(body), _DETECT_BYTES) - 4:
+            best = from_bytes(body[:_DETECT_BYTES]).best()
+            if best is not None and _known_codec(best.encoding):
+                return best.encoding
+    return "utf-8"
+
+
+def _known_codec(name: str) -> str | None:
+    try:
+        codec = codecs.lookup(name.strip().lower())
+    except LookupError:
+        return None
+    # Pages that say latin-1 are, per the HTML standard, windows-1252.
+    return "cp1252" if codec.name in {"latin-1", "iso8859-1", "ascii"} else codec.name
