@@ -24,8 +24,8 @@ if TYPE_CHECKING:
     from connectors.fetch import Fetcher
 
 __all__ = [
-    "CaptureRef",
     "Candidate",
+    "CaptureRef",
     "Checkpoint",
     "ConnectorError",
     "DocumentSource",

@@ -22,6 +22,26 @@ _BOMS = (
 )
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.I)
 _HEADER_CHARSET = re.compile(r"""charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.I)
+_MULTIBYTE_CODECS = frozenset(
+    {
+        "cp932",
+        "shift_jis",
+        "euc_jp",
+        "iso2022_jp",
+        "gb2312",
+        "gbk",
+        "gb18030",
+        "big5",
+        "big5hkscs",
+        "cp949",
+        "euc_kr",
+        "iso2022_kr",
+        "cp950",
+        "utf-16",
+        "utf-32",
+    }
+)
+_MAX_ACCENTED_SHARE = 0.3
 _SNIFF_BYTES = 1024
 _DETECT_BYTES = 64 * 1024
 
@@ -47,7 +67,7 @@ def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]
 
 def looks_binary(body: bytes) -> bool:
     """True when the first bytes hold NUL bytes, which no text document of ours contains."""
-    return b"\x00" in body[:_SNIFF_BYTES * 8]
+    return b"\x00" in body[: _SNIFF_BYTES * 8]
 
 
 def _meta_charset(body: bytes) -> str | None:
@@ -56,15 +76,31 @@ def _meta_charset(body: bytes) -> str | None:
 
 
 def _detected_charset(body: bytes) -> str:
+    sample = body[:_DETECT_BYTES]
     try:
-        body[:_DETECT_BYTES].decode("utf-8")
+        sample.decode("utf-8")
     except UnicodeDecodeError as exc:
         # A multi-byte character cut at the sample's end is still UTF-8.
-        if exc.start < min(len(body), _DETECT_BYTES) - 4:
-            best = from_bytes(body[:_DETECT_BYTES]).best()
-            if best is not None and _known_codec(best.encoding):
-                return best.encoding
-    return "utf-8"
+        if exc.start >= len(sample) - 4:
+            return "utf-8"
+    else:
+        return "utf-8"
+    best = from_bytes(sample).best()
+    detected = _known_codec(best.encoding) if best is not None else None
+    if detected in _MULTIBYTE_CODECS:
+        return detected
+    # Among single-byte guesses detection is unreliable on Western pages, so
+    # windows-1252 (the HTML standard's default) wins unless most letters
+    # would come out accented, as Cyrillic or Greek read as 1252 do.
+    try:
+        as_western = sample.decode("cp1252")
+    except UnicodeDecodeError:
+        return detected or "utf-8"
+    letters = [c for c in as_western if c.isalpha()]
+    accented = sum(1 for c in letters if ord(c) > 0x7F)
+    if detected and letters and accented / len(letters) > _MAX_ACCENTED_SHARE:
+        return detected
+    return "cp1252"
 
 
 def _known_codec(name: str) -> str | None:
