@@ -1,0 +1,1156 @@
+"""Clean plain-text scrapes of news pages: headline, lead, body, byline and dateline.
+
+A text scrape is the visible text of a news page copied into a ``.txt`` file:
+site chrome (skip links, menus, share bars, cookie notices, adverts), the
+headline, often a standfirst, bylines and datelines, photo captions and
+credits, the article body, then trailing chrome (related stories, comments,
+newsletter boxes, copyright). :func:`clean_text_scrape` recovers the article
+from such text with language-agnostic structure first and small multilingual
+lexicons second:
+
+1. the text is cut into lines (hard-wrapped paragraphs are re-joined);
+2. every line gets features: length, terminal punctuation, stopword density
+   (the JusText idea, without link density, which text does not have), and
+   lexicon hits for chrome, captions, credits, bylines and dates;
+3. the body is the densest run of prose (a maximum-sum segment over lines:
+   prose counts for its length, everything else against), so the lead is the
+   first prose paragraph of that run and trailing chrome falls off where the
+   prose stops;
+4. the zone just before the lead is read as the article header: the
+   headline is the best-scoring short, title-like line there, a standfirst is
+   taken only when something header-like separates it from the lead, and
+   bylines and dates are taken only from explicitly labelled lines there.
+
+Nothing is guessed: a headline without enough evidence, an ambiguous date
+(``03/04/2024`` in English) or a date in a caption all give ``None``. Every
+line that does not make it into the text is listed in ``dropped`` with a
+reason.
+
+Error tree::
+
+    TextScrapeError
+    └── ScrapeTooLargeError     the input is over the ``max_chars`` limit
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from urllib.parse import unquote, urlsplit
+
+__all__ = [
+    "DEFAULT_MAX_CHARS",
+    "ScrapeTooLargeError",
+    "TextScrape",
+    "TextScrapeError",
+    "clean_text_scrape",
+]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_CHARS = 20_000_000
+
+
+class TextScrapeError(Exception):
+    """Base class of every error this module raises."""
+
+
+class ScrapeTooLargeError(TextScrapeError):
+    """The scrape is longer than the configured ``max_chars``."""
+
+
+@dataclass(frozen=True, slots=True)
+class TextScrape:
+    """What :func:`clean_text_scrape` recovered from one text scrape."""
+
+    title: str | None
+    text: str
+    description: str | None
+    authors: tuple[str, ...]
+    published_at: datetime | None
+    language: str | None
+    dropped: tuple[tuple[str, str], ...]
+
+
+# --------------------------------------------------------------------------- lexicons
+#
+# Chrome strings are compared after _key(): casefolded, letters only, single
+# spaces. They are one signal among several: structure decides most lines.
+
+_CHROME_PHRASES = """
+skip to content|skip to main content|skip to navigation|skip to search|skip to footer|skip navigation
+skip to main navigation|jump to content|go to content|accessibility links|accessibility statement
+accessibility help|breaking news|menu|main menu|open menu|close menu|toggle menu|navigation|open navigation
+close|search|search for|sign in|sign out|log in|log out|login|logout|sign up|register|subscribe
+subscribe now|subscribed|subscriber|my account|account|manage account|share|shares|share this
+share this article|share this story|share this page|share on facebook|share on twitter|share via email
+share article|tweet|email|e mail|mail|print|print this page|copy link|copy|link copied|save|saved
+save article|bookmark|comments|comment|view comments|show comments|advertisement|advertising
+sponsored|sponsored content|ad|ads|paid content|cookies|cookie settings|cookie policy|accept
+accept all|accept cookies|reject all|manage cookies|manage preferences|privacy|privacy policy
+privacy settings|terms|terms of use|terms and conditions|terms of service|contact|contact us|about
+about us|newsletter|newsletters|sign up to our newsletter|related|related articles|related stories
+related content|related topics|related news|read more|read next|more|show more|load more|see more
+see all|view all|more stories|more news|most read|most popular|most viewed|trending|trending now
+latest|latest news|latest stories|top stories|follow us|follow|home|homepage|back to top|next
+previous|next article|previous article|up next|image|photo|photos|gallery|play|pause|loading
+video loading|video|videos|watch|listen|live|podcast|podcasts|copyright|all rights reserved
+read in app|get the app|download the app|open in app|topics|tags|editions|edition|more from
+you may also like|you might also like|recommended|recommended for you|we recommend|advertise
+careers|jobs|sitemap|rss|help|faq|feedback|settings|dark mode|light mode|cancel|ok|yes|no
+more on this story|in other news|what to read next|sections|show|hide|expand|collapse|listen to article
+listen to this article|audio|flipboard|reddit|linkedin|whatsapp|telegram|pinterest|facebook|twitter
+instagram|youtube|tiktok|x|threads|bluesky|messenger|sms|send|print options|reprints|permissions
+more options|options|english|language|languages|translate|report an error|corrections
+zum inhalt springen|zum hauptinhalt|zur navigation|direkt zum inhalt|springe zum hauptinhalt
+hauptnavigation|nebennavigation|inhalt|fußzeile|suche|suchen|menü|anmelden|abmelden|einloggen
+registrieren|abonnieren|abo|jetzt abonnieren|teilen|artikel teilen|drucken|kommentare|kommentieren
+anzeige|werbung|datenschutz|datenschutzerklärung|impressum|kontakt|mehr zum thema|lesen sie auch
+das könnte sie auch interessieren|weitere artikel|weiterlesen|mehr|startseite|schließen|zurück|weiter
+alle rechte vorbehalten|cookie einstellungen|einstellungen|zustimmen|akzeptieren|alle akzeptieren
+ablehnen|merken|artikel merken|vorlesen|artikel anhören|anhören|mehr anzeigen|themen|schlagworte
+meistgelesen|newsletter abonnieren|zur startseite|nach oben|teilen auf facebook|link kopieren
+fehler melden|feedback geben|jetzt lesen|artikel vorlesen|lesezeit|audio abspielen
+aller au contenu|passer au contenu|aller au contenu principal|accès direct au contenu|rechercher
+recherche|se connecter|connexion|se déconnecter|s abonner|abonnez vous|je m abonne|partager|imprimer
+commentaires|commenter|publicité|lire aussi|à lire aussi|lire la suite|voir plus|accueil|fermer
+politique de confidentialité|mentions légales|tous droits réservés|suivez nous|lien copié
+partager cet article|copier le lien|sur le même sujet|les plus lus|passer la publicité
+saltar al contenido|ir al contenido|ir al contenido principal|buscar|búsqueda|iniciar sesión
+cerrar sesión|suscríbete|suscribirse|compartir|imprimir|comentarios|comentar|publicidad|lee también
+leer más|ver más|te puede interesar|más información|inicio|cerrar|política de privacidad|aviso legal
+todos los derechos reservados|síguenos|lo más leído|noticias relacionadas|compartir en facebook
+vai al contenuto|salta al contenuto|cerca|accedi|abbonati|condividi|stampa|commenti|pubblicità
+leggi anche|leggi di più|continua a leggere|chiudi|tutti i diritti riservati|seguici|i più letti
+ir para o conteúdo|saltar para o conteúdo|pesquisar|entrar|assine|assinar|compartilhar|partilhar
+comentários|publicidade|leia também|leia mais|veja também|todos os direitos reservados|siga nos
+naar de inhoud|ga naar de inhoud|zoeken|inloggen|uitloggen|abonneren|delen|reacties|advertentie
+lees ook|lees meer|meer|sluiten|alle rechten voorbehouden|volg ons|meest gelezen
+till innehållet|hoppa till innehållet|sök|logga in|logga ut|prenumerera|dela|annons|läs också
+läs mer|kommentarer|mest läst|spara|stäng|gå til indhold|søg|log ind|log ud|del|annonce|læs også
+læs mere|abonnement|luk|mest læste|hopp til innhold|søk|logg inn|logg ut|annonse|les også|les mer
+mest lest|lukk|przejdź do treści|szukaj|zaloguj|zaloguj się|wyloguj|subskrybuj|udostępnij|reklama
+czytaj także|czytaj też|czytaj więcej|zobacz też|zobacz także|komentarze|zamknij|najczęściej czytane
+přejít na obsah|hledat|přihlásit|přihlásit se|odhlásit|sdílet|čtěte také|komentáře|zavřít|tisk
+ara|giriş yap|paylaş|reklam|ilginizi çekebilir|yorumlar|kapat|abone ol|haberin devamı|tümü
+cari|masuk|bagikan|iklan|baca juga|tutup|berita terkait|поиск|войти|поделиться|реклама
+читайте также|комментарии|закрыть|подписаться|пошук|увійти|поділитися|коментарі|читайте також
+""".replace("\n", "|")
+
+_TRAILING_PHRASES = """
+related|related articles|related stories|related content|related topics|related news|read more
+read next|more stories|more news|more on this story|more from|you may also like|you might also like
+recommended|recommended for you|we recommend|most read|most popular|most viewed|comments|view comments
+show comments|trending|trending now|top stories|latest news|latest stories|what to read next
+in other news|more like this|popular|editor s picks|sponsored stories|around the web|from our partners
+mehr zum thema|lesen sie auch|das könnte sie auch interessieren|weitere artikel|meistgelesen
+mehr aus dem ressort|mehr von|kommentare|empfehlungen|auch interessant|zum thema|weitere themen
+sur le même sujet|les plus lus|à lire aussi|lire aussi|dans la même rubrique|commentaires
+noticias relacionadas|lo más leído|te puede interesar|más noticias|comentarios|contenido relacionado
+leggi anche|i più letti|articoli correlati|potrebbe interessarti|commenti
+leia também|veja também|mais lidas|notícias relacionadas|comentários
+lees ook|meest gelezen|gerelateerde artikelen|reacties|läs också|mest läst|relaterat|kommentarer
+læs også|mest læste|relaterede artikler|les også|mest lest|relaterte saker
+czytaj także|zobacz także|najczęściej czytane|komentarze|čtěte také|nejčtenější|komentáře
+ilginizi çekebilir|yorumlar|baca juga|berita terkait|читайте также|комментарии|читайте також
+""".replace("\n", "|")
+
+# Words that, glued together without spaces, make up a share bar
+# ("FacebookTwitterFlipboardSendReddit").
+_SHARE_WORDS = (
+    "facebook|twitter|flipboard|send|reddit|messenger|linkedin|vk|whatsapp|telegram|pinterest|"
+    "email|e-mail|mail|print|copy|link|sms|threads|bluesky|x|xing|tumblr|pocket|share|tweet|"
+    "comments?|gettr|gab|parler|truth|mastodon|instagram|youtube|tiktok|copied|save|more"
+)
+_SHARE_BAR = re.compile(rf"^(?:(?:{_SHARE_WORDS})[\s|•·/,]*){{2,}}$", re.IGNORECASE)
+
+# Lines that start like in-body chrome: "Read more: ...", "ADVERTISEMENT".
+_CHROME_PREFIX = re.compile(
+    r"^(?:read more|read also|also read|see also|related|watch|listen|recommended|advertisement"
+    r"|sponsored|more|lesen sie auch|lesen sie mehr|mehr zum thema|auch interessant|siehe auch"
+    r"|zum thema|anzeige|werbung|lire aussi|à lire aussi|voir aussi|leer más|lee también"
+    r"|leggi anche|leia também|lees ook|läs också|læs også|les også|czytaj także|czytaj też"
+    r"|čtěte také|baca juga|читайте также|читайте також|ilginizi çekebilir)\s*[:>»|–—-]",
+    re.IGNORECASE,
+)
+
+# Photo credits: agencies and the words that introduce a credit.
+_CREDIT_WORDS = re.compile(
+    r"(?:\bgetty(?:\s+images)?\b|\breuters\b|\bap\s+photo\b|\(ap\)|\bafp\b|\bdpa\b|\bepa\b|\bimago\b"
+    r"|\bshutterstock\b|\bistock(?:photo)?\b|\bkeystone\b|\bapa\b|\balamy\b|\bpa\s+(?:wire|media)\b"
+    r"|\banp\b|\bansa\b|\befe\b|\bxinhua\b|\bpicture[\s-]alliance\b|\bsipa\b|\bbelga\b"
+    r"|\britzau\b|\bntb\b|\btt\b|\bphotograph(?:er)?\s*:|\bphotos?\s*:|\bfotos?\s*:|\bbild\s*:"
+    r"|\bimage\s*:|\bimages?\s+credits?\b|\bcredits?\s*:|\bpicture\s*:|\bquelle\s*:|\bsource\s*:"
+    r"|\bcrédits?\s*:|\bcrédito\s*:|\bfonte\s*:|\bfoto\b|\bphoto\b|\bcopyright\b|©|\(c\)\s"
+    r"|\bbildquelle\b|\bsymbolbild\b|\barchivbild\b|\bfile photo\b|\bhandout\b|/\s*[A-Z]{2,}\b)",
+    re.IGNORECASE,
+)
+# Captions: a leading marker, or an embedded credit in parentheses or after a dash/slash.
+_CAPTION_START = re.compile(
+    r"^(?:file(?:\s+photo)?\s*[-–—:]|file\s*photo|photo\s*:|photos\s*:|image\s*:|picture\s*:"
+    r"|foto\s*:|fotos\s*:|bild\s*:|archivbild\s*:?|archivfoto\s*:?|symbolbild\s*:?|illustration\s*:"
+    r"|archives?\s*[-–—:]|archivo\s*[-–—:]|photo d'archives)",
+    re.IGNORECASE,
+)
+_CAPTION_CREDIT = re.compile(
+    r"(?:\((?:ap|afp|reuters|getty|epa|dpa|photo|picture|foto|bild|image|credit|pa|anp|efe|ansa)"
+    r"[^)]{0,80}\)\s*\.?$|\b(?:photograph|photo|foto|picture|bild|image|credit)s?\s*:\s*[^.]{2,80}$"
+    r"|\b(?:reuters|afp|getty images|ap photo|dpa|epa|imago|keystone|apa)(?:/[^\s]{1,40})?\s*$"
+    r"|(?:\s[-–—|/]\s*|\s)(?:©|copyright)\s*[^.]{1,80}$)",
+    re.IGNORECASE,
+)
+
+# Bylines: an explicit "By"-word in the languages we know, then names.
+_BYLINE = re.compile(
+    r"^(?:by|written by|reporting by|words by|von|text(?:e)?\s*:|autor(?:in|ka)?\s*:|author\s*:"
+    r"|par|por|di|door|av|af|przez|yazan\s*:|oleh|автор\s*:)\s*:?\s+(?P<names>\S.*)$",
+    re.IGNORECASE,
+)
+_NAME_PARTICLES = frozenset(
+    "van von der den de da das do dos del della di du la le ter ten bin al el ibn mc st y e".split()
+)
+_ROLE_WORDS = re.compile(
+    r"\b(?:reporter|correspondent|editor|journalist|writer|contributor|columnist|staff|team|desk"
+    r"|redakteur(?:in)?|korrespondent(?:in)?|redaktion|autor(?:in)?|journaliste|rédaction"
+    r"|envoyée?\s+spéciale?|corresponsal|redacción|redazione|inviat[oa]|news|agencies|agency)\b",
+    re.IGNORECASE,
+)
+_NAME_SPLIT = re.compile(
+    r"\s*(?:,|;|&|\band\b|\bund\b|\bet\b|\by\b|\be\b|\bog\b|\boch\b|\ben\b|\bi\b|\boraz\b|\bwith\b)\s*",
+    re.IGNORECASE,
+)
+_BYLINE_CUT = re.compile(
+    r"\s+(?:[-–—|•·/]\s|\bfor\b|\bpublished\b|\bupdated\b|\bposted\b|\bveröffentlicht\b"
+    r"|\baktualisiert\b|\bpublié\b|\bpublicado\b|\bpubblicato\b|\bin\s+[A-Z][a-z]+\s*$)|\s*\d",
+)
+
+_DATE_LABELS_PUBLISHED = (
+    r"published(?:\s+on)?|posted(?:\s+on)?|first\s+published|date\s+published|publication"
+    r"|veröffentlicht(?:\s+am)?|erschienen(?:\s+am)?|erstellt(?:\s+am)?|stand|datum|publié(?:\s+le)?"
+    r"|mis\s+en\s+ligne(?:\s+le)?|publicado(?:\s+el|\s+em)?|fecha|pubblicato(?:\s+il)?"
+    r"|gepubliceerd(?:\s+op)?|publicerad|publiceret|publisert|opublikowano|publikacja|data\s+publikacji"
+    r"|zveřejněno|publikováno|yayınlanma(?:\s+tarihi)?|yayın\s+tarihi|diterbitkan|dipublikasikan"
+    r"|terbit|opublikowany|опубликовано|дата\s+публикации|опубліковано|發布|发布|公開|掲載|입력|등록|게재"
+    r"|date"
+)
+_DATE_LABELS_UPDATED = (
+    r"updated(?:\s+on)?|last\s+updated|modified|aktualisiert(?:\s+am)?|zuletzt\s+aktualisiert"
+    r"|geändert(?:\s+am)?|mis\s+à\s+jour(?:\s+le)?|modifié(?:\s+le)?|actualizado(?:\s+el)?"
+    r"|atualizado(?:\s+em)?|aggiornato(?:\s+il)?|bijgewerkt(?:\s+op)?|uppdaterad|opdateret|oppdatert"
+    r"|aktualizacja|zaktualizowano|aktualizováno|güncelleme|güncellenme|diperbarui|обновлено"
+    r"|оновлено|更新|수정"
+)
+_DATE_LABEL = re.compile(
+    rf"(?P<label>\b(?:{_DATE_LABELS_PUBLISHED})\b|\b(?:{_DATE_LABELS_UPDATED})\b)\s*:?",
+    re.IGNORECASE,
+)
+_UPDATED_LABEL = re.compile(rf"^(?:{_DATE_LABELS_UPDATED})", re.IGNORECASE)
+
+_MONTHS: dict[int, tuple[str, ...]] = {
+    1: (
+        "january jänner januar janvier enero gennaio janeiro januari januar januar januari styczeń "
+        "stycznia leden ledna ocak januari január janúar sausio январь января січень січня 1월"
+    ).split(),
+    2: (
+        "february februar février febrero febbraio fevereiro februari februar februar februari luty "
+        "lutego únor února şubat februari február febrúar vasario февраль февраля лютий лютого"
+    ).split(),
+    3: (
+        "march märz mars marzo março maart mars marts mars marzec marca březen března mart maret "
+        "március mars kovo март марта березень березня"
+    ).split(),
+    4: (
+        "april avril abril aprile abril april april april kwiecień kwietnia duben dubna nisan "
+        "április apríl balandžio апрель апреля квітень квітня"
+    ).split(),
+    5: (
+        "may mai mayo maggio maio mei maj maj mai maj maja květen května mayıs mei május maí gegužės "
+        "май мая травень травня"
+    ).split(),
+    6: (
+        "june juni juin junio giugno junho juni juni juni czerwiec czerwca červen června haziran "
+        "juni június júní birželio июнь июня червень червня"
+    ).split(),
+    7: (
+        "july juli juillet julio luglio julho juli juli juli lipiec lipca červenec července temmuz "
+        "juli július júlí liepos июль июля липень липня"
+    ).split(),
+    8: (
+        "august août agosto agosto agosto augustus augusti august august sierpień sierpnia srpen "
+        "srpna ağustos agustus augusztus ágúst rugpjūčio август августа серпень серпня"
+    ).split(),
+    9: (
+        "september septembre septiembre settembre setembro september september september wrzesień "
+        "września září eylül september szeptember september rugsėjo сентябрь сентября вересень "
+        "вересня"
+    ).split(),
+    10: (
+        "october oktober octobre octubre ottobre outubro oktober oktober oktober październik "
+        "października říjen října ekim oktober október október spalio октябрь октября жовтень "
+        "жовтня"
+    ).split(),
+    11: (
+        "november novembre noviembre novembre novembro november november november listopad "
+        "listopada listopad listopadu kasım november november nóvember lapkričio ноябрь ноября "
+        "листопад листопада"
+    ).split(),
+    12: (
+        "december dezember décembre diciembre dicembre dezembro december december desember "
+        "grudzień grudnia prosinec prosince aralık desember december desember gruodžio декабрь "
+        "декабря грудень грудня"
+    ).split(),
+}
+
+
+def _month_table() -> dict[str, int]:
+    """Full month names, plus 3- and 4-letter abbreviations that are unambiguous."""
+    table: dict[str, int] = {}
+    prefixes: dict[str, set[int]] = {}
+    for month, names in _MONTHS.items():
+        for name in names:
+            folded = _fold(name)
+            table[name] = month
+            table[folded] = month
+            for size in (3, 4):
+                if len(folded) > size:
+                    prefixes.setdefault(folded[:size], set()).add(month)
+    for prefix, months in prefixes.items():
+        if len(months) == 1 and prefix not in table:
+            table[prefix] = next(iter(months))
+    table["sept"] = 9
+    return table
+
+
+def _fold(text: str) -> str:
+    """Casefold and strip accents (``März`` -> ``marz``)."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+_STOPWORDS: dict[str, frozenset[str]] = {
+    lang: frozenset(words.split())
+    for lang, words in {
+        "en": "the of and to a in is that for it was on with he as be by at are this have from "
+        "his an they not but had has which were or her she their been would its who will there "
+        "when more than after also into said about one all we you can after over",
+        "de": "der die das und in zu den von mit sich des auf für ist im dem nicht ein eine als "
+        "auch es an werden aus er hat dass sie nach wird bei einer um am sind noch wie einem über "
+        "so zum war haben nur oder aber vor zur bis mehr durch man",
+        "fr": "le la les de des du et en un une est que qui dans pour pas sur au par plus il elle "
+        "ce se sont ont a aux avec son sa ses mais ou été leur cette comme nous vous ils",
+        "es": "el la los las de del y en un una que es por con para se no su al lo como más pero "
+        "sus le ha fue este esta entre cuando muy sin sobre también ya han ser son",
+        "it": "il la le lo gli i di del della dei delle e è in un una che per con non si da al "
+        "alla come ma più ha sono anche nel nella questo sua suo stato",
+        "pt": "o a os as de do da dos das e em um uma que é para com não se por no na mais como "
+        "mas foi ao à seu sua ou ser são também pelo pela",
+        "nl": "de het een en van in is dat op te zijn voor met niet aan er die ook als bij door "
+        "maar om dan nog wel naar uit heeft worden werd",
+        "sv": "och i att det som en på är av för med till den har de inte om ett var men från "
+        "han hon så kan vid sig efter också",
+        "da": "og i at det som en på er af for med til den har de ikke om et var men fra han hun "
+        "så kan ved sig efter også blev",
+        "no": "og i at det som en på er av for med til den har de ikke om et var men fra han hun "
+        "så kan ved seg etter også ble",
+        "pl": "i w na z do się nie że to jest o jak ale po od za przez jego tym co są który "
+        "także oraz dla przy tak już",
+        "cs": "a v se na je že s z do o to i k jako by ale pro po jsou byl jeho které který "
+        "také podle při tak už",
+        "tr": "ve bir bu da de için ile olarak çok daha gibi en ama olan sonra kadar ise her "
+        "değil ancak",
+        "id": "yang dan di ini itu dengan untuk dari dalam pada tidak akan juga ke adalah ada "
+        "oleh karena sebagai telah bahwa",
+        "ru": "и в не на что с по как из за к у о от это но для его а же то все она так был "
+        "также после",
+        "uk": "і в не на що з по як із за до у про від це але для його а же то все вона так "
+        "був також після",
+        "is": "og að í á sem er við til það með um en var af hann fyrir eru hún ekki",
+        "lt": "ir kad į su o iš bet jis ji yra buvo už apie tai kaip jo dėl",
+        "vi": "và của là có các được trong cho không những một với này đã người khi",
+        "sw": "na ya wa kwa katika ni za la kuwa hiyo huo hilo pia",
+        "zu": "ukuthi futhi kodwa ngoba uma kanye noma kakhulu",
+    }.items()
+}
+_ALL_STOPWORDS: frozenset[str] = frozenset().union(*_STOPWORDS.values())
+
+# --------------------------------------------------------------------------- line features
+
+_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", re.UNICODE)
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_TERMINAL = re.compile(r"[.!?…。！？]['\"”’»)\]」』]*\s*$|[.!?…。！？]\s*\(?[^()]{0,3}\)?$")
+_KEY_DROP = re.compile(r"[^\w\s]|\d|_", re.UNICODE)
+_SPACES = re.compile(r"\s+")
+_URLISH = re.compile(r"https?://|www\.|\.(?:com|org|net|de|fr|co\.uk)\b", re.IGNORECASE)
+
+
+@dataclass(slots=True)
+class _Line:
+    """One line of the scrape and the features the classifier reads."""
+
+    index: int
+    text: str
+    words: float
+    terminal: bool
+    key: str
+    stop_ratio: float
+    chrome: bool = False
+    credit: bool = False
+    caption: bool = False
+    prose: bool = False
+
+
+def _effective_words(text: str) -> tuple[float, list[str]]:
+    """Word count that also works for CJK (about two characters per word)."""
+    words = _WORD.findall(text)
+    cjk = len(_CJK.findall(text))
+    if cjk:
+        latin = [w for w in words if not _CJK.search(w)]
+        return len(latin) + cjk / 2.0, latin
+    return float(len(words)), words
+
+
+def _key(text: str) -> str:
+    """Lexicon key: casefolded, letters only, single spaces."""
+    return _SPACES.sub(" ", _KEY_DROP.sub(" ", text.casefold())).strip()
+
+
+_CHROME_KEYS = frozenset(_key(p) for p in _CHROME_PHRASES.split("|") if p.strip())
+_TRAILING_KEYS = frozenset(_key(p) for p in _TRAILING_PHRASES.split("|") if p.strip())
+
+
+def _is_chrome(line: _Line) -> bool:
+    """Short UI strings: lexicon hit, a share bar, or a bare URL or counter."""
+    if line.words > 12:
+        return False
+    text = line.text.strip()
+    if line.key in _CHROME_KEYS or not line.key:
+        return True
+    if _SHARE_BAR.match(text) or _SHARE_BAR.match(line.key):
+        return True
+    if _CHROME_PREFIX.match(text) and line.words <= 8:
+        return True
+    # Several chrome strings glued together ("Share Save", "Sign InRegister").
+    parts = [p for p in re.split(r"(?<=[a-zäöüé])(?=[A-ZÄÖÜ])", text) if p.strip()]
+    if len(parts) > 1 and all(_key(p) in _CHROME_KEYS for p in parts):
+        return True
+    return bool(_URLISH.search(text) and line.words <= 4)
+
+
+def _is_credit(line: _Line) -> bool:
+    """A photo credit on its own line ("Getty Images", "Foto: dpa", "© Reuters")."""
+    if line.words > 9 or line.terminal and line.words > 4:
+        return False
+    return bool(_CREDIT_WORDS.search(line.text))
+
+
+def _is_caption(line: _Line) -> bool:
+    """A photo caption recognised by its marker or embedded credit."""
+    text = line.text.strip()
+    if _CAPTION_START.match(text):
+        return True
+    return line.words <= 70 and bool(_CAPTION_CREDIT.search(text))
+
+
+def _features(index: int, text: str) -> _Line:
+    words, tokens = _effective_words(text)
+    stop = 0.0
+    if tokens:
+        stop = sum(1 for t in tokens if t.casefold() in _ALL_STOPWORDS) / len(tokens)
+    line = _Line(
+        index=index,
+        text=text,
+        words=words,
+        terminal=bool(_TERMINAL.search(text)),
+        key=_key(text) if words <= 14 else "",
+        stop_ratio=stop,
+    )
+    line.chrome = _is_chrome(line) if words <= 12 else False
+    line.credit = not line.chrome and _is_credit(line)
+    line.caption = not line.chrome and not line.credit and _is_caption(line)
+    return line
+
+
+# --------------------------------------------------------------------------- segmentation
+
+_BLANK_SPLIT = re.compile(r"\n[ \t\u00a0]*\n")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u200e\u200f\ufeff]")
+
+
+def _split_lines(text: str) -> list[str]:
+    """Non-empty lines; hard-wrapped paragraphs are joined back into one line."""
+    text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    groups = [g.split("\n") for g in _BLANK_SPLIT.split(text)]
+    wrapped = _looks_hard_wrapped(groups)
+    lines: list[str] = []
+    for group in groups:
+        stripped = [_SPACES.sub(" ", ln).strip() for ln in group]
+        stripped = [ln for ln in stripped if ln]
+        if wrapped and len(stripped) > 1:
+            lines.extend(_unwrap(stripped))
+        else:
+            lines.extend(stripped)
+    return lines
+
+
+def _looks_hard_wrapped(groups: Sequence[Sequence[str]]) -> bool:
+    """True when paragraphs were wrapped at a fixed width (mail, terminal copies)."""
+    inner = [len(ln) for g in groups if len(g) > 2 for ln in g[:-1] if ln.strip()]
+    if len(inner) < 6:
+        return False
+    longest = max(len(ln) for g in groups for ln in g)
+    if longest > 200:
+        return False
+    near_width = sum(1 for n in inner if n >= 0.75 * max(inner))
+    return near_width / len(inner) >= 0.6
+
+
+def _unwrap(lines: list[str]) -> list[str]:
+    """Join wrapped lines of one paragraph; keep list items on their own lines."""
+    out: list[str] = []
+    width = max(len(ln) for ln in lines)
+    for ln in lines:
+        if out and len(out[-1]) >= 0.6 * width and not re.match(r"^[-*•–\d]+[.)]?\s", ln):
+            out[-1] = f"{out[-1]} {ln}"
+        else:
+            out.append(ln)
+    return out
+
+
+# --------------------------------------------------------------------------- language
+
+
+def _detect_language(lines: Iterable[_Line]) -> str | None:
+    """Script first (CJK, Cyrillic, ...), then the stopword list with most hits."""
+    sample = " ".join(ln.text for ln in lines)[:20000]
+    if not sample.strip():
+        return None
+    script = _script_language(sample)
+    if script:
+        return script
+    tokens = [t.casefold() for t in _WORD.findall(sample)]
+    if len(tokens) < 20:
+        return None
+    counts = {lang: sum(1 for t in tokens if t in words) for lang, words in _STOPWORDS.items()}
+    ranked = sorted(counts.items(), key=lambda kv: kv[1], reverse=True)
+    best, hits = ranked[0]
+    runner_up = ranked[1][1] if len(ranked) > 1 else 0
+    if hits < 5 or hits / len(tokens) < 0.08 or hits < 1.2 * runner_up:
+        return None
+    return best
+
+
+def _script_language(sample: str) -> str | None:
+    counts = Counter(_script(ch) for ch in sample if ch.isalpha())
+    total = sum(counts.values())
+    if not total:
+        return None
+    script, n = counts.most_common(1)[0]
+    if script == "latin" or n / total < 0.3:
+        if counts["kana"] > 0.05 * total:
+            return "ja"
+        if counts["hangul"] > 0.3 * total:
+            return "ko"
+        return None
+    if script == "han":
+        return "ja" if counts["kana"] > 0.05 * total else "zh"
+    if script == "cyrillic":
+        return "uk" if re.search(r"[іїєґ]", sample) else "ru"
+    return {"kana": "ja", "hangul": "ko", "greek": "el", "hebrew": "he", "arabic": "ar"}.get(
+        script, {"devanagari": "hi", "thai": "th"}.get(script)
+    )
+
+
+def _script(ch: str) -> str:
+    code = ord(ch)
+    if code < 0x250:
+        return "latin"
+    ranges = (
+        (0x370, 0x400, "greek"),
+        (0x400, 0x530, "cyrillic"),
+        (0x590, 0x600, "hebrew"),
+        (0x600, 0x700, "arabic"),
+        (0x900, 0x980, "devanagari"),
+        (0xE00, 0xE80, "thai"),
+        (0x1E00, 0x1F00, "latin"),
+        (0x3040, 0x3100, "kana"),
+        (0x3400, 0xA000, "han"),
+        (0xAC00, 0xD7B0, "hangul"),
+        (0xF900, 0xFB00, "han"),
+    )
+    for low, high, name in ranges:
+        if low <= code < high:
+            return name
+    return "other"
+
+
+# --------------------------------------------------------------------------- body region
+
+_PROSE_MIN_WORDS = 7.0
+_MIN_STOP_RATIO = 0.12
+
+
+def _mark_prose(lines: list[_Line], *, use_stopwords: bool) -> None:
+    """Prose: long enough, sentence-final punctuation, function words, not chrome."""
+    for ln in lines:
+        if ln.chrome or ln.credit or ln.caption:
+            continue
+        long_enough = ln.words >= _PROSE_MIN_WORDS
+        sentence = ln.terminal or ln.words >= 30
+        wordy = not use_stopwords or ln.stop_ratio >= _MIN_STOP_RATIO or _CJK.search(ln.text)
+        ln.prose = long_enough and sentence and bool(wordy)
+
+
+def _line_value(ln: _Line) -> float:
+    """Contribution of a line to the body score: prose for, everything else against."""
+    if ln.prose:
+        return min(ln.words, 120.0)
+    if ln.chrome:
+        return -4.0
+    if ln.caption or ln.credit:
+        return -2.0
+    if ln.terminal and ln.words >= 3:
+        return -0.5
+    return -2.5
+
+
+def _best_segment(lines: Sequence[_Line]) -> tuple[int, int] | None:
+    """Maximum-sum run of lines (Kadane); ``None`` when there is no prose at all."""
+    best_sum = 0.0
+    best: tuple[int, int] | None = None
+    run_sum = 0.0
+    run_start = 0
+    for i, ln in enumerate(lines):
+        value = _line_value(ln)
+        if run_sum <= 0:
+            run_sum = value
+            run_start = i
+        else:
+            run_sum += value
+        if run_sum > best_sum:
+            best_sum = run_sum
+            best = (run_start, i)
+    return best
+
+
+# --------------------------------------------------------------------------- dates
+
+_TIME = r"(?:\s*(?:,|um|à|a\s+las|alle|at|kl\.?|klo|o|godz\.?|saat|-|–|—|\|)?\s*(?P<hour>[01]?\d|2[0-3])[:.h](?P<minute>[0-5]\d)(?::(?P<second>[0-5]\d))?\s*(?P<ampm>[ap]\.?\s?m\.?)?)?"
+_TZ = r"(?:\s*(?P<tz>Z|UTC|GMT|[+-]\d{2}:?\d{2}|(?:UTC|GMT)\s?[+-]\d{1,2}(?::?\d{2})?|BST|CET|CEST|MEZ|MESZ|EST|EDT|CST|CDT|MST|MDT|PST|PDT|IST|JST|KST|AEST|AEDT))?"
+_ISO_DATE = re.compile(
+    r"(?<!\d)(?P<year>(?:19|20)\d{2})-(?P<month>0?[1-9]|1[0-2])-(?P<day>0?[1-9]|[12]\d|3[01])"
+    r"(?:[T\s]+(?P<hour>[01]\d|2[0-3]):(?P<minute>[0-5]\d)(?::(?P<second>[0-5]\d)(?:\.\d+)?)?"
+    r"(?P<tz>Z|[+-]\d{2}:?\d{2})?)?",
+)
+_NUMERIC_DATE = re.compile(
+    r"(?<![\d.])(?P<a>\d{1,2})(?P<sep>[./])\s?(?P<b>\d{1,2})(?P=sep)\s?(?P<year>(?:19|20)\d{2})(?!\d)"
+    + _TIME
+    + _TZ,
+)
+_YMD_DATE = re.compile(
+    r"(?<!\d)(?P<year>(?:19|20)\d{2})\s?(?:[./]|年|년)\s?(?P<month>0?[1-9]|1[0-2])\s?(?:[./]|月|월)"
+    r"\s?(?P<day>0?[1-9]|[12]\d|3[01])(?:日|일)?(?!\d)"
+    r"(?:\s*(?:\([^)]{1,3}\))?\s*(?P<hour>[01]?\d|2[0-3])(?:[:時시]\s?)(?P<minute>[0-5]\d))?",
+)
+_MONTH_WORD = r"(?P<mname>[^\W\d_]{3,12})\.?"
+_DAY = r"(?P<day>0?[1-9]|[12]\d|3[01])"
+_YEAR = r"(?P<year>(?:19|20)\d{2})(?=\D|\d{1,2}[:.]\d{2}|$)"
+_DMY_WORDS = re.compile(
+    rf"(?<!\d){_DAY}(?:\.|º|er|st|nd|rd|th)?\s*(?:de\s+)?{_MONTH_WORD},?\s*(?:de\s+)?{_YEAR}"
+    + _TIME
+    + _TZ,
+    re.IGNORECASE,
+)
+_MDY_WORDS = re.compile(
+    rf"{_MONTH_WORD}\s+{_DAY}(?:st|nd|rd|th)?,?\s*{_YEAR}" + _TIME + _TZ,
+    re.IGNORECASE,
+)
+_TZ_OFFSETS = {
+    "Z": 0,
+    "UTC": 0,
+    "GMT": 0,
+    "BST": 60,
+    "CET": 60,
+    "MEZ": 60,
+    "CEST": 120,
+    "MESZ": 120,
+    "EST": -300,
+    "EDT": -240,
+    "CST": -360,
+    "CDT": -300,
+    "MST": -420,
+    "MDT": -360,
+    "PST": -480,
+    "PDT": -420,
+    "JST": 540,
+    "KST": 540,
+    "AEST": 600,
+    "AEDT": 660,
+}
+_RELATIVE = re.compile(
+    r"\b(?:ago|vor\s+\d|il y a|hace|fa\b|geleden|sedan|siden|temu|před|önce|lalu|назад)\b",
+    re.IGNORECASE,
+)
+_MONTHS_TABLE: dict[str, int] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class _DateHit:
+    """A date found in a line, with whether it was labelled and how."""
+
+    value: datetime
+    labelled: bool
+    updated: bool
+    start: int
+    end: int
+
+
+def _months() -> dict[str, int]:
+    if not _MONTHS_TABLE:
+        _MONTHS_TABLE.update(_month_table())
+    return _MONTHS_TABLE
+
+
+def _tzinfo(raw: str | None) -> timezone | None:
+    if not raw:
+        return None
+    raw = raw.strip().upper()
+    if raw in _TZ_OFFSETS:
+        return timezone(timedelta(minutes=_TZ_OFFSETS[raw]))
+    match = re.match(r"^(?:UTC|GMT)?\s?([+-])(\d{1,2}):?(\d{2})?$", raw)
+    if not match:
+        return None
+    minutes = int(match.group(2)) * 60 + int(match.group(3) or 0)
+    if minutes > 14 * 60:
+        return None
+    return timezone(timedelta(minutes=minutes if match.group(1) == "+" else -minutes))
+
+
+def _build(
+    year: int, month: int, day: int, match: re.Match[str], *, with_time: bool = True
+) -> datetime | None:
+    groups = match.groupdict()
+    hour = minute = second = 0
+    if with_time and groups.get("hour") is not None and groups.get("minute") is not None:
+        hour, minute = int(groups["hour"]), int(groups["minute"])
+        second = int(groups.get("second") or 0)
+        ampm = (groups.get("ampm") or "").replace(".", "").replace(" ", "").lower()
+        if ampm == "pm" and hour < 12:
+            hour += 12
+        elif ampm == "am" and hour == 12:
+            hour = 0
+    try:
+        return datetime(year, month, day, hour, minute, second, tzinfo=_tzinfo(groups.get("tz")))
+    except ValueError:
+        return None
+
+
+def _dates_in(text: str, *, language: str | None) -> list[tuple[int, int, datetime]]:
+    """Every unambiguous absolute date in a line, with its span."""
+    found: list[tuple[int, int, datetime]] = []
+    taken: list[tuple[int, int]] = []
+
+    def add(match: re.Match[str], value: datetime | None) -> None:
+        span = match.span()
+        if value is None or any(span[0] < e and s < span[1] for s, e in taken):
+            return
+        taken.append(span)
+        found.append((span[0], span[1], value))
+
+    for m in _ISO_DATE.finditer(text):
+        add(m, _build(int(m["year"]), int(m["month"]), int(m["day"]), m))
+    for m in _YMD_DATE.finditer(text):
+        add(m, _build(int(m["year"]), int(m["month"]), int(m["day"]), m))
+    months = _months()
+    for m in _MDY_WORDS.finditer(text):
+        month = months.get(_fold(m["mname"]))
+        if month:
+            add(m, _build(int(m["year"]), month, int(m["day"]), m))
+    for m in _DMY_WORDS.finditer(text):
+        month = months.get(_fold(m["mname"]))
+        if month:
+            add(m, _build(int(m["year"]), month, int(m["day"]), m))
+    for m in _NUMERIC_DATE.finditer(text):
+        a, b = int(m["a"]), int(m["b"])
+        day_month = _order_numeric(a, b, sep=m["sep"], language=language)
+        if day_month:
+            add(m, _build(int(m["year"]), day_month[1], day_month[0], m))
+    found.sort()
+    return found
+
+
+def _order_numeric(a: int, b: int, *, sep: str, language: str | None) -> tuple[int, int] | None:
+    """(day, month) of ``a/b/yyyy``; ``None`` when the order cannot be known."""
+    if sep == ".":
+        return (a, b) if 1 <= b <= 12 else None  # dotted dates are day-first everywhere
+    if a > 12 >= b >= 1:
+        return (a, b)
+    if b > 12 >= a >= 1:
+        return (b, a)
+    if a == b and 1 <= a <= 12:
+        return (a, b)
+    if language in {None, "en"}:
+        return None  # 03/04/2024: US or British order, unknowable from the text
+    return (a, b) if 1 <= b <= 12 else None
+
+
+def _date_hits(text: str, *, language: str | None) -> list[_DateHit]:
+    """Dates in a dateline, each tagged with the nearest preceding label."""
+    if _RELATIVE.search(text) and not _dates_in(text, language=language):
+        return []
+    hits: list[_DateHit] = []
+    labels = [(m.start(), m.end(), m["label"]) for m in _DATE_LABEL.finditer(text)]
+    for start, end, value in _dates_in(text, language=language):
+        label = None
+        for l_start, l_end, name in labels:
+            if l_end <= start and start - l_end <= 12:
+                label = name
+            elif l_start >= start:
+                break
+        hits.append(
+            _DateHit(
+                value=value,
+                labelled=label is not None,
+                updated=bool(label and _UPDATED_LABEL.match(label.strip())),
+                start=start,
+                end=end,
+            )
+        )
+    return hits
+
+
+def _residual_words(text: str, hits: Sequence[_DateHit]) -> int:
+    """Words left on a dateline once dates, labels and filler are removed."""
+    rest = text
+    for hit in sorted(hits, key=lambda h: h.start, reverse=True):
+        rest = rest[: hit.start] + " " + rest[hit.end :]
+    rest = _DATE_LABEL.sub(" ", rest)
+    words = [
+        w
+        for w in _WORD.findall(rest)
+        if w.casefold()
+        not in {"uhr", "am", "pm", "um", "le", "el", "il", "on", "at", "de", "à", "a", "min", "read"}
+    ]
+    return len(words)
+
+
+_WEEKDAY = re.compile(
+    r"\b(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\b|\b(?:montag|dienstag|mittwoch|donnerstag|freitag"
+    r"|samstag|sonntag|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|lunes|martes|miércoles"
+    r"|jueves|viernes|sábado|domingo|lunedì|martedì|mercoledì|giovedì|venerdì|sabato|domenica)\b",
+    re.IGNORECASE,
+)
+
+
+def _is_dateline(ln: _Line, *, language: str | None) -> tuple[bool, list[_DateHit]]:
+    """A line that is essentially a date (possibly labelled), and its dates."""
+    if ln.words > 25 or ln.caption:
+        return False, []
+    hits = _date_hits(ln.text, language=language)
+    if not hits:
+        return False, []
+    residual = _residual_words(_WEEKDAY.sub(" ", ln.text), hits)
+    labelled = any(h.labelled for h in hits)
+    return residual <= (6 if labelled else 3), hits
+
+
+# --------------------------------------------------------------------------- bylines
+
+
+def _byline_authors(text: str) -> tuple[str, ...] | None:
+    """Names from an explicit byline ("By A and B", "Von A"), or ``None``."""
+    match = _BYLINE.match(text.strip())
+    if not match:
+        return None
+    names_part = _BYLINE_CUT.split(match["names"], maxsplit=1)[0]
+    names_part = re.sub(r"(?<=[a-z])(?:Twitter|Facebook|Email|X)$", "", names_part).strip(" ,.:")
+    names: list[str] = []
+    for raw in _NAME_SPLIT.split(names_part):
+        name = _ROLE_WORDS.split(raw, maxsplit=1)[0].strip(" ,.:-")
+        if not name:
+            continue
+        if not _looks_like_name(name):
+            return None
+        names.append(name)
+    return tuple(dict.fromkeys(names)) or None
+
+
+def _looks_like_name(name: str) -> bool:
+    tokens = name.split()
+    if not 1 <= len(tokens) <= 5:
+        return False
+    capitals = [t for t in tokens if t.casefold() not in _NAME_PARTICLES]
+    return bool(capitals) and all(t[:1].isupper() for t in capitals)
+
+
+# --------------------------------------------------------------------------- headline
+
+_SLUG_SPLIT = re.compile(r"[^a-z0-9]+")
+_TITLE_MIN_WORDS = 3.0
+_TITLE_MAX_WORDS = 40.0
+_HEADER_WINDOW = 30
+
+
+def _slug_tokens(url: str | None) -> frozenset[str]:
+    """Words of the URL path's longest segment (the slug), accents folded."""
+    if not url:
+        return frozenset()
+    try:
+        path = unquote(urlsplit(url).path)
+    except ValueError:
+        return frozenset()
+    segments = [s for s in path.split("/") if s]
+    if not segments:
+        return frozenset()
+    slug = max(segments, key=len)
+    tokens = {t for t in _SLUG_SPLIT.split(_fold(slug)) if len(t) > 2 and not t.isdigit()}
+    return frozenset(tokens) if len(tokens) >= 2 else frozenset()
+
+
+def _title_tokens(text: str) -> set[str]:
+    return {t for t in _SLUG_SPLIT.split(_fold(text)) if len(t) > 2}
+
+
+def _headline_score(
+    ln: _Line, *, distance: int, slug: frozenset[str], repeats: int, language: str | None
+) -> float:
+    """How much a header-zone line looks like the headline; <= 0 means not at all."""
+    text = ln.text.strip()
+    if ln.chrome or ln.credit or ln.caption or ln.prose and ln.words > 30:
+        return 0.0
+    if not _TITLE_MIN_WORDS <= ln.words <= _TITLE_MAX_WORDS and not _CJK.search(text):
+        return 0.0
+    if _CJK.search(text) and not 5 <= len(text) <= 90:
+        return 0.0
+    if text.endswith((":", ",", ";")) or _byline_authors(text) or _is_dateline(ln, language=language)[0]:
+        return 0.0
+    score = 3.0
+    score += 1.5 if 5 <= ln.words <= 22 else 0.0
+    score -= 1.5 if text.endswith(".") and not text.endswith("..") else 0.0
+    score -= 2.0 if text.isupper() and ln.words < 6 else 0.0
+    score -= 1.0 if " | " in text or " - " in text and text.rsplit(" - ", 1)[-1].istitle() else 0.0
+    score += 1.0 if repeats > 1 else 0.0
+    score -= 0.35 * distance
+    if slug:
+        overlap = len(_title_tokens(text) & slug) / len(slug)
+        score += 4.0 * overlap
+    return score
+
+
+# --------------------------------------------------------------------------- assembly
+
+
+@dataclass(slots=True)
+class _Header:
+    """What the header zone yielded."""
+
+    title: int | None = None
+    description: int | None = None
+    authors: tuple[str, ...] = ()
+    published: datetime | None = None
+
+
+def clean_text_scrape(
+    text: str, *, url: str | None = None, max_chars: int = DEFAULT_MAX_CHARS
+) -> TextScrape:
+    """Recover headline, body, byline and dateline from a plain-text scrape of a news page."""
+    if len(text) > max_chars:
+        raise ScrapeTooLargeError(f"text scrape has {len(text)} characters, limit {max_chars}")
+    raw_lines = _split_lines(text)
+    lines = [_features(i, t) for i, t in enumerate(raw_lines)]
+    if not lines:
+        return TextScrape(None, "", None, (), None, None, ())
+    language = _detect_language(ln for ln in lines if ln.words >= _PROSE_MIN_WORDS)
+    _mark_prose(lines, use_stopwords=language in _STOPWORDS)
+    segment = _best_segment(lines)
+    if segment is None:
+        return _without_body(lines, language)
+    start, end = segment
+    start = _extend_lead_backwards(lines, start, language=language)
+    end = _cut_trailing(lines, start, end)
+    header = _read_header(lines, start, language=language, url=url)
+    return _assemble(lines, start, end, header, language)
+
+
+def _without_body(lines: list[_Line], language: str | None) -> TextScrape:
+    """No prose run: keep whatever is not chrome, claim no headline."""
+    kept = [ln.text for ln in lines if not (ln.chrome or ln.credit or ln.caption)]
+    dropped = tuple((ln.text, _reason(ln)) for ln in lines if ln.chrome or ln.credit or ln.caption)
+    return TextScrape(None, "\n\n".join(kept), None, (), None, language, dropped)
+
+
+def _reason(ln: _Line) -> str:
+    if ln.caption:
+        return "caption"
+    if ln.credit:
+        return "credit"
+    return "chrome"
+
+
+def _extend_lead_backwards(lines: list[_Line], start: int, *, language: str | None) -> int:
+    """Take in short sentences just before the run ("A preventable crisis.")."""
+    i = start
+    while i > 0:
+        prev = lines[i - 1]
+        if prev.chrome or prev.credit or prev.caption or not prev.terminal or prev.words < 2:
+            break
+        if prev.words > 40 or _byline_authors(prev.text) or _is_dateline(prev, language=language)[0]:
+            break
+        i -= 1
+    return i
+
+
+def _cut_trailing(lines: list[_Line], start: int, end: int) -> int:
+    """Stop the body at a trailing-section marker ("Related", "Mehr zum Thema")."""
+    total = sum(ln.words for ln in lines[start : end + 1] if ln.prose)
+    seen = 0.0
+    for i in range(start, end + 1):
+        ln = lines[i]
+        if ln.prose:
+            seen += ln.words
+        elif ln.key in _TRAILING_KEYS and i > start and seen >= 0.6 * total:
+            return i - 1
+    return end
+
+
+def _read_header(
+    lines: list[_Line], lead: int, *, language: str | None, url: str | None
+) -> _Header:
+    """Headline, standfirst, byline and dateline from the lines around the lead."""
+    header = _Header()
+    window_start = max(0, lead - _HEADER_WINDOW)
+    for i in range(lead - 1, window_start - 1, -1):
+        if lines[i].prose and lead - i > 6:
+            window_start = i + 1
+            break
+    header.title = _pick_headline(lines, window_start, lead, language=language, url=url)
+    first = header.title + 1 if header.title is not None else window_start
+    header.description = _pick_description(lines, first, lead, language=language)
+    zone = range(header.title if header.title is not None else first, min(len(lines), lead + 4))
+    header.authors = _pick_authors(lines, zone, lead)
+    header.published = _pick_date(lines, zone, lead, language=language)
+    return header
+
+
+def _pick_headline(
+    lines: list[_Line], first: int, lead: int, *, language: str | None, url: str | None
+) -> int | None:
+    slug = _slug_tokens(url)
+    counts = Counter(ln.key or ln.text for ln in lines)
+    best: tuple[float, int] | None = None
+    distance = 0
+    for i in range(lead - 1, first - 1, -1):
+        ln = lines[i]
+        score = _headline_score(
+            ln,
+            distance=distance,
+            slug=slug,
+            repeats=counts[ln.key or ln.text],
+            language=language,
+        )
+        if score > 0 and (best is None or score > best[0]):
+            best = (score, i)
+        if not _skippable(ln, language=language):
+            distance += 1
+    if best is None or best[0] < 2.5:
+        return None
+    return best[1]
+
+
+def _skippable(ln: _Line, *, language: str | None) -> bool:
+    """Header lines that sit between headline and lead without pushing them apart."""
+    if ln.chrome or ln.credit or ln.caption:
+        return True
+    return bool(_byline_authors(ln.text)) or _is_dateline(ln, language=language)[0]
+
+
+def _pick_description(
+    lines: list[_Line], first: int, lead: int, *, language: str | None
+) -> int | None:
+    """A standfirst right after the headline, set apart from the lead by header lines."""
+    if first >= lead:
+        return None
+    ln = lines[first]
+    if ln.chrome or ln.credit or ln.caption or ln.words < 8:
+        return None
+    if _byline_authors(ln.text) or _is_dateline(ln, language=language)[0]:
+        return None
+    return first
+
+
+def _pick_authors(lines: list[_Line], zone: range, lead: int) -> tuple[str, ...]:
+    for i in zone:
+        if lines[i].words > 14 or i > lead and lines[i].prose:
+            continue
+        names = _byline_authors(lines[i].text)
+        if names:
+            return names
+    return ()
+
+
+def _pick_date(
+    lines: list[_Line], zone: range, lead: int, *, language: str | None
+) -> datetime | None:
+    """Published first, then a bare dateline, then an 'updated' date; never from captions."""
+    labelled: list[_DateHit] = []
+    bare: list[_DateHit] = []
+    for i in zone:
+        ln = lines[i]
+        if ln.caption or i >= lead and ln.prose:
+            continue
+        is_dateline, hits = _is_dateline(ln, language=language)
+        if not is_dateline and not _byline_authors(ln.text):
+            continue
+        for hit in hits:
+            (labelled if hit.labelled else bare).append(hit)
+    for hit in labelled:
+        if not hit.updated:
+            return hit.value
+    if bare:
+        return bare[0].value
+    return labelled[0].value if labelled else None
+
+
+def _assemble(
+    lines: list[_Line], start: int, end: int, header: _Header, language: str | None
+) -> TextScrape:
+    dropped: list[tuple[str, str]] = []
+    body: list[str] = []
+    for i, ln in enumerate(lines):
+        if i == header.title:
+            dropped.append((ln.text, "headline"))
+        elif i == header.description:
+            dropped.append((ln.text, "description"))
+        elif i < start:
+            dropped.append((ln.text, _reason(ln) if _flagged(ln) else "header"))
+        elif i > end:
+            dropped.append((ln.text, "trailing"))
+        elif _flagged(ln):
+            dropped.append((ln.text, _reason(ln)))
+        elif i - start < 4 and not ln.prose and _byline_or_date(ln, language):
+            dropped.append((ln.text, "byline"))
+        else:
+            body.append(ln.text)
+    title = lines[header.title].text if header.title is not None else None
+    description = lines[header.description].text if header.description is not None else None
+    return TextScrape(
+        title=title,
+        text="\n\n".join(body),
+        description=description,
+        authors=header.authors,
+        published_at=header.published,
+        language=language,
+        dropped=tuple(dropped),
+    )
+
+
+def _flagged(ln: _Line) -> bool:
+    return ln.chrome or ln.credit or ln.caption
+
+
+def _byline_or_date(ln: _Line, language: str | None) -> bool:
+    return bool(_byline_authors(ln.text)) or _is_dateline(ln, language=language)[0]
