@@ -1,0 +1,137 @@
+"""robots.txt rules per origin: parsing (Protego), the verdict for an unreadable file, caching.
+
+The fetcher downloads ``/robots.txt`` itself (through the same guarded,
+paced client) and hands the outcome to :func:`policy_from_fetch`; the rules
+follow RFC 9309 and Google's documented behaviour:
+
+* 2xx: the rules apply (the first ``max_bytes`` only; Protego parses them);
+* 4xx other than 429, or a redirect chain that goes nowhere: no rules, all allowed;
+* 429, 5xx, a timeout, a network error: the site's wishes are unknown, so
+  everything is disallowed *for now* and the file is fetched again after a
+  short back-off, not after the full cache lifetime.
+
+Error tree: none; an unparsable file is an empty rule set, never an exception.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import httpx
+from protego import Protego
+
+__all__ = [
+    "RobotsCache",
+    "RobotsPolicy",
+    "policy_allow_all",
+    "policy_from_body",
+    "policy_unavailable",
+    "robots_token",
+    "robots_url",
+]
+
+_CACHE_SIZE = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class RobotsPolicy:
+    """What one origin's robots.txt allows, or why it could not be read.
+
+    ``rules`` is None when there is no robots.txt (everything allowed);
+    ``unavailable`` holds the reason when it could not be read (everything
+    disallowed until ``expires``, a ``time.monotonic()`` value).
+    """
+
+    rules: Protego | None
+    unavailable: str | None
+    expires: float
+
+    def allows(self, url: str, token: str) -> bool:
+        """True when ``token`` may fetch ``url`` under this policy."""
+        if self.unavailable is not None:
+            return False
+        return self.rules is None or bool(self.rules.can_fetch(url, token))
+
+    def delay(self, token: str) -> float | None:
+        """Seconds between requests the site asks for (Crawl-delay or Request-rate), if any."""
+        if self.rules is None:
+            return None
+        delays: list[float] = []
+        crawl_delay = self.rules.crawl_delay(token)
+        if crawl_delay is not None:
+            delays.append(float(crawl_delay))
+        rate = self.rules.request_rate(token)
+        if rate is not None and rate.requests > 0:
+            delays.append(rate.seconds / rate.requests)
+        return max(delays) if delays else None
+
+    @property
+    def sitemaps(self) -> tuple[str, ...]:
+        """Sitemap URLs the file lists."""
+        return () if self.rules is None else tuple(self.rules.sitemaps)
+
+    def is_fresh(self) -> bool:
+        """True until the policy should be fetched again."""
+        return time.monotonic() < self.expires
+
+
+def robots_url(url: httpx.URL) -> str:
+    """The robots.txt URL for the origin of ``url``."""
+    return str(url.copy_with(path="/robots.txt", query=None, fragment=None, userinfo=b""))
+
+
+def robots_token(user_agent: str) -> str:
+    """The product token robots.txt groups match: ``news-ingest`` in ``news-ingest/0.1 (...)``."""
+    head = user_agent.strip().split(None, 1)[0] if user_agent.strip() else "*"
+    return head.split("/", 1)[0] or "*"
+
+
+def policy_allow_all(*, ttl: float) -> RobotsPolicy:
+    """No robots.txt (4xx): everything is allowed for ``ttl`` seconds."""
+    return RobotsPolicy(rules=None, unavailable=None, expires=time.monotonic() + ttl)
+
+
+def policy_unavailable(reason: str, *, retry_after: float) -> RobotsPolicy:
+    """robots.txt could not be read: disallow all, ask again after ``retry_after`` seconds."""
+    return RobotsPolicy(rules=None, unavailable=reason, expires=time.monotonic() + retry_after)
+
+
+def policy_from_body(body: bytes, *, ttl: float) -> RobotsPolicy:
+    """Parse a robots.txt body (UTF-8, undecodable bytes replaced) into a policy."""
+    text = body.decode("utf-8", errors="replace").lstrip("\ufeff")
+    return RobotsPolicy(rules=Protego.parse(text), unavailable=None, expires=time.monotonic() + ttl)
+
+
+class RobotsCache:
+    """Policies per origin, each fetched once at a time and kept until it expires (LRU-bounded)."""
+
+    def __init__(self, *, max_entries: int = _CACHE_SIZE) -> None:
+        self._entries: OrderedDict[str, RobotsPolicy] = OrderedDict()
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._max_entries = max_entries
+
+    async def get(self, origin: str, load: Callable[[], Awaitable[RobotsPolicy]]) -> RobotsPolicy:
+        """Return the fresh policy for ``origin``, running ``load`` once under a lock if needed."""
+        cached = self._fresh(origin)
+        if cached is not None:
+            return cached
+        lock = self._locks.setdefault(origin, asyncio.Lock())
+        async with lock:
+            cached = self._fresh(origin)
+            if cached is not None:
+                return cached
+            policy = await load()
+            self._entries[origin] = policy
+            self._entries.move_to_end(origin)
+            while len(self._entries) > self._max_entries:
+                evicted, _ = self._entries.popitem(last=False)
+                self._locks.pop(evicted, None)
+            return policy
+
+    def _fresh(self, origin: str) -> RobotsPolicy | None:
+        policy = self._entries.get(origin)
+        return policy if policy is not None and policy.is_fresh() else None
