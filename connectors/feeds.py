@@ -26,7 +26,7 @@ import re
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import feedparser
 
@@ -39,11 +39,9 @@ from connectors.base import (
     Validators,
 )
 from connectors.dates import parse_datetime
+from connectors.fetch import Fetcher, FetchOutcome, Purpose
 from connectors.urls import absolute_http_url
 from connectors.xmlsafe import defuse_xml, gunzip_bounded, is_gzip
-
-if TYPE_CHECKING:
-    from connectors.fetch import Fetcher
 
 __all__ = ["MAX_FEED_BYTES", "MAX_FEED_ENTRIES", "FeedSource", "ParsedFeed", "parse_feed"]
 
@@ -119,8 +117,6 @@ class FeedSource:
         self, fetcher: Fetcher, known: Mapping[str, Validators]
     ) -> AsyncIterator[Candidate | Rejected]:
         """Fetch each feed (conditionally) and yield its entries, plus a reject per broken feed."""
-        from connectors.fetch import FetchOutcome, Purpose  # noqa: PLC0415 (fetch imports httpx)
-
         for url in self.urls:
             result = await fetcher.fetch(url, purpose=Purpose.FEED, validators=known.get(url))
             if result.outcome is FetchOutcome.NOT_MODIFIED:

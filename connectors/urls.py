@@ -40,6 +40,8 @@ logger = logging.getLogger(__name__)
 
 MAX_URL_LENGTH = 2_083  # the longest URL old browsers and many crawlers accept
 _SCHEMES = frozenset({"http", "https"})
+_BAD_CHARACTER = re.compile(r"[\s\x00-\x1f\x7f]")
+_ABSOLUTE = re.compile(r"https?://", re.IGNORECASE)
 _MAX_LINE_BYTES = 64 * 1024
 # A comment is a whole line starting with "#", or " #..." after a URL; a "#"
 # glued to a URL is a fragment, not a comment.
@@ -53,10 +55,10 @@ def absolute_http_url(
     if not value:
         return None
     value = value.strip()
-    if not value or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in value):
+    if not value or _BAD_CHARACTER.search(value):
         return None
     try:
-        url = urljoin(base, value) if base else value
+        url = urljoin(base, value) if base and not _ABSOLUTE.match(value) else value
         parts = urlsplit(url)
         _ = parts.port  # raises ValueError for a port that is not a number in range
     except ValueError:
