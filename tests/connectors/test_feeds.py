@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 from datetime import UTC, datetime
@@ -9,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from connectors.base import Candidate, SourceConfigError
+from connectors.base import Candidate, Rejected, RejectReason, SourceConfigError, Validators
 from connectors.feeds import FeedSource, parse_feed
+from connectors.fetch import Fetcher, FetchSettings
+from tests.localserver import LocalServer, Request, Response
 
 FEED_URL = "https://news.example/feeds/all.xml"
 
@@ -352,3 +355,103 @@ def test_feed_source_validates_its_configuration():
         FeedSource(name="x", urls="https://a.example/feed")  # type: ignore[arg-type]
     source = FeedSource(name="x", urls=["https://a.example/f", "https://a.example/f"])
     assert source.urls == ("https://a.example/f",)
+
+
+# --- discovery through the real fetcher ---------------------------------------------------
+
+
+def fetch_settings() -> FetchSettings:
+    return FetchSettings(allow_private_addresses=True, host_delay=0, respect_robots=True)
+
+
+async def collect(source, known):
+    async with Fetcher(fetch_settings()) as fetcher:
+        items = [item async for item in source.discover(fetcher, known)]
+        return items, fetcher.drain_log()
+
+
+def discover(source, known=None):
+    return asyncio.run(collect(source, known or {}))
+
+
+def rss_items(*links: str) -> bytes:
+    items = "".join(f"<item><title>{link}</title><link>{link}</link></item>" for link in links)
+    return f'<?xml version="1.0"?><rss version="2.0"><channel>{items}</channel></rss>'.encode()
+
+
+def test_discovery_yields_entries_of_every_feed(local_server: LocalServer):
+    local_server.route(
+        "/a.xml", Response(body=rss_items("/one", "/two"), content_type="application/rss+xml")
+    )
+    local_server.route(
+        "/b.json",
+        Response(
+            body=json.dumps(
+                {"version": "https://jsonfeed.org/version/1.1", "items": [{"url": "/three"}]}
+            ).encode(),
+            content_type="application/feed+json",
+        ),
+    )
+    source = FeedSource(name="pub", urls=[local_server.url("/a.xml"), local_server.url("/b.json")])
+    items, log = discover(source)
+    assert [i.url for i in items] == [local_server.url(p) for p in ("/one", "/two", "/three")]
+    assert all(isinstance(i, Candidate) and i.source == "pub" for i in items)
+    assert items[0].hints.container_url == local_server.url("/a.xml")
+    assert {r.url for r in log} >= {local_server.url("/a.xml"), local_server.url("/b.json")}
+
+
+def test_relative_links_resolve_against_the_redirect_target(local_server: LocalServer):
+    local_server.route(
+        "/old.xml", Response(status=301, headers={"Location": "/new/feed.xml"}, body=b"")
+    )
+    local_server.route(
+        "/new/feed.xml", Response(body=rss_items("story"), content_type="application/rss+xml")
+    )
+    items, _ = discover(FeedSource(name="moved", urls=[local_server.url("/old.xml")]))
+    assert [i.url for i in items] == [local_server.url("/new/story")]
+    assert items[0].hints.container_url == local_server.url("/old.xml")
+
+
+def test_malformed_feed_yields_entries_then_a_reject(local_server: LocalServer):
+    body = rss_items("/ok1", "/ok2").replace(b"</channel></rss>", b"<item><title>cut")
+    local_server.route("/broken.xml", Response(body=body, content_type="text/xml"))
+    items, _ = discover(FeedSource(name="b", urls=[local_server.url("/broken.xml")]))
+    assert [i.url for i in items[:2]] == [local_server.url("/ok1"), local_server.url("/ok2")]
+    (reject,) = items[2:]
+    assert isinstance(reject, Rejected)
+    assert reject.reason is RejectReason.MALFORMED_FEED
+    assert reject.location == local_server.url("/broken.xml")
+    assert reject.detail.startswith("not well-formed")
+
+
+def test_failed_feed_fetch_is_logged_not_rejected(local_server: LocalServer, caplog):
+    local_server.route("/ok.xml", Response(body=rss_items("/fine"), content_type="text/xml"))
+    source = FeedSource(
+        name="f", urls=[local_server.url("/missing.xml"), local_server.url("/ok.xml")]
+    )
+    items, log = discover(source)
+    assert [i.url for i in items] == [local_server.url("/fine")]
+    assert any(r.url == local_server.url("/missing.xml") and r.status == 404 for r in log)
+    assert "fetch failed" in caplog.text
+
+
+def test_conditional_get_on_second_discovery(local_server: LocalServer):
+    def feed(request: Request) -> Response:
+        headers = {"ETag": '"f1"', "Last-Modified": "Wed, 01 May 2024 10:00:00 GMT"}
+        if request.header("If-None-Match") == '"f1"':
+            return Response(status=304, body=b"", headers=headers, content_type=None)
+        return Response(body=rss_items("/s1", "/s2"), headers=headers, content_type="text/xml")
+
+    local_server.route("/feed.xml", feed)
+    url = local_server.url("/feed.xml")
+    source = FeedSource(name="c", urls=[url])
+    first, log = discover(source)
+    assert len(first) == 2
+    record = next(r for r in log if r.url == url)
+    stored = Validators(etag=record.etag, last_modified=record.last_modified)
+    assert stored.etag == '"f1"'
+    second, log = discover(source, {url: stored})
+    assert second == []
+    assert [r.outcome for r in log if r.url == url] == ["not_modified"]
+    sent = [r for r in local_server.requests if r.path == "/feed.xml"][-1]
+    assert sent.header("If-None-Match") == '"f1"'
