@@ -166,7 +166,11 @@ class _RecordError(Exception):
 
 
 class _DamageError(Exception):
-    """The file is damaged at this record; nothing after it can be trusted."""
+    """The file is damaged here; nothing after it can be trusted."""
+
+    def __init__(self, detail: str, offset: int | None = None) -> None:
+        super().__init__(detail)
+        self.offset = offset  # where the damage starts, when not at the current record
 
 
 class _Skip(Exception):  # noqa: N818 (control flow, not an error)
@@ -361,6 +365,7 @@ class _FileReader:
             elif last is not None and self._at(last):
                 self._check_gzip_tail(last.stream_pos)
         except _DamageError as exc:
+            offset = offset if exc.offset is None else exc.offset
             yield self._reject(RejectReason.MALFORMED_RECORD, f"at offset {offset}: {exc}")
             yield self._checkpoint(fingerprint, offset, done=True)
             return
@@ -475,7 +480,7 @@ class _FileReader:
         end = complete_gzip_length(self.probe, last_offset)
         size = _size(self.probe)
         if end != size:
-            raise _DamageError(f"gzip data is cut or corrupt after byte {end} of {size}")
+            raise _DamageError(f"gzip data is cut or corrupt (the file has {size} bytes)", end)
 
     def _checkpoint(self, fingerprint: str, position: int, *, done: bool) -> Checkpoint:
         return Checkpoint(self.settings.name, str(self.path), fingerprint, position, done)
