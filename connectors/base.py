@@ -193,7 +193,10 @@ class ResponseSink(Protocol):
 class DocumentSource(Protocol):
     """A source whose documents are read locally (folders, archives)."""
 
-    name: str
+    @property
+    def name(self) -> str:
+        """The source's name from the sources file."""
+        ...
 
     def documents(
         self, resume: Mapping[str, Checkpoint]
@@ -212,7 +215,10 @@ class WebSource(Protocol):
     :class:`Rejected` for the feed and still yields the entries it could read.
     """
 
-    name: str
+    @property
+    def name(self) -> str:
+        """The source's name from the sources file."""
+        ...
 
     def discover(
         self, fetcher: Fetcher, known: Mapping[str, Validators]

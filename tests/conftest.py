@@ -24,3 +24,12 @@ def local_server() -> Iterator[LocalServer]:
 def db_path(tmp_path: Path) -> Path:
     """Path of a DuckDB file that does not exist yet, in the test's own folder."""
     return tmp_path / "news.duckdb"
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """One temporary Prefect API for the whole session (starting one takes seconds)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield

@@ -157,9 +157,11 @@ def _write(handler: BaseHTTPRequestHandler, response: Response, *, send_body: bo
     handler.end_headers()
     if not send_body:
         return
-    chunks = [response.body] if not streamed else response.body
+    chunks: Iterable[bytes] = (
+        [bytes(response.body)] if isinstance(response.body, bytes | bytearray) else response.body
+    )
     sent = 0
-    for chunk in chunks:  # type: ignore[union-attr]
+    for chunk in chunks:
         if response.truncate_at is not None and sent + len(chunk) > response.truncate_at:
             handler.wfile.write(chunk[: response.truncate_at - sent])
             handler.wfile.flush()

@@ -1,0 +1,353 @@
+"""Folders of saved pages and text scrapes: .html/.htm, .txt, .json, .jsonl (optionally .gz).
+
+A file that cannot be used becomes a :class:`Rejected` with a reason; the
+folder is read on. Each file ends with a :class:`Checkpoint` (fingerprint =
+size and modification time), so a rerun skips files that did not change
+without reading them, and a JSONL file interrupted mid-way resumes at its line.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import zlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any, BinaryIO, cast
+
+from connectors.base import (
+    Checkpoint,
+    EntryHints,
+    Media,
+    RawDocument,
+    Rejected,
+    RejectReason,
+    SourceConfigError,
+    raw_hash,
+)
+from connectors.charset import decode_html, looks_binary
+
+__all__ = ["MAX_FILE_BYTES", "SUFFIXES", "FilesSource"]
+
+logger = logging.getLogger(__name__)
+
+MAX_FILE_BYTES = 10 * 2**20  # decoded, per document (DESIGN: 10 MiB for pages)
+_JSONL_CHECKPOINT_EVERY = 500
+SUFFIXES = {".html": Media.HTML, ".htm": Media.HTML, ".txt": Media.TEXT}
+_RECORD_SUFFIXES = {".json", ".jsonl"}
+
+
+class _BadFileError(Exception):
+    """A file that cannot be used; carries the reject reason."""
+
+    def __init__(self, reason: RejectReason, detail: str, digest: str | None = None) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+        self.digest = digest
+
+
+@dataclass(frozen=True, slots=True)
+class FilesSource:
+    """A folder (read recursively, in sorted order) or a single file of documents."""
+
+    name: str
+    path: Path
+
+    def check(self) -> None:
+        """Raise SourceConfigError when the configured path is missing (before a run starts)."""
+        if not self.path.exists():
+            raise SourceConfigError(f"source {self.name!r}: path {self.path} does not exist")
+
+    def documents(
+        self, resume: Mapping[str, Checkpoint]
+    ) -> Iterator[RawDocument | Rejected | Checkpoint]:
+        """Yield each file's documents or reject rows, then the file's checkpoint."""
+        if not self.path.exists():
+            yield self._reject(self.path, RejectReason.MISSING_PATH, "path does not exist")
+            return
+        for file in self._files():
+            try:
+                fingerprint = _fingerprint(file)
+            except OSError as exc:
+                yield self._reject(file, RejectReason.MISSING_PATH, f"cannot stat: {exc}")
+                continue
+            previous = resume.get(str(file))
+            if previous is not None and previous.fingerprint == fingerprint and previous.done:
+                yield previous  # unchanged since it was fully read: the flow counts it, no read
+                continue
+            start = previous.position if previous and previous.fingerprint == fingerprint else 0
+            yield from self._read_file(file, fingerprint, start)
+
+    def _files(self) -> list[Path]:
+        if self.path.is_file():
+            return [self.path]
+        return sorted(
+            p
+            for p in self.path.rglob("*")
+            if p.is_file()
+            and not any(part.startswith(".") for part in p.relative_to(self.path).parts)
+            and _kind(p) is not None
+        )
+
+    def _read_file(
+        self, file: Path, fingerprint: str, start: int
+    ) -> Iterator[RawDocument | Rejected | Checkpoint]:
+        kind = _kind(file)
+        if kind in _RECORD_SUFFIXES:
+            yield from self._read_records(file, fingerprint, start)
+            return
+        try:
+            yield self._read_document(file, SUFFIXES[str(kind)])
+        except _BadFileError as problem:
+            yield self._reject(file, problem.reason, problem.detail, problem.digest)
+        yield Checkpoint(self.name, str(file), fingerprint, 0, done=True)
+
+    def _read_document(self, file: Path, media: Media) -> RawDocument:
+        data = _read_bytes(file)
+        digest = raw_hash(data)
+        _check_text_bytes(data, digest)
+        if media is Media.TEXT:
+            content = _decode_utf8(data, digest)
+        else:
+            content, _ = decode_html(data)
+        return RawDocument(
+            source=self.name,
+            location=file.resolve().as_uri(),
+            url=None,
+            content=content,
+            media=media,
+            raw_hash=digest,
+            retrieved_at=_mtime(file),
+        )
+
+    def _read_records(
+        self, file: Path, fingerprint: str, start: int
+    ) -> Iterator[RawDocument | Rejected | Checkpoint]:
+        retrieved_at = _mtime(file)
+        number = 0
+        try:
+            for number, record in _iter_records(file):
+                if number <= start:
+                    continue
+                yield self._record_document(file, number, record, retrieved_at)
+                if number % _JSONL_CHECKPOINT_EVERY == 0:
+                    yield Checkpoint(self.name, str(file), fingerprint, number, done=False)
+        except _BadFileError as problem:
+            yield self._reject(file, problem.reason, problem.detail, problem.digest)
+        yield Checkpoint(self.name, str(file), fingerprint, number, done=True)
+
+    def _record_document(
+        self, file: Path, number: int, record: bytes | dict[str, Any], retrieved_at: datetime
+    ) -> RawDocument | Rejected:
+        location = f"{file.resolve().as_uri()}#line={number}"
+        try:
+            return _record_to_document(self.name, location, record, retrieved_at)
+        except _BadFileError as problem:
+            return Rejected(self.name, location, problem.reason, problem.detail, problem.digest)
+
+    def _reject(
+        self, file: Path, reason: RejectReason, detail: str, digest: str | None = None
+    ) -> Rejected:
+        logger.info("rejected %s: %s (%s)", file, reason.value, detail)
+        return Rejected(self.name, file.resolve().as_uri(), reason, detail, digest)
+
+
+def _kind(path: Path) -> str | None:
+    """The document suffix of a file name (".gz" looked through), or None if not ours."""
+    suffixes = [s.lower() for s in path.suffixes[-2:]]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    if not suffixes:
+        return None
+    suffix = suffixes[-1]
+    return suffix if suffix in SUFFIXES or suffix in _RECORD_SUFFIXES else None
+
+
+def _fingerprint(file: Path) -> str:
+    stat = file.stat()
+    return f"{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def _mtime(file: Path) -> datetime:
+    try:
+        return datetime.fromtimestamp(file.stat().st_mtime, tz=UTC)
+    except OSError:
+        return datetime.now(UTC)
+
+
+def _read_bytes(file: Path) -> bytes:
+    try:
+        with file.open("rb") as handle:
+            if file.suffix.lower() == ".gz":
+                return _gunzip_bounded(handle.read(MAX_FILE_BYTES + 1), file)
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError as exc:
+        raise _BadFileError(RejectReason.MISSING_PATH, f"file vanished: {exc}") from exc
+    except OSError as exc:
+        raise _BadFileError(RejectReason.UNREADABLE, f"cannot read: {exc}") from exc
+    if len(data) > MAX_FILE_BYTES:
+        raise _BadFileError(RejectReason.TOO_LARGE, f"larger than {MAX_FILE_BYTES} bytes")
+    return data
+
+
+def _gunzip_bounded(compressed: bytes, file: Path) -> bytes:
+    """Decompress at most MAX_FILE_BYTES + 1 bytes, so a gzip bomb cannot exhaust memory."""
+    decompressor = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    try:
+        data = decompressor.decompress(compressed, MAX_FILE_BYTES + 1)
+    except zlib.error as exc:
+        raise _BadFileError(RejectReason.BINARY, f"not valid gzip: {exc}") from exc
+    if len(data) > MAX_FILE_BYTES:
+        raise _BadFileError(RejectReason.TOO_LARGE, f"decompresses to over {MAX_FILE_BYTES} bytes")
+    return data
+
+
+def _check_text_bytes(data: bytes, digest: str) -> None:
+    if not data.strip():
+        raise _BadFileError(RejectReason.EMPTY, "file is empty", digest)
+    if looks_binary(data):
+        raise _BadFileError(
+            RejectReason.BINARY, "file holds NUL bytes: not a text document", digest
+        )
+
+
+def _decode_utf8(data: bytes, digest: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise _BadFileError(
+            RejectReason.UNDECODABLE,
+            f"invalid UTF-8 at byte {exc.start}: text files must be UTF-8",
+            digest,
+        ) from exc
+
+
+def _iter_records(file: Path) -> Iterator[tuple[int, bytes | dict[str, Any]]]:
+    """Number and yield records: JSONL streamed line by line, JSON (object or list) whole."""
+    if _kind(file) == ".json":
+        data = _read_bytes(file)
+        digest = raw_hash(data)
+        _check_text_bytes(data, digest)
+        try:
+            value = json.loads(_decode_utf8(data, digest))
+        except json.JSONDecodeError as exc:
+            raise _BadFileError(
+                RejectReason.MALFORMED_RECORD, f"invalid JSON: {exc}", digest
+            ) from exc
+        items = value if isinstance(value, list) else [value]
+        for number, item in enumerate(items, start=1):
+            yield number, item if isinstance(item, dict) else json.dumps(item).encode()
+        return
+    try:
+        with _open_stream(file) as handle:
+            yield from enumerate(_bounded_lines(handle), start=1)
+    except FileNotFoundError as exc:
+        raise _BadFileError(RejectReason.MISSING_PATH, f"file vanished: {exc}") from exc
+    except (OSError, EOFError, zlib.error) as exc:
+        raise _BadFileError(RejectReason.UNREADABLE, f"cannot read: {exc}") from exc
+
+
+def _open_stream(file: Path) -> BinaryIO:
+    if file.suffix.lower() == ".gz":
+        return cast(BinaryIO, gzip.open(file, "rb"))
+    return file.open("rb")
+
+
+def _bounded_lines(handle: IO[bytes]) -> Iterator[bytes]:
+    """Lines of at most MAX_FILE_BYTES; a longer one is yielded as b"" + marker and skipped."""
+    while True:
+        line = handle.readline(MAX_FILE_BYTES + 1)
+        if not line:
+            return
+        if len(line) > MAX_FILE_BYTES and not line.endswith(b"\n"):
+            while (rest := handle.readline(MAX_FILE_BYTES)) and not rest.endswith(b"\n"):
+                pass
+            yield _OVERSIZED
+            continue
+        yield line
+
+
+_OVERSIZED = b"\x00oversized"
+
+
+def _record_to_document(
+    source: str, location: str, record: bytes | dict[str, Any], retrieved_at: datetime
+) -> RawDocument:
+    obj = _parse_record(record)
+    url = obj.get("url")
+    html, text = obj.get("html"), obj.get("text")
+    if not isinstance(url, str) or not url.strip():
+        raise _BadFileError(RejectReason.MALFORMED_RECORD, "record has no string field 'url'")
+    body = html if isinstance(html, str) and html.strip() else text
+    if not isinstance(body, str) or not body.strip():
+        raise _BadFileError(RejectReason.EMPTY, "record has neither 'html' nor 'text' content")
+    media = Media.HTML if body is html else Media.TEXT
+    encoded = body.encode("utf-8", errors="surrogatepass")
+    if len(encoded) > MAX_FILE_BYTES:
+        raise _BadFileError(RejectReason.TOO_LARGE, f"content larger than {MAX_FILE_BYTES} bytes")
+    if "\x00" in body:
+        raise _BadFileError(RejectReason.BINARY, "content holds NUL characters")
+    return RawDocument(
+        source=source,
+        location=location,
+        url=url.strip(),
+        content=body,
+        media=media,
+        raw_hash=raw_hash(encoded),
+        retrieved_at=retrieved_at,
+        hints=_record_hints(obj),
+    )
+
+
+def _parse_record(record: bytes | dict[str, Any]) -> dict[str, Any]:
+    if isinstance(record, dict):
+        return record
+    if record is _OVERSIZED:
+        raise _BadFileError(RejectReason.TOO_LARGE, f"line longer than {MAX_FILE_BYTES} bytes")
+    if not record.strip():
+        raise _BadFileError(RejectReason.EMPTY, "blank line")
+    try:
+        text = record.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise _BadFileError(
+            RejectReason.UNDECODABLE, f"invalid UTF-8 at byte {exc.start} of the line"
+        ) from exc
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _BadFileError(RejectReason.MALFORMED_RECORD, f"invalid JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise _BadFileError(RejectReason.MALFORMED_RECORD, "record is not a JSON object")
+    return value
+
+
+def _record_hints(obj: dict[str, Any]) -> EntryHints:
+    """Optional metadata a record may carry: title, published_at, language, authors."""
+    title = obj.get("title")
+    language = obj.get("language")
+    authors = obj.get("authors")
+    return EntryHints(
+        origin="jsonl",
+        guid=obj["id"] if isinstance(obj.get("id"), str) else None,
+        title=title.strip() or None if isinstance(title, str) else None,
+        published_at=_parse_timestamp(obj.get("published_at")),
+        language=language if isinstance(language, str) and language else None,
+        authors=tuple(a for a in authors if isinstance(a, str))
+        if isinstance(authors, list)
+        else (),
+    )
+
+
+def _parse_timestamp(value: object) -> datetime | None:
+    """An ISO 8601 timestamp with a time zone; anything else is unknown (None), not a guess."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed.astimezone(UTC) if parsed.tzinfo else None

@@ -1,0 +1,139 @@
+"""The ``news-ingest`` command line.
+
+    news-ingest run   [--sources PATH] [--db PATH] [--source NAME]...
+    news-ingest sql   "SELECT ..." [--db PATH] [--format table|csv|json|parquet] [--out FILE]
+
+Exit codes: 0 success, 1 the run failed, 2 bad configuration or usage,
+3 the database stayed locked by another process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from flows.config import ConfigError, load_settings
+from flows.sources import build_source
+from warehouse.db import WarehouseError, WarehouseLockedError
+
+if TYPE_CHECKING:
+    from flows.ingest import RunReport
+
+__all__ = ["main"]
+
+DEFAULT_SOURCES = "seeds/sources.toml"
+DEFAULT_DB = "data/news.duckdb"
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        code: int = args.handler(args)
+    except ConfigError as exc:
+        print(f"news-ingest: configuration error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except WarehouseLockedError as exc:
+        print(f"news-ingest: {exc}", file=sys.stderr)
+        return EXIT_LOCKED
+    except WarehouseError as exc:
+        print(f"news-ingest: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    return code
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="news-ingest",
+        description="Fetch, clean, dedupe and load news articles into DuckDB.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="ingest the configured sources once")
+    _sources_option(run)
+    _db_option(run)
+    run.add_argument(
+        "--source",
+        action="append",
+        dest="sources_selected",
+        metavar="NAME",
+        help="only this source (repeatable); default: every enabled source",
+    )
+    run.set_defaults(handler=_run)
+
+    sql = commands.add_parser("sql", help="run a read-only SQL query against the warehouse")
+    sql.add_argument("query", help="the SQL query (read-only)")
+    _db_option(sql)
+    sql.add_argument(
+        "--format", choices=("table", "csv", "json", "parquet"), default="table", dest="fmt"
+    )
+    sql.add_argument("--out", type=Path, help="write to this file instead of standard output")
+    sql.set_defaults(handler=_sql)
+    return parser
+
+
+def _sources_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--sources",
+        type=Path,
+        default=Path(os.environ.get("NEWS_INGEST_SOURCES", DEFAULT_SOURCES)),
+        help=f"sources file (env NEWS_INGEST_SOURCES; default {DEFAULT_SOURCES})",
+    )
+
+
+def _db_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db",
+        type=Path,
+        default=Path(os.environ.get("NEWS_INGEST_DB", DEFAULT_DB)),
+        help=f"DuckDB file (env NEWS_INGEST_DB; default {DEFAULT_DB})",
+    )
+
+
+def _run(args: argparse.Namespace) -> int:
+    # Validate everything before Prefect starts (its temporary server takes seconds).
+    settings = load_settings(args.sources)
+    for config in settings.select(args.sources_selected):
+        build_source(config)
+    from flows.ingest import ingest  # noqa: PLC0415 (imports Prefect: slow)
+    from flows.terminal import live_progress  # noqa: PLC0415
+
+    with live_progress(enabled=sys.stderr.isatty()):
+        report = asyncio.run(
+            ingest(
+                sources_path=str(args.sources),
+                db_path=str(args.db),
+                source_names=args.sources_selected,
+            )
+        )
+    _print_report(report)
+    return EXIT_OK if report.status == "completed" else EXIT_FAILED
+
+
+def _print_report(report: RunReport) -> None:
+    from flows.terminal import print_report  # noqa: PLC0415
+
+    print_report(report)
+
+
+def _sql(args: argparse.Namespace) -> int:
+    from flows.terminal import run_query  # noqa: PLC0415
+
+    return run_query(args.db, args.query, fmt=args.fmt, out=args.out)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

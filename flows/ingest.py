@@ -1,0 +1,287 @@
+"""The ingest flow: discover -> fetch -> clean -> dedupe -> store, one batch at a time.
+
+One Prefect task per batch (hundreds of documents), never one per article,
+so API calls do not grow with the corpus. Each batch is cleaned in the
+extraction process pool and stored in one DuckDB transaction; the database
+file is opened per batch, so an analyst's session can get in between batches
+(and a run waits, with a message, while one holds the file).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from uuid import UUID, uuid4
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import acreate_markdown_artifact
+from prefect.cache_policies import NONE
+from prefect.runtime import flow_run
+
+from connectors.base import Checkpoint, DocumentSource, RawDocument, Rejected
+from flows.config import Settings, SourceConfig, load_settings
+from flows.persist import BatchResult, Seen, persist_batch
+from flows.progress import reporter
+from flows.sources import build_source
+from flows.workers import ExtractionPool
+from warehouse import store
+from warehouse.db import LockWait, connect, run_lock
+from warehouse.store import CheckpointRow, RunCounts
+
+__all__ = ["RunReport", "SourceReport", "ingest"]
+
+logger = logging.getLogger(__name__)
+
+LocalItem = RawDocument | Rejected | Checkpoint
+
+
+@dataclass(frozen=True, slots=True)
+class SourceReport:
+    """How one source's part of a run went."""
+
+    name: str
+    kind: str
+    status: str  # completed | failed
+    counts: RunCounts
+    warning: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunReport:
+    """What a run did, per source."""
+
+    run_id: UUID
+    status: str
+    sources: tuple[SourceReport, ...]
+    database: str
+
+
+@dataclass(slots=True)
+class _Run:
+    """What every batch of a run needs (lives only inside the flow's process)."""
+
+    settings: Settings
+    db_path: Path
+    run_id: UUID
+    pool: ExtractionPool
+    lock_wait: LockWait
+    reports: list[SourceReport] = field(default_factory=list)
+
+
+@flow(name="news-ingest", persist_result=False, log_prints=True)
+async def ingest(
+    sources_path: str = "seeds/sources.toml",
+    db_path: str = "data/news.duckdb",
+    source_names: list[str] | None = None,
+) -> RunReport:
+    """Ingest the configured sources (or the named ones) into the warehouse once."""
+    settings = load_settings(Path(sources_path))
+    selected = settings.select(source_names)
+    connectors = [build_source(config) for config in selected]  # config errors before any work
+    database = Path(db_path)
+    lock_wait = LockWait(timeout=settings.pipeline.lock_timeout, notify=_warn)
+    with run_lock(database, wait=lock_wait):
+        run = _Run(settings, database, uuid4(), _pool(settings), lock_wait)
+        _start_run(run, selected)
+        status, error = "failed", None
+        try:
+            with run.pool:
+                for config, connector in zip(selected, connectors, strict=True):
+                    run.reports.append(await _ingest_source(run, config, connector))
+            status = "completed"
+        except BaseException as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            raise
+        finally:
+            _finish_run(run, status, error)
+    report = RunReport(run.run_id, status, tuple(run.reports), str(database))
+    await _publish_summary(report)
+    return report
+
+
+def _pool(settings: Settings) -> ExtractionPool:
+    pipeline = settings.pipeline
+    return ExtractionPool(workers=pipeline.workers, timeout=pipeline.extraction_timeout)
+
+
+def _start_run(run: _Run, selected: Iterable[SourceConfig]) -> None:
+    now = datetime.now(UTC)
+    with connect(run.db_path, wait=run.lock_wait) as conn, store.transaction(conn):
+        crashed = store.mark_abandoned_runs(conn, now=now)
+        if crashed:
+            logger.warning("marked %d earlier run(s) that never finished as crashed", crashed)
+        store.start_run(
+            conn,
+            run_id=run.run_id,
+            flow_run_id=_flow_run_id(),
+            started_at=now,
+            sources_file=str(run.settings.path),
+            selected=[s.name for s in selected],
+        )
+
+
+def _finish_run(run: _Run, status: str, error: str | None) -> None:
+    with connect(run.db_path, wait=run.lock_wait) as conn:
+        store.finish_run(
+            conn, run_id=run.run_id, status=status, finished_at=datetime.now(UTC), error=error
+        )
+
+
+async def _ingest_source(run: _Run, config: SourceConfig, connector: object) -> SourceReport:
+    progress = reporter()
+    progress.start_source(config.name)
+    with connect(run.db_path, wait=run.lock_wait) as conn:
+        store.start_run_source(
+            conn,
+            run_id=run.run_id,
+            source=config.name,
+            kind=config.kind.value,
+            started_at=datetime.now(UTC),
+        )
+    totals = RunCounts()
+    status, error = "completed", None
+    try:
+        if isinstance(connector, DocumentSource):
+            async for counts in _local_batches(run, connector):
+                totals = _add(totals, counts)
+        else:
+            raise NotImplementedError(f"source kind {config.kind.value!r} is not wired yet")
+    except Exception as exc:
+        status, error = "failed", f"{type(exc).__name__}: {exc}"
+        logger.exception("source %s failed", config.name)
+    with connect(run.db_path, wait=run.lock_wait) as conn:
+        store.finish_run_source(
+            conn,
+            run_id=run.run_id,
+            source=config.name,
+            status=status,
+            finished_at=datetime.now(UTC),
+            error=error,
+        )
+    progress.end_source(config.name)
+    return SourceReport(config.name, config.kind.value, status, totals, error=error)
+
+
+async def _local_batches(run: _Run, connector: DocumentSource) -> AsyncIterator[RunCounts]:
+    with connect(run.db_path, wait=run.lock_wait) as conn:
+        resume = {row.key: _checkpoint(row) for row in store.load_checkpoints(conn, connector.name)}
+    for items in _batched(connector.documents(resume), run.settings.pipeline.batch_size):
+        yield await ingest_local_batch(run, connector.name, items, resume)
+
+
+@task(name="ingest-local-batch", cache_policy=NONE, persist_result=False)
+async def ingest_local_batch(
+    run: _Run, source: str, items: list[LocalItem], resume: dict[str, Checkpoint]
+) -> RunCounts:
+    """Clean and store one batch read from a local source."""
+    progress = reporter()
+    now = datetime.now(UTC)
+    docs = [i for i in items if isinstance(i, RawDocument)]
+    result = BatchResult(source, seen_at=now)
+    unchanged_files = 0
+    for item in items:
+        if isinstance(item, Rejected):
+            result.rejects.append((item, now))
+        elif isinstance(item, Checkpoint):
+            if resume.get(item.key) == item:
+                unchanged_files += 1
+            else:
+                result.checkpoints.append((item, now))
+    found = len(docs) + len(result.rejects) + unchanged_files
+    progress.advance(source, "found", found)
+    progress.advance(source, "fetched", len(docs))
+    fresh = _skip_unchanged(run, docs, result)
+    for processed in await asyncio.gather(*(run.pool.process(doc) for doc in fresh)):
+        if isinstance(processed, Rejected):
+            result.rejects.append((processed, now))
+        else:
+            result.articles.append(processed)
+    progress.advance(source, "cleaned", len(fresh))
+    result.counts = RunCounts(found=found, fetched=len(docs), not_modified=unchanged_files)
+    with connect(run.db_path, wait=run.lock_wait) as conn:
+        counts = persist_batch(conn, result, run_id=run.run_id)
+    progress.advance(source, "stored", len(docs))
+    get_run_logger().debug("batch of %s stored: %s", source, counts)
+    return counts
+
+
+def _skip_unchanged(run: _Run, docs: list[RawDocument], result: BatchResult) -> list[RawDocument]:
+    """Documents whose raw bytes are unchanged since last time are not cleaned again."""
+    with connect(run.db_path, wait=run.lock_wait) as conn:
+        state = store.load_url_state(conn, (d.location for d in docs))
+    fresh = []
+    for doc in docs:
+        known = state.get(doc.location)
+        if known is not None and known.raw_hash == doc.raw_hash:
+            result.seen.append(
+                Seen(doc.source, doc.location, doc.raw_hash, result.seen_at, known.article_id)
+            )
+        else:
+            fresh.append(doc)
+    return fresh
+
+
+def _batched(items: Iterable[LocalItem], size: int) -> Iterator[list[LocalItem]]:
+    """Batches of ``size`` documents; checkpoints and rejects ride along with them."""
+    batch: list[LocalItem] = []
+    documents = 0
+    for item in items:
+        batch.append(item)
+        if isinstance(item, RawDocument):
+            documents += 1
+        if documents >= size or len(batch) >= size * 4:
+            yield batch
+            batch, documents = [], 0
+    if batch:
+        yield batch
+
+
+def _checkpoint(row: CheckpointRow) -> Checkpoint:
+    return Checkpoint(row.source, row.key, row.fingerprint, row.position, row.done)
+
+
+def _add(a: RunCounts, b: RunCounts) -> RunCounts:
+    return RunCounts(**{name: getattr(a, name) + getattr(b, name) for name in a.__slots__})
+
+
+def _flow_run_id() -> UUID | None:
+    value = flow_run.get_id()
+    return UUID(str(value)) if value else None
+
+
+def _warn(message: str) -> None:
+    try:
+        get_run_logger().warning("%s", message)
+    except Exception:
+        logger.debug("no Prefect run context for the lock message")
+
+
+async def _publish_summary(report: RunReport) -> None:
+    await acreate_markdown_artifact(
+        key="ingest-summary", markdown=summary_markdown(report), description="Per-source counts"
+    )
+
+
+SUMMARY_COLUMNS = (
+    "found", "fetched", "not_modified", "new", "duplicates", "updated", "unchanged",
+    "rejected", "errors",
+)  # fmt: skip
+
+
+def summary_markdown(report: RunReport) -> str:
+    """A markdown table of the run's per-source counters."""
+    header = "| source | status | " + " | ".join(SUMMARY_COLUMNS) + " |"
+    lines = [f"### Run {report.run_id}: {report.status}", "", header]
+    lines.append("|" + "---|" * (len(SUMMARY_COLUMNS) + 2))
+    for source in report.sources:
+        values = " | ".join(str(getattr(source.counts, c)) for c in SUMMARY_COLUMNS)
+        lines.append(f"| {source.name} | {source.status} | {values} |")
+    for source in report.sources:
+        if source.error or source.warning:
+            lines.append(f"\n**{source.name}**: {source.error or source.warning}")
+    return "\n".join(lines)

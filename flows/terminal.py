@@ -1,0 +1,164 @@
+"""What the command line shows: progress bars, the run summary, query results."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from flows import progress
+from flows.ingest import SUMMARY_COLUMNS, RunReport
+from warehouse.db import ReadOnlyError, WarehouseError, connect
+
+__all__ = ["live_progress", "print_report", "run_query"]
+
+
+class _RichProgress:
+    """One bar per stage of the current source, with counts and elapsed time."""
+
+    def __init__(self, bars: Progress) -> None:
+        self._bars = bars
+        self._tasks: dict[tuple[str, str], TaskID] = {}
+
+    def start_source(self, source: str) -> None:
+        """Add the source's stage bars."""
+        for stage in progress.STAGES:
+            self._tasks[(source, stage)] = self._bars.add_task(f"{source} {stage}", total=None)
+
+    def advance(self, source: str, stage: str, amount: int = 1) -> None:
+        """Move a stage bar; 'found' sets the total of the later stages."""
+        task = self._tasks.get((source, stage))
+        if task is None:
+            return
+        self._bars.advance(task, amount)
+        if stage == "found":
+            found = self._bars.tasks[task].completed
+            for later in progress.STAGES[1:]:
+                self._bars.update(self._tasks[(source, later)], total=found)
+
+    def end_source(self, source: str) -> None:
+        """Fill the bars of a finished source."""
+        for stage in progress.STAGES:
+            task = self._tasks[(source, stage)]
+            done = self._bars.tasks[task].completed
+            self._bars.update(task, total=done, completed=done)
+
+
+@contextmanager
+def live_progress(*, enabled: bool) -> Iterator[None]:
+    """Show progress bars on a terminal; otherwise leave the plain log reporter in place."""
+    if not enabled:
+        yield
+        return
+    columns = (
+        TextColumn("{task.description:<24}"),
+        BarColumn(),
+        TextColumn("{task.completed:>7.0f}/{task.total}"),
+        TimeElapsedColumn(),
+    )
+    with (
+        Progress(*columns, console=Console(stderr=True), transient=False) as bars,
+        progress.installed(_RichProgress(bars)),
+    ):
+        yield
+
+
+def print_report(report: RunReport) -> None:
+    """Print the per-source summary table of a run."""
+    table = Table(title=f"news-ingest run {report.run_id} - {report.status}")
+    table.add_column("source")
+    table.add_column("status")
+    for column in SUMMARY_COLUMNS:
+        table.add_column(column.replace("_", " "), justify="right")
+    for source in report.sources:
+        values = [str(getattr(source.counts, c)) for c in SUMMARY_COLUMNS]
+        table.add_row(source.name, source.status, *values)
+    console = Console()
+    console.print(table)
+    for source in report.sources:
+        if source.error or source.warning:
+            console.print(f"[bold]{source.name}[/bold]: {source.error or source.warning}")
+    console.print(f"database: {report.database}")
+
+
+def run_query(db: Path, query: str, *, fmt: str, out: Path | None) -> int:
+    """Run a read-only query and write its result as a table, CSV, JSON or Parquet."""
+    if fmt == "parquet" and out is None:
+        print("news-ingest: --format parquet needs --out FILE", file=sys.stderr)
+        return 2
+    with connect(db, read_only=True) as conn:
+        try:
+            relation: duckdb.DuckDBPyRelation | None = conn.sql(query)
+        except duckdb.Error as exc:
+            raise _query_error(exc) from exc
+        if relation is None:
+            print("(statement returned no rows)")
+            return 0
+        if fmt == "parquet":
+            assert out is not None
+            relation.write_parquet(str(out))
+            return 0
+        columns = relation.columns
+        rows = relation.fetchall()
+    _write_rows(columns, rows, fmt=fmt, out=out)
+    return 0
+
+
+def _query_error(exc: duckdb.Error) -> WarehouseError:
+    message = str(exc)
+    if "read-only" in message.lower() or "read only" in message.lower():
+        return ReadOnlyError(
+            f"the sql command is read-only; writes are refused ({message.splitlines()[0]})"
+        )
+    return WarehouseError(f"query failed: {message}")
+
+
+def _write_rows(
+    columns: list[str], rows: list[tuple[Any, ...]], *, fmt: str, out: Path | None
+) -> None:
+    handle = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
+    try:
+        if fmt == "csv":
+            writer = csv.writer(handle)
+            writer.writerow(columns)
+            writer.writerows(rows)
+        elif fmt == "json":
+            records = [dict(zip(columns, row, strict=True)) for row in rows]
+            json.dump(records, handle, default=_json_default, ensure_ascii=False, indent=2)
+            handle.write("\n")
+        else:
+            _print_table(columns, rows, handle)
+    finally:
+        if out:
+            handle.close()
+
+
+def _print_table(columns: list[str], rows: list[tuple[Any, ...]], handle: Any) -> None:
+    table = Table(show_lines=False)
+    for column in columns:
+        table.add_column(column, overflow="fold", max_width=60)
+    for row in rows:
+        table.add_row(*("NULL" if v is None else _short(v) for v in row))
+    Console(file=handle).print(table)
+    Console(file=handle).print(f"{len(rows)} row(s)")
+
+
+def _short(value: object) -> str:
+    text = str(value)
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
