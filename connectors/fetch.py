@@ -387,12 +387,13 @@ class _BrotliDecoder:
         self._seen = self._seen or bool(data)
         try:
             piece = self._brotli.process(data, output_buffer_limit=_STEP)
-            if piece:
+            # can_accept_more_data() may say True while output is still pending,
+            # so drain with empty input until a step yields nothing.
+            while piece:
                 self._sink(piece)
-            while not self._brotli.can_accept_more_data():
+                if self._brotli.is_finished():
+                    return
                 piece = self._brotli.process(b"", output_buffer_limit=_STEP)
-                if piece:
-                    self._sink(piece)
         except brotli.error as exc:
             raise _CorruptError(f"invalid brotli data: {exc}") from exc
 
