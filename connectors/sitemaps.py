@@ -5,6 +5,13 @@ the ``Sitemap:`` lines of its robots.txt are used, else ``/sitemap.xml``.
 Sitemap indexes are followed breadth-first; every sitemap is fetched at most
 once per run, so an index that lists itself (or a cycle of indexes) ends.
 
+Every sitemap is fetched with the validators ``known`` holds for it, and a
+304 yields nothing. An index that has not changed may still list children
+that have (indexes without ``<lastmod>`` are common), and its body is not sent
+again; so after a 304 the other sitemaps of the same host that ``known``
+remembers from earlier runs are visited too, each with its own conditional
+GET. ``known`` must therefore hold only this source's feed/sitemap URLs.
+
 Limits (the sitemaps.org protocol's own, and DESIGN.md's fan-out defaults):
 at most ``max_urls_per_sitemap`` URLs are read from one sitemap and at most
 ``max_sitemaps`` sitemaps are fetched per source; going over either yields a
@@ -399,6 +406,10 @@ class SitemapSource:
     ) -> AsyncIterator[Candidate | Rejected]:
         result = await fetcher.fetch(url, purpose=Purpose.SITEMAP, validators=known.get(url))
         if result.outcome is FetchOutcome.NOT_MODIFIED:
+            host = urlsplit(url).netloc.lower()
+            for previous in known:
+                if urlsplit(previous).netloc.lower() == host:
+                    crawl.add(previous)
             return
         if not result.ok:
             logger.warning(

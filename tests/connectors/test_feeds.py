@@ -455,3 +455,10 @@ def test_conditional_get_on_second_discovery(local_server: LocalServer):
     assert [r.outcome for r in log if r.url == url] == ["not_modified"]
     sent = [r for r in local_server.requests if r.path == "/feed.xml"][-1]
     assert sent.header("If-None-Match") == '"f1"'
+
+
+def test_body_that_looks_like_a_url_is_not_fetched(local_server: LocalServer):
+    local_server.route("/other.xml", Response(body=rss_items("/leak"), content_type="text/xml"))
+    result = parse(local_server.url("/other.xml").encode())
+    assert result.candidates == ()
+    assert local_server.hits("/other.xml") == 0

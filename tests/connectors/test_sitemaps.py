@@ -438,3 +438,45 @@ def test_conditional_get_on_second_discovery(local_server: LocalServer):
     second, log = discover(source, {url: Validators(etag=etag)})
     assert second == []
     assert [r.outcome for r in log if r.url == url] == ["not_modified"]
+
+
+def test_unchanged_index_still_leads_to_changed_children(local_server: LocalServer):
+    base = local_server.base_url.encode()
+    version = {"child2": 1}
+
+    def conditional(etag: str, body) -> object:
+        def route(request: Request) -> Response:
+            current = etag.format(**version)
+            if request.header("If-None-Match") == current:
+                return Response(status=304, body=b"", headers={"ETag": current}, content_type=None)
+            return Response(body=body(), headers={"ETag": current}, content_type=XML)
+
+        return route
+
+    local_server.route(
+        "/index.xml",
+        conditional('"i"', lambda: index(base + b"/child1.xml", base + b"/child2.xml")),
+    )
+    local_server.route("/child1.xml", conditional('"c1"', lambda: urlset(base + b"/old")))
+    local_server.route(
+        "/child2.xml",
+        conditional(
+            '"c2-{child2}"',
+            lambda: urlset(*(base + b"/new%d" % i for i in range(version["child2"]))),
+        ),
+    )
+    source = SitemapSource(name="idx", url=local_server.url("/index.xml"))
+    first, log = discover(source)
+    assert [i.url for i in first] == [local_server.url("/old"), local_server.url("/new0")]
+    known = {r.url: Validators(etag=r.etag) for r in log if r.etag}
+    assert set(known) == {local_server.url(p) for p in ("/index.xml", "/child1.xml", "/child2.xml")}
+
+    version["child2"] = 2  # a new article in child2; the index itself is unchanged
+    second, log = discover(source, known)
+    assert [i.url for i in second] == [local_server.url("/new0"), local_server.url("/new1")]
+    outcomes = {r.url.rsplit("/", 1)[1]: r.outcome for r in log if r.url in known}
+    assert outcomes == {
+        "index.xml": "not_modified",
+        "child1.xml": "not_modified",
+        "child2.xml": "ok",
+    }
