@@ -18,6 +18,7 @@ Feed, so JSON Feed 1.0/1.1 is parsed here.
 
 from __future__ import annotations
 
+import asyncio
 import html
 import io
 import json
@@ -131,7 +132,9 @@ class FeedSource:
                     result.error,
                 )
                 continue
-            parsed = parse_feed(
+            # Parsing is CPU work: off the event loop, so concurrent fetches keep flowing.
+            parsed = await asyncio.to_thread(
+                parse_feed,
                 result.body,
                 source=self.name,
                 feed_url=url,

@@ -29,6 +29,7 @@ has removed any entity declarations.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from collections import deque
@@ -420,7 +421,9 @@ class SitemapSource:
                 result.error,
             )
             return
-        parsed = parse_sitemap(
+        # A 50,000-URL sitemap takes a second or two to parse: off the event loop.
+        parsed = await asyncio.to_thread(
+            parse_sitemap,
             result.body,
             source=self.name,
             sitemap_url=url,
