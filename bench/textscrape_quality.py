@@ -287,6 +287,8 @@ class PageResult:
     authors_got: list[str] = field(default_factory=list)
     authors_ref: list[str] = field(default_factory=list)
     description_ok: str = "none"  # match | none | wrong
+    title_visible: bool = False  # the reference title is a line of the scrape
+    lead_visible: bool = False  # the reference lead is in the scrape at all
     seconds: float = 0.0
 
 
@@ -378,6 +380,8 @@ def read_page(path: Path) -> str:
 def score_page(cc: str, path: Path, url: str, ref: Reference, *, mode: str) -> PageResult:
     """Render, clean and score one page."""
     scrape = render_text_scrape(read_page(path), mode=mode)
+    scrape_lines = {norm(ln) for ln in scrape.split("\n") if ln.strip()}
+    scrape_norm = norm(scrape)
     start = time.perf_counter()
     got = clean_text_scrape(scrape, url=url or None)
     seconds = time.perf_counter() - start
@@ -403,6 +407,8 @@ def score_page(cc: str, path: Path, url: str, ref: Reference, *, mode: str) -> P
         authors_got=list(got.authors),
         authors_ref=list(ref.authors),
         description_ok=_score_description(ref, got),
+        title_visible=bool(ref.title) and norm(ref.title or "") in scrape_lines,
+        lead_visible=bool(leads) and norm(leads[0])[:80] in scrape_norm,
         seconds=seconds,
     )
 
@@ -421,13 +427,25 @@ def summarise(rows: list[PageResult]) -> dict[str, Any]:
     out_lines = sum(r.out_lines for r in rows)
     leak_lines = sum(r.leak_lines for r in rows)
     dated = [r for r in rows if r.date_got is not None]
+    visible_titles = [r for r in rows if r.title_visible]
+    visible_leads = [r for r in rows if r.lead_visible]
     return {
         "pages": n,
         "title_exact": titles["exact"] / max(with_title, 1),
         "title_normalised": (titles["exact"] + titles["normalised"]) / max(with_title, 1),
         "title_none": titles["none"] / max(with_title, 1),
         "title_wrong": titles["wrong"] / max(with_title, 1),
+        "title_visible": len(visible_titles),
+        "title_exact_when_visible": sum(1 for r in visible_titles if r.title == "exact")
+        / max(len(visible_titles), 1),
+        "title_wrong_when_visible": sum(1 for r in visible_titles if r.title == "wrong")
+        / max(len(visible_titles), 1),
         "lead_ok": leads["ok"] / max(with_lead, 1),
+        "lead_visible": len(visible_leads),
+        "lead_ok_when_visible": sum(1 for r in visible_leads if r.lead == "ok")
+        / max(len(visible_leads), 1),
+        "lead_located_when_visible": sum(1 for r in visible_leads if r.lead in {"ok", "description"})
+        / max(len(visible_leads), 1),
         "lead_in_description": leads["description"] / max(with_lead, 1),
         "lead_wrong": leads["wrong"] / max(with_lead, 1),
         "lead_empty": leads["empty"] / max(with_lead, 1),
@@ -450,7 +468,9 @@ def _print_summary(name: str, s: dict[str, Any]) -> None:
     print(
         f"{name:>8} n={s['pages']:3d} title={s['title_exact']:.2f}/{s['title_normalised']:.2f}"
         f" (none {s['title_none']:.2f}, wrong {s['title_wrong']:.2f})"
+        f" [vis {s['title_exact_when_visible']:.2f}]"
         f" lead={s['lead_ok']:.2f} (wrong {s['lead_wrong']:.2f}, empty {s['lead_empty']:.2f})"
+        f" [vis {s['lead_located_when_visible']:.2f}]"
         f" recall={s['recall_mean']:.2f} leak={s['leak_line_rate']:.2f}"
         f" clean={s['pages_without_leak']:.2f}"
         f" date ok/wrong/none={s['date_correct']}/{s['date_wrong']}/{s['date_none']}"
@@ -505,9 +525,9 @@ def main(argv: list[str] | None = None) -> int:
 def _print_failures(rows: list[PageResult], show: int) -> None:
     if not show:
         return
-    for r in [r for r in rows if r.title == "wrong"][:show]:
+    for r in [r for r in rows if r.title == "wrong" and r.title_visible][:show]:
         print(f"TITLE {r.cc}/{r.page}: got {r.title_got!r} want {r.title_ref!r}")
-    for r in [r for r in rows if r.lead in {"wrong", "empty"}][:show]:
+    for r in [r for r in rows if r.lead in {"wrong", "empty"} and r.lead_visible][:show]:
         print(f"LEAD {r.cc}/{r.page}: got {r.lead_got!r}\n      want {r.lead_ref!r}")
     for r in [r for r in rows if r.date in {"wrong", "no_ref_wrong"}][:show]:
         print(f"DATE {r.cc}/{r.page}: got {r.date_got} want {r.date_ref}")

@@ -179,6 +179,59 @@ _CHROME_PREFIX = re.compile(
     re.IGNORECASE,
 )
 
+# Vocabulary of sentences about the site rather than the story (paywalls, consent, apps).
+_UI_TERMS = re.compile(
+    r"\b(?:subscri(?:be|ber|ption)s?|sign(?:ed)?\s+(?:in|up)|log(?:ged)?\s+in|newsletters?|cookies?"
+    r"|browser|javascript|ad\s?blocker|unlimited\s+access|click\s+here|tap\s+here|your\s+inbox"
+    r"|privacy\s+policy|email\s+address|already\s+a\s+(?:subscriber|member)|free\s+trial"
+    r"|bookmark|this\s+audio|notifications?|abonn\w*|anmelden|registrier\w*|werbeblocker"
+    r"|klicken\s+sie|melden\s+sie\s+sich|vorlesefunktion|audioversion|einwilligung|zustimmung"
+    r"|plus-artikel|freischalten|inscri\w+|cliquez|navigateur|consentement|suscri\w+|regístrate"
+    r"|inicia\s+sesión|navegador|haz\s+clic|accedi|registrat[io]|clicca|consenso|assinante"
+    r"|cadastr\w+|clique|nieuwsbrief|inloggen|prenumer\w+|logga\s+in|nyhetsbrev|nyhedsbrev"
+    r"|log\s+ind|logg\s+inn|subskryp\w*|zaloguj|przeglądar\w*|kliknij|předplat\w*|přihlás\w*"
+    r"|affiliate|this\s+(?:article|story|content)|dieser\s+artikel|diesen\s+artikel|cet\s+article"
+    r"|este\s+artículo|questo\s+articolo|este\s+artigo|dit\s+artikel|denna\s+artikel|denne\s+artikel"
+    r"|ten\s+artykuł|tento\s+článek|account|konto|compte|cuenta|paywall|e-?paper"
+    r"|会員|ログイン|購読|有料|こちら|ご覧ください|クッキー|로그인|구독)",
+    re.IGNORECASE,
+)
+# Reading time, relative times and bare clock times: header furniture.
+_READ_TIME = re.compile(
+    r"\b(?:\d+\s*(?:min(?:ute)?s?\.?\s+(?:read|lesezeit|de\s+lecture|de\s+lectura|di\s+lettura))"
+    r"|(?:lesezeit|lesedauer|reading\s+time|temps\s+de\s+lecture|tiempo\s+de\s+lectura"
+    r"|tempo\s+di\s+lettura|leestijd|lästid|læsetid|lesetid|czas\s+czytania)\s*:?\s*\d+)",
+    re.IGNORECASE,
+)
+_RELATIVE_TIME = re.compile(
+    r"\b\d+\s*(?:s|sec|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?|sekunden|minuten|stunden"
+    r"|tagen?|heures?|jours?|segundos|minutos|horas|días|secondi|minuti|ore|giorni|uur|dagen"
+    r"|timmar|dagar|timer|dage|dager|godzin|minut|dni|hodin|dní|saat|dakika|gün|jam|hari"
+    r"|часов|часа|минут|дней)\b|\bago\b|\bvor\s+\d|\bil\s+y\s+a\b|\bhace\s+\d"
+    r"|\d+\s*(?:分前|時間前|日前|분\s*전|시간\s*전)",
+    re.IGNORECASE,
+)
+# Words that describe a picture rather than tell a story, for lines near the headline.
+_PICTURE_WORDS = re.compile(
+    r"\b(?:pictured|in\s+this\s+(?:picture|photo|image|handout)|(?:is|are)\s+seen|seen\s+here"
+    r"|poses?\s+for|photographed|photo\s+taken|undated|from\s+left|l-r|von\s+links|à\s+gauche"
+    r"|de\s+izquierda\s+a\s+derecha|da\s+sinistra|aufgenommen\s+am)\b"
+    r"|\((?:left|right|centre|center|l\.|r\.|m\.|links|rechts|mitte|à\s+gauche|à\s+droite)\)",
+    re.IGNORECASE,
+)
+_CJK_CHROME = re.compile(r"シェア|印刷|ブックマーク|공유|인쇄|스크랩|分享|打印|收藏|閉じる|닫기|保存")
+_BREADCRUMB = re.compile(r"^(?:(?:you are here|du befindest dich hier|sie sind hier)\s*:|.*(?:\s[»›>/]\s.*){2,}$)", re.IGNORECASE)
+_CJK_DATE_CHARS = re.compile(r"[年月日時分秒更新発行公開入力수정입력년월일시분()（）]")
+_LEGAL = re.compile(
+    r"copyright\s*(?:©|\(c\))|©\s*(?:\d{4}|copyright)|all\s+rights\s+reserved|alle\s+rechte\s+vorbehalten"
+    r"|tous\s+droits\s+réservés|todos\s+los\s+derechos\s+reservados|tutti\s+i\s+diritti\s+riservati"
+    r"|todos\s+os\s+direitos\s+reservados|alle\s+rechten\s+voorbehouden|wszelkie\s+prawa\s+zastrzeżone"
+    r"|všechna\s+práva\s+vyhrazena|tüm\s+hakları\s+saklıdır|все\s+права\s+защищены|無断転載|無断複製"
+    r"|版权所有|版權所有|무단\s*전재|재배포\s*금지",
+    re.IGNORECASE,
+)
+_CLOCK_ONLY = re.compile(r"^[\s\d:./,|–—-]*\d[\s\d:./,|–—-]*$")
+
 # Photo credits: agencies and the words that introduce a credit.
 _CREDIT_WORDS = re.compile(
     r"(?:\bgetty(?:\s+images)?\b|\breuters\b|\bap\s+photo\b|\(ap\)|\bafp\b|\bdpa\b|\bepa\b|\bimago\b"
@@ -194,14 +247,15 @@ _CREDIT_WORDS = re.compile(
 _CAPTION_START = re.compile(
     r"^(?:file(?:\s+photo)?\s*[-–—:]|file\s*photo|photo\s*:|photos\s*:|image\s*:|picture\s*:"
     r"|foto\s*:|fotos\s*:|bild\s*:|archivbild\s*:?|archivfoto\s*:?|symbolbild\s*:?|illustration\s*:"
-    r"|archives?\s*[-–—:]|archivo\s*[-–—:]|photo d'archives)",
+    r"|archives?\s*[-–—:]|archivo\s*[-–—:]|photo d'archives"
+    r"|\((?:symbolbild|archivbild|archiv|foto|bild|photo|file|illustration|image)\))",
     re.IGNORECASE,
 )
 _CAPTION_CREDIT = re.compile(
     r"(?:\((?:ap|afp|reuters|getty|epa|dpa|photo|picture|foto|bild|image|credit|pa|anp|efe|ansa)"
     r"[^)]{0,80}\)\s*\.?$|\b(?:photograph|photo|foto|picture|bild|image|credit)s?\s*:\s*[^.]{2,80}$"
     r"|\b(?:reuters|afp|getty images|ap photo|dpa|epa|imago|keystone|apa)(?:/[^\s]{1,40})?\s*$"
-    r"|(?:\s[-–—|/]\s*|\s)(?:©|copyright)\s*[^.]{1,80}$)",
+    r"|(?:\s[-–—|/]\s*|\s)(?:©|copyright)\s*[^.]{1,80}$|\([^()]{2,60}/[^()]{2,40}\)\s*\.?$)",
     re.IGNORECASE,
 )
 
@@ -212,7 +266,33 @@ _BYLINE = re.compile(
     re.IGNORECASE,
 )
 _NAME_PARTICLES = frozenset(
-    "van von der den de da das do dos del della di du la le ter ten bin al el ibn mc st y e".split()
+    [
+        "van",
+        "von",
+        "der",
+        "den",
+        "de",
+        "da",
+        "das",
+        "do",
+        "dos",
+        "del",
+        "della",
+        "di",
+        "du",
+        "la",
+        "le",
+        "ter",
+        "ten",
+        "bin",
+        "al",
+        "el",
+        "ibn",
+        "mc",
+        "st",
+        "y",
+        "e",
+    ]
 )
 _ROLE_WORDS = re.compile(
     r"\b(?:reporter|correspondent|editor|journalist|writer|contributor|columnist|staff|team|desk"
@@ -251,68 +331,44 @@ _DATE_LABEL = re.compile(
 )
 _UPDATED_LABEL = re.compile(rf"^(?:{_DATE_LABELS_UPDATED})", re.IGNORECASE)
 
-_MONTHS: dict[int, tuple[str, ...]] = {
-    1: (
-        "january jänner januar janvier enero gennaio janeiro januari januar januar januari styczeń "
-        "stycznia leden ledna ocak januari január janúar sausio январь января січень січня 1월"
-    ).split(),
-    2: (
-        "february februar février febrero febbraio fevereiro februari februar februar februari luty "
-        "lutego únor února şubat februari február febrúar vasario февраль февраля лютий лютого"
-    ).split(),
-    3: (
-        "march märz mars marzo março maart mars marts mars marzec marca březen března mart maret "
-        "március mars kovo март марта березень березня"
-    ).split(),
-    4: (
-        "april avril abril aprile abril april april april kwiecień kwietnia duben dubna nisan "
-        "április apríl balandžio апрель апреля квітень квітня"
-    ).split(),
-    5: (
-        "may mai mayo maggio maio mei maj maj mai maj maja květen května mayıs mei május maí gegužės "
-        "май мая травень травня"
-    ).split(),
-    6: (
-        "june juni juin junio giugno junho juni juni juni czerwiec czerwca červen června haziran "
-        "juni június júní birželio июнь июня червень червня"
-    ).split(),
-    7: (
-        "july juli juillet julio luglio julho juli juli juli lipiec lipca červenec července temmuz "
-        "juli július júlí liepos июль июля липень липня"
-    ).split(),
-    8: (
-        "august août agosto agosto agosto augustus augusti august august sierpień sierpnia srpen "
-        "srpna ağustos agustus augusztus ágúst rugpjūčio август августа серпень серпня"
-    ).split(),
-    9: (
-        "september septembre septiembre settembre setembro september september september wrzesień "
-        "września září eylül september szeptember september rugsėjo сентябрь сентября вересень "
-        "вересня"
-    ).split(),
-    10: (
-        "october oktober octobre octubre ottobre outubro oktober oktober oktober październik "
-        "października říjen října ekim oktober október október spalio октябрь октября жовтень "
-        "жовтня"
-    ).split(),
-    11: (
-        "november novembre noviembre novembre novembro november november november listopad "
-        "listopada listopad listopadu kasım november november nóvember lapkričio ноябрь ноября "
-        "листопад листопада"
-    ).split(),
-    12: (
-        "december dezember décembre diciembre dicembre dezembro december december desember "
-        "grudzień grudnia prosinec prosince aralık desember december desember gruodžio декабрь "
-        "декабря грудень грудня"
-    ).split(),
-}
+# Month names by number; a line starting with "  " continues the previous month.
+_MONTH_NAMES = """
+1: january jänner januar janvier enero gennaio janeiro januari styczeń stycznia leden ledna
+  ocak január janúar sausio январь января січень січня 1월
+2: february februar février febrero febbraio fevereiro februari luty lutego únor února şubat
+  február febrúar vasario февраль февраля лютий лютого
+3: march märz mars marzo março maart marts marzec marca březen března mart maret március
+  kovo март марта березень березня
+4: april avril abril aprile kwiecień kwietnia duben dubna nisan április apríl balandžio
+  апрель апреля квітень квітня
+5: may mai mayo maggio maio mei maj maja květen května mayıs május maí gegužės май мая
+  травень травня
+6: june juni juin junio giugno junho czerwiec czerwca červen června haziran június júní
+  birželio июнь июня червень червня
+7: july juli juillet julio luglio julho lipiec lipca červenec července temmuz július júlí
+  liepos июль июля липень липня
+8: august août agosto augustus augusti sierpień sierpnia srpen srpna ağustos agustus
+  augusztus ágúst rugpjūčio август августа серпень серпня
+9: september septembre septiembre settembre setembro wrzesień września září eylül szeptember
+  rugsėjo сентябрь сентября вересень вересня
+10: october oktober octobre octubre ottobre outubro październik października říjen října
+  ekim október spalio октябрь октября жовтень жовтня
+11: november novembre noviembre novembro listopad listopada listopadu kasım nóvember
+  lapkričio ноябрь ноября листопад листопада
+12: december dezember décembre diciembre dicembre dezembro desember grudzień grudnia
+  prosinec prosince aralık gruodžio декабрь декабря грудень грудня
+"""
 
 
 def _month_table() -> dict[str, int]:
     """Full month names, plus 3- and 4-letter abbreviations that are unambiguous."""
     table: dict[str, int] = {}
     prefixes: dict[str, set[int]] = {}
-    for month, names in _MONTHS.items():
-        for name in names:
+    month = 0
+    for row in _MONTH_NAMES.strip("\n").splitlines():
+        head, _, rest = row.partition(":") if not row.startswith(" ") else ("", "", row)
+        month = int(head) if head else month
+        for name in rest.split():
             folded = _fold(name)
             table[name] = month
             table[folded] = month
@@ -382,7 +438,7 @@ _ALL_STOPWORDS: frozenset[str] = frozenset().union(*_STOPWORDS.values())
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", re.UNICODE)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
-_TERMINAL = re.compile(r"[.!?…。！？]['\"”’»)\]」』]*\s*$|[.!?…。！？]\s*\(?[^()]{0,3}\)?$")
+_TERMINAL = re.compile(r"[.!?…。！？।]['\"”’»)\]」』]*\s*$|[.!?…。！？]\s*\(?[^()]{0,3}\)?$")
 _KEY_DROP = re.compile(r"[^\w\s]|\d|_", re.UNICODE)
 _SPACES = re.compile(r"\s+")
 _URLISH = re.compile(r"https?://|www\.|\.(?:com|org|net|de|fr|co\.uk)\b", re.IGNORECASE)
@@ -401,7 +457,9 @@ class _Line:
     chrome: bool = False
     credit: bool = False
     caption: bool = False
+    ui: bool = False
     prose: bool = False
+    digits: bool = False
 
 
 def _effective_words(text: str) -> tuple[float, list[str]]:
@@ -434,6 +492,10 @@ def _is_chrome(line: _Line) -> bool:
         return True
     if _CHROME_PREFIX.match(text) and line.words <= 8:
         return True
+    if _BREADCRUMB.match(text) or len(text) <= 24 and _CJK_CHROME.search(text):
+        return True
+    if _LEGAL.search(text):
+        return True
     # Several chrome strings glued together ("Share Save", "Sign InRegister").
     parts = [p for p in re.split(r"(?<=[a-zäöüé])(?=[A-ZÄÖÜ])", text) if p.strip()]
     if len(parts) > 1 and all(_key(p) in _CHROME_KEYS for p in parts):
@@ -441,9 +503,14 @@ def _is_chrome(line: _Line) -> bool:
     return bool(_URLISH.search(text) and line.words <= 4)
 
 
+def _is_legal(line: _Line) -> bool:
+    """Copyright and reproduction notices, whatever their length."""
+    return line.words <= 60 and bool(_LEGAL.search(line.text))
+
+
 def _is_credit(line: _Line) -> bool:
     """A photo credit on its own line ("Getty Images", "Foto: dpa", "© Reuters")."""
-    if line.words > 9 or line.terminal and line.words > 4:
+    if line.words > 9 or (line.terminal and line.words > 4):
         return False
     return bool(_CREDIT_WORDS.search(line.text))
 
@@ -453,6 +520,8 @@ def _is_caption(line: _Line) -> bool:
     text = line.text.strip()
     if _CAPTION_START.match(text):
         return True
+    if _CJK.search(text) and re.search(r"＝[^＝。]{1,25}$", text):
+        return True  # Japanese captions end in "＝place, date" or "＝agency"
     return line.words <= 70 and bool(_CAPTION_CREDIT.search(text))
 
 
@@ -468,11 +537,19 @@ def _features(index: int, text: str) -> _Line:
         terminal=bool(_TERMINAL.search(text)),
         key=_key(text) if words <= 14 else "",
         stop_ratio=stop,
+        digits=any(ch.isdigit() for ch in text),
     )
-    line.chrome = _is_chrome(line) if words <= 12 else False
+    line.chrome = _is_chrome(line) if words <= 12 else _is_legal(line)
     line.credit = not line.chrome and _is_credit(line)
     line.caption = not line.chrome and not line.credit and _is_caption(line)
+    line.ui = not line.chrome and line.words <= 60 and _is_ui_text(line)
     return line
+
+
+def _is_ui_text(line: _Line) -> bool:
+    """Sentences addressed to the reader about the site: log in, subscribe, cookies, ads."""
+    hits = len(_UI_TERMS.findall(line.text))
+    return hits >= 2 or (hits == 1 and line.words <= 25)
 
 
 # --------------------------------------------------------------------------- segmentation
@@ -490,10 +567,11 @@ def _split_lines(text: str) -> list[str]:
     for group in groups:
         stripped = [_SPACES.sub(" ", ln).strip() for ln in group]
         stripped = [ln for ln in stripped if ln]
-        if wrapped and len(stripped) > 1:
-            lines.extend(_unwrap(stripped))
-        else:
-            lines.extend(stripped)
+        for ln in _unwrap(stripped) if wrapped and len(stripped) > 1 else stripped:
+            if lines and ln[:1] in ":：" and not _TERMINAL.search(lines[-1]):
+                lines[-1] = f"{lines[-1]}{ln}"  # "Kicker" + ": headline" split by inline markup
+            else:
+                lines.append(ln)
     return lines
 
 
@@ -597,7 +675,7 @@ _MIN_STOP_RATIO = 0.12
 def _mark_prose(lines: list[_Line], *, use_stopwords: bool) -> None:
     """Prose: long enough, sentence-final punctuation, function words, not chrome."""
     for ln in lines:
-        if ln.chrome or ln.credit or ln.caption:
+        if ln.chrome or ln.credit or ln.caption or ln.ui:
             continue
         long_enough = ln.words >= _PROSE_MIN_WORDS
         sentence = ln.terminal or ln.words >= 30
@@ -605,27 +683,55 @@ def _mark_prose(lines: list[_Line], *, use_stopwords: bool) -> None:
         ln.prose = long_enough and sentence and bool(wordy)
 
 
-def _line_value(ln: _Line) -> float:
-    """Contribution of a line to the body score: prose for, everything else against."""
+def _mark_repeated_chrome(lines: list[_Line]) -> None:
+    """Short lines repeated three times or more are page furniture ("Article content")."""
+    counts = Counter(ln.key for ln in lines if ln.key and ln.words <= 6 and not ln.terminal)
+    for ln in lines:
+        if ln.key and counts[ln.key] >= 3 and ln.words <= 6 and not ln.terminal:
+            ln.chrome = True
+
+
+def _line_value(doc: _Doc, i: int) -> float:
+    """Contribution of a line to the body score: prose for, everything else against.
+
+    Prose cut off on both sides by non-prose (teasers in a list of related
+    stories) counts half; bylines, datelines and relative times count hard
+    against, because outside the article header they mark teaser lists.
+    """
+    ln = doc.lines[i]
     if ln.prose:
-        return min(ln.words, 120.0)
-    if ln.chrome:
+        value = min(ln.words, 120.0)
+        return value if _has_prose_neighbour(doc.lines, i) else value / 2
+    if ln.chrome or ln.ui:
         return -4.0
     if ln.caption or ln.credit:
         return -2.0
+    if ln.words <= 16 and (ln.digits or ln.words <= 4) and doc.headerish(i):
+        return -5.0
     if ln.terminal and ln.words >= 3:
         return -0.5
     return -2.5
 
 
-def _best_segment(lines: Sequence[_Line]) -> tuple[int, int] | None:
+def _has_prose_neighbour(lines: Sequence[_Line], i: int) -> bool:
+    """Whether the nearest non-chrome line before or after ``i`` is prose."""
+    for step in (-1, 1):
+        j = i + step
+        while 0 <= j < len(lines) and (lines[j].chrome or lines[j].ui):
+            j += step
+        if 0 <= j < len(lines) and lines[j].prose:
+            return True
+    return False
+
+
+def _best_segment(doc: _Doc) -> tuple[int, int] | None:
     """Maximum-sum run of lines (Kadane); ``None`` when there is no prose at all."""
     best_sum = 0.0
     best: tuple[int, int] | None = None
     run_sum = 0.0
     run_start = 0
-    for i, ln in enumerate(lines):
-        value = _line_value(ln)
+    for i in range(len(doc.lines)):
+        value = _line_value(doc, i)
         if run_sum <= 0:
             run_sum = value
             run_start = i
@@ -642,7 +748,7 @@ def _best_segment(lines: Sequence[_Line]) -> tuple[int, int] | None:
 _TIME = r"(?:\s*(?:,|um|à|a\s+las|alle|at|kl\.?|klo|o|godz\.?|saat|-|–|—|\|)?\s*(?P<hour>[01]?\d|2[0-3])[:.h](?P<minute>[0-5]\d)(?::(?P<second>[0-5]\d))?\s*(?P<ampm>[ap]\.?\s?m\.?)?)?"
 _TZ = r"(?:\s*(?P<tz>Z|UTC|GMT|[+-]\d{2}:?\d{2}|(?:UTC|GMT)\s?[+-]\d{1,2}(?::?\d{2})?|BST|CET|CEST|MEZ|MESZ|EST|EDT|CST|CDT|MST|MDT|PST|PDT|IST|JST|KST|AEST|AEDT))?"
 _ISO_DATE = re.compile(
-    r"(?<!\d)(?P<year>(?:19|20)\d{2})-(?P<month>0?[1-9]|1[0-2])-(?P<day>0?[1-9]|[12]\d|3[01])"
+    r"(?<!\d)(?P<year>(?:19|20)\d{2})-(?P<month>0?[1-9]|1[0-2])-(?P<day>3[01]|[12]\d|0?[1-9])(?!\d)"
     r"(?:[T\s]+(?P<hour>[01]\d|2[0-3]):(?P<minute>[0-5]\d)(?::(?P<second>[0-5]\d)(?:\.\d+)?)?"
     r"(?P<tz>Z|[+-]\d{2}:?\d{2})?)?",
 )
@@ -653,11 +759,11 @@ _NUMERIC_DATE = re.compile(
 )
 _YMD_DATE = re.compile(
     r"(?<!\d)(?P<year>(?:19|20)\d{2})\s?(?:[./]|年|년)\s?(?P<month>0?[1-9]|1[0-2])\s?(?:[./]|月|월)"
-    r"\s?(?P<day>0?[1-9]|[12]\d|3[01])(?:日|일)?(?!\d)"
+    r"\s?(?P<day>3[01]|[12]\d|0?[1-9])(?:日|일)?(?!\d)"
     r"(?:\s*(?:\([^)]{1,3}\))?\s*(?P<hour>[01]?\d|2[0-3])(?:[:時시]\s?)(?P<minute>[0-5]\d))?",
 )
 _MONTH_WORD = r"(?P<mname>[^\W\d_]{3,12})\.?"
-_DAY = r"(?P<day>0?[1-9]|[12]\d|3[01])"
+_DAY = r"(?P<day>3[01]|[12]\d|0?[1-9])(?!\d)"
 _YEAR = r"(?P<year>(?:19|20)\d{2})(?=\D|\d{1,2}[:.]\d{2}|$)"
 _DMY_WORDS = re.compile(
     rf"(?<!\d){_DAY}(?:\.|º|er|st|nd|rd|th)?\s*(?:de\s+)?{_MONTH_WORD},?\s*(?:de\s+)?{_YEAR}"
@@ -828,12 +934,27 @@ def _residual_words(text: str, hits: Sequence[_DateHit]) -> int:
     rest = text
     for hit in sorted(hits, key=lambda h: h.start, reverse=True):
         rest = rest[: hit.start] + " " + rest[hit.end :]
-    rest = _DATE_LABEL.sub(" ", rest)
+    rest = _CJK_DATE_CHARS.sub(" ", _DATE_LABEL.sub(" ", rest))
     words = [
         w
         for w in _WORD.findall(rest)
         if w.casefold()
-        not in {"uhr", "am", "pm", "um", "le", "el", "il", "on", "at", "de", "à", "a", "min", "read"}
+        not in {
+            "uhr",
+            "am",
+            "pm",
+            "um",
+            "le",
+            "el",
+            "il",
+            "on",
+            "at",
+            "de",
+            "à",
+            "a",
+            "min",
+            "read",
+        }
     ]
     return len(words)
 
@@ -885,6 +1006,72 @@ def _looks_like_name(name: str) -> bool:
         return False
     capitals = [t for t in tokens if t.casefold() not in _NAME_PARTICLES]
     return bool(capitals) and all(t[:1].isupper() for t in capitals)
+# --------------------------------------------------------------------------- the document
+
+
+@dataclass(slots=True)
+class _Doc:
+    """The lines of a scrape plus cached, on-demand classifications."""
+
+    lines: list[_Line]
+    language: str | None
+    _authors: dict[int, tuple[str, ...] | None]
+    _datelines: dict[int, tuple[bool, list[_DateHit]]]
+
+    @classmethod
+    def of(cls, lines: list[_Line], language: str | None) -> _Doc:
+        return cls(lines, language, {}, {})
+
+    def authors(self, i: int) -> tuple[str, ...] | None:
+        """Names if line ``i`` is an explicit byline."""
+        if i not in self._authors:
+            ln = self.lines[i]
+            self._authors[i] = _byline_authors(ln.text) if ln.words <= 16 else None
+        return self._authors[i]
+
+    def dateline(self, i: int) -> tuple[bool, list[_DateHit]]:
+        """Whether line ``i`` is essentially a date, and the dates in it."""
+        if not self.lines[i].digits:
+            return False, []
+        if i not in self._datelines:
+            self._datelines[i] = _is_dateline(self.lines[i], language=self.language)
+        return self._datelines[i]
+
+    def headerish(self, i: int) -> bool:
+        """Article-header furniture: byline, dateline, author names, reading or relative time."""
+        ln = self.lines[i]
+        if ln.prose or ln.words > 16:
+            return False
+        text = ln.text
+        if _CLOCK_ONLY.match(text) or _READ_TIME.search(text):
+            return True
+        if ln.words <= 6 and _RELATIVE_TIME.search(text):
+            return True
+        if bool(self.authors(i)) or _looks_like_name_list(text):
+            return True
+        return ln.digits and self.dateline(i)[0]
+
+    def next_prose(self, i: int, end: int) -> int | None:
+        for j in range(i, end + 1):
+            if self.lines[j].prose:
+                return j
+        return None
+
+
+def _looks_like_name_list(text: str) -> bool:
+    """'Julia Vergin | Clare Roth', 'Radek Nohl': capitalised names and nothing else."""
+    if _TERMINAL.search(text):
+        return False
+    parts = [p for p in re.split(r"\s*(?:[|,·•/]|\band\b|\bund\b)\s*", text) if p.strip()]
+    if not parts or sum(len(p.split()) for p in parts) > 12:
+        return False
+    for part in parts:
+        tokens = part.split()
+        if not 2 <= len(tokens) <= 4 or any(t.casefold() in _ALL_STOPWORDS for t in tokens):
+            return False
+        if not _looks_like_name(part) or not all(_WORD.fullmatch(t) for t in tokens):
+            return False
+    return True
 
 
 # --------------------------------------------------------------------------- headline
@@ -892,7 +1079,9 @@ def _looks_like_name(name: str) -> bool:
 _SLUG_SPLIT = re.compile(r"[^a-z0-9]+")
 _TITLE_MIN_WORDS = 3.0
 _TITLE_MAX_WORDS = 40.0
+_TITLE_MIN_SCORE = 3.0
 _HEADER_WINDOW = 30
+_SENTENCE_END = re.compile(r"[.!?。！？](?:\s|$)")
 
 
 def _slug_tokens(url: str | None) -> frozenset[str]:
@@ -915,24 +1104,33 @@ def _title_tokens(text: str) -> set[str]:
     return {t for t in _SLUG_SPLIT.split(_fold(text)) if len(t) > 2}
 
 
-def _headline_score(
-    ln: _Line, *, distance: int, slug: frozenset[str], repeats: int, language: str | None
-) -> float:
-    """How much a header-zone line looks like the headline; <= 0 means not at all."""
+def _title_shaped(ln: _Line) -> bool:
+    """Length and punctuation of a headline; questions and exclamations allowed."""
     text = ln.text.strip()
-    if ln.chrome or ln.credit or ln.caption or ln.prose and ln.words > 30:
-        return 0.0
-    if not _TITLE_MIN_WORDS <= ln.words <= _TITLE_MAX_WORDS and not _CJK.search(text):
-        return 0.0
-    if _CJK.search(text) and not 5 <= len(text) <= 90:
-        return 0.0
-    if text.endswith((":", ",", ";")) or _byline_authors(text) or _is_dateline(ln, language=language)[0]:
-        return 0.0
-    score = 3.0
+    if ln.chrome or ln.credit or ln.caption or ln.ui:
+        return False
+    if _CJK.search(text):
+        if not 5 <= len(text) <= 90:
+            return False
+    elif not _TITLE_MIN_WORDS <= ln.words <= _TITLE_MAX_WORDS:
+        return False
+    if text.endswith((":", ",", ";", "—", "–", "-")):
+        return False
+    if sum(ch.isdigit() for ch in text) > 0.3 * len(text.replace(" ", "")):
+        return False
+    return not (ln.prose and (ln.words > 25 or len(_SENTENCE_END.findall(text)) > 1))
+
+
+def _headline_score(ln: _Line, *, distance: int, slug: frozenset[str], repeats: int) -> float:
+    """How much a title-shaped header line looks like the headline."""
+    text = ln.text.strip()
+    score = 3.0 if ln.words >= 4 or _CJK.search(text) else 2.0
     score += 1.5 if 5 <= ln.words <= 22 else 0.0
     score -= 1.5 if text.endswith(".") and not text.endswith("..") else 0.0
+    score -= 1.0 if ln.prose and not (text.endswith(("?", "!")) and ln.words <= 16) else 0.0
     score -= 2.0 if text.isupper() and ln.words < 6 else 0.0
-    score -= 1.0 if " | " in text or " - " in text and text.rsplit(" - ", 1)[-1].istitle() else 0.0
+    score -= 1.5 if _SITE_SUFFIX.search(text) else 0.0
+    score -= 2.0 if _UI_VERB.match(text) else 0.0
     score += 1.0 if repeats > 1 else 0.0
     score -= 0.35 * distance
     if slug:
@@ -941,67 +1139,114 @@ def _headline_score(
     return score
 
 
-# --------------------------------------------------------------------------- assembly
+_SITE_SUFFIX = re.compile(r"\s[|]\s*\S+(?:\s\S+){0,3}$|\s[-–—]\s\S+(?:\s\S+)?$")
+# Imperatives that open UI strings ("Add as preferred on Google", "Öppna bild i helskärm").
+_UI_VERB = re.compile(
+    r"^(?:add|open|view|see|read|search|click|tap|copy|print|download|share|save|follow|sign|log"
+    r"|subscribe|listen|watch|show|hide|close|explore|discover|get|join|register|öppna|visa|läs"
+    r"|dela|spara|öffnen|teilen|speichern|drucken|anhören|ouvrir|voir|lire|partager|ajouter|pour"
+    r"|abrir|ver|leer|compartir|guardar|apri|vedi|leggi|condividi|salva|openen|bekijk|lees|delen"
+    r"|opslaan|åpne|vis|les|lagre|åbn|læs|gem|zobacz|otwórz|udostępnij|zobrazit|sdílet)\b",
+    re.IGNORECASE,
+)
+_CREDIT_TAIL = re.compile(
+    r"\((?:courtesy|photo|foto|bild|image|credit|source|quelle|fuente|fonte)\b[^)]*\)|\S\s?/\s?[A-Z][\w.&-]*(?:\s[A-Z][\w.&-]*){0,3}$"
+    r"|\bmore\s*>$",
+)
 
 
-@dataclass(slots=True)
-class _Header:
-    """What the header zone yielded."""
-
-    title: int | None = None
-    description: int | None = None
-    authors: tuple[str, ...] = ()
-    published: datetime | None = None
-
-
-def clean_text_scrape(
-    text: str, *, url: str | None = None, max_chars: int = DEFAULT_MAX_CHARS
-) -> TextScrape:
-    """Recover headline, body, byline and dateline from a plain-text scrape of a news page."""
-    if len(text) > max_chars:
-        raise ScrapeTooLargeError(f"text scrape has {len(text)} characters, limit {max_chars}")
-    raw_lines = _split_lines(text)
-    lines = [_features(i, t) for i, t in enumerate(raw_lines)]
-    if not lines:
-        return TextScrape(None, "", None, (), None, None, ())
-    language = _detect_language(ln for ln in lines if ln.words >= _PROSE_MIN_WORDS)
-    _mark_prose(lines, use_stopwords=language in _STOPWORDS)
-    segment = _best_segment(lines)
-    if segment is None:
-        return _without_body(lines, language)
-    start, end = segment
-    start = _extend_lead_backwards(lines, start, language=language)
-    end = _cut_trailing(lines, start, end)
-    header = _read_header(lines, start, language=language, url=url)
-    return _assemble(lines, start, end, header, language)
+def _pick_headline(doc: _Doc, first: int, last: int, lead: int, url: str | None) -> int | None:
+    """Best title-shaped line in ``[first, last]``; ``None`` below the confidence bar."""
+    slug = _slug_tokens(url)
+    lines = doc.lines
+    counts = Counter(ln.key or ln.text for ln in lines)
+    best: tuple[float, int] | None = None
+    distance = 0
+    for i in range(last, first - 1, -1):
+        ln = lines[i]
+        if _title_shaped(ln) and not doc.headerish(i) and not _pictureish(doc, i):
+            score = _headline_score(
+                ln, distance=distance, slug=slug, repeats=counts[ln.key or ln.text]
+            )
+            if i >= lead:
+                score -= 1.0  # a first body line must look clearly like a title to be one
+            if best is None or score > best[0]:
+                best = (score, i)
+        if i < lead and not _skippable(doc, i):
+            distance += 1
+    if best is None or best[0] < _TITLE_MIN_SCORE:
+        return None
+    return _prefer_line_above(doc, best[1])
 
 
-def _without_body(lines: list[_Line], language: str | None) -> TextScrape:
-    """No prose run: keep whatever is not chrome, claim no headline."""
-    kept = [ln.text for ln in lines if not (ln.chrome or ln.credit or ln.caption)]
-    dropped = tuple((ln.text, _reason(ln)) for ln in lines if ln.chrome or ln.credit or ln.caption)
-    return TextScrape(None, "\n\n".join(kept), None, (), None, language, dropped)
+def _pictureish(doc: _Doc, i: int) -> bool:
+    ln = doc.lines[i]
+    return bool(_CREDIT_TAIL.search(ln.text)) or _picture_caption(doc, i)
 
 
-def _reason(ln: _Line) -> str:
-    if ln.caption:
-        return "caption"
-    if ln.credit:
-        return "credit"
-    return "chrome"
+def _prefer_line_above(doc: _Doc, best: int) -> int:
+    """Headline then standfirst: when the line just above is a full title too, it is the one."""
+    if best == 0:
+        return best
+    above, chosen = doc.lines[best - 1], doc.lines[best]
+    if (
+        _title_shaped(above)
+        and above.words >= 5
+        and above.words <= chosen.words
+        and not above.prose
+        and not doc.headerish(best - 1)
+        and not _pictureish(doc, best - 1)
+        and not _UI_VERB.match(above.text)
+    ):
+        return best - 1
+    return best
 
 
-def _extend_lead_backwards(lines: list[_Line], start: int, *, language: str | None) -> int:
-    """Take in short sentences just before the run ("A preventable crisis.")."""
+def _skippable(doc: _Doc, i: int) -> bool:
+    """Header lines that sit between headline and lead without pushing them apart."""
+    ln = doc.lines[i]
+    return ln.chrome or ln.credit or ln.caption or ln.ui or doc.headerish(i)
+
+
+# --------------------------------------------------------------------------- lead and body
+
+
+def _caption_like(ln: _Line) -> bool:
+    """Short, one- or two-sentence description of a picture."""
+    return ln.words <= 40 and len(_SENTENCE_END.findall(ln.text)) <= 2
+
+
+def _picture_caption(doc: _Doc, i: int) -> bool:
+    """A short line describing a photo: picture words or a full calendar date (the photo's)."""
+    ln = doc.lines[i]
+    if not _caption_like(ln):
+        return False
+    if _PICTURE_WORDS.search(ln.text):
+        return True
+    return ln.digits and bool(_dates_in(ln.text, language=doc.language))
+
+
+def _locate_lead(doc: _Doc, start: int, end: int) -> tuple[int, list[int]]:
+    """First body paragraph: skip prose cut off from the rest by header lines or a picture."""
+    lines = doc.lines
+    isolated: list[int] = []
     i = start
-    while i > 0:
-        prev = lines[i - 1]
-        if prev.chrome or prev.credit or prev.caption or not prev.terminal or prev.words < 2:
+    for _ in range(4):
+        nxt = doc.next_prose(i + 1, end)
+        if nxt is None:
             break
-        if prev.words > 40 or _byline_authors(prev.text) or _is_dateline(prev, language=language)[0]:
+        remaining = sum(ln.words for ln in lines[nxt : end + 1] if ln.prose)
+        if remaining < 1.5 * lines[i].words:
             break
-        i -= 1
-    return i
+        gap = range(i + 1, nxt)
+        header_gap = any(doc.headerish(j) for j in gap)
+        picture_gap = any(lines[j].credit or lines[j].caption for j in gap)
+        if header_gap or picture_gap and _caption_like(lines[i]) or _picture_caption(doc, i):
+            isolated.append(i)
+            i = nxt
+            continue
+        break
+    return i, isolated
 
 
 def _cut_trailing(lines: list[_Line], start: int, end: int) -> int:
@@ -1012,98 +1257,107 @@ def _cut_trailing(lines: list[_Line], start: int, end: int) -> int:
         ln = lines[i]
         if ln.prose:
             seen += ln.words
-        elif ln.key in _TRAILING_KEYS and i > start and seen >= 0.6 * total:
+        elif i > start and seen >= 0.6 * total and _trailing_marker(ln):
             return i - 1
     return end
 
 
-def _read_header(
-    lines: list[_Line], lead: int, *, language: str | None, url: str | None
-) -> _Header:
-    """Headline, standfirst, byline and dateline from the lines around the lead."""
-    header = _Header()
-    window_start = max(0, lead - _HEADER_WINDOW)
-    for i in range(lead - 1, window_start - 1, -1):
-        if lines[i].prose and lead - i > 6:
+_MORE_FROM = re.compile(
+    r"^(?:more|mehr|plus|más|mas|altri|altre|meer|mer|flere|więcej|další|daha|lainnya|ещё|еще)\b",
+    re.IGNORECASE,
+)
+
+
+def _trailing_marker(ln: _Line) -> bool:
+    """A heading that opens the trailing section: "Related", "More from X", "Mehr zum Thema"."""
+    if ln.key in _TRAILING_KEYS:
+        return True
+    return ln.words <= 4 and not ln.terminal and bool(_MORE_FROM.match(ln.key))
+
+
+# --------------------------------------------------------------------------- header
+
+
+@dataclass(slots=True)
+class _Layout:
+    """Where everything is: indices into the document's lines."""
+
+    lead: int
+    end: int
+    title: int | None = None
+    description: int | None = None
+    captions: frozenset[int] = frozenset()
+
+
+def _layout(doc: _Doc, start: int, end: int, url: str | None) -> _Layout:
+    lines = doc.lines
+    lead, isolated = _locate_lead(doc, start, end)
+    window_start = max(0, start - _HEADER_WINDOW)
+    for i in range(start - 1, window_start - 1, -1):
+        if lines[i].prose and start - i > 8:
             window_start = i + 1
             break
-    header.title = _pick_headline(lines, window_start, lead, language=language, url=url)
-    first = header.title + 1 if header.title is not None else window_start
-    header.description = _pick_description(lines, first, lead, language=language)
-    zone = range(header.title if header.title is not None else first, min(len(lines), lead + 4))
-    header.authors = _pick_authors(lines, zone, lead)
-    header.published = _pick_date(lines, zone, lead, language=language)
-    return header
+    title = _pick_headline(doc, window_start, lead, lead, url)
+    if title is not None and title >= lead:
+        nxt = doc.next_prose(title + 1, end)
+        if nxt is None:
+            title = None
+        else:
+            lead, more = _locate_lead(doc, nxt, end)
+            isolated.extend(more)
+    layout = _Layout(lead=lead, end=_cut_trailing(lines, lead, end), title=title)
+    _classify_pre_lead(doc, layout, window_start, isolated)
+    return layout
 
 
-def _pick_headline(
-    lines: list[_Line], first: int, lead: int, *, language: str | None, url: str | None
-) -> int | None:
-    slug = _slug_tokens(url)
-    counts = Counter(ln.key or ln.text for ln in lines)
-    best: tuple[float, int] | None = None
-    distance = 0
-    for i in range(lead - 1, first - 1, -1):
+def _classify_pre_lead(doc: _Doc, layout: _Layout, window_start: int, isolated: list[int]) -> None:
+    """Standfirst or caption for the prose-like lines between headline and lead."""
+    lines = doc.lines
+    first = layout.title + 1 if layout.title is not None else window_start
+    captions: set[int] = set()
+    for i in range(first, layout.lead):
         ln = lines[i]
-        score = _headline_score(
-            ln,
-            distance=distance,
-            slug=slug,
-            repeats=counts[ln.key or ln.text],
-            language=language,
-        )
-        if score > 0 and (best is None or score > best[0]):
-            best = (score, i)
-        if not _skippable(ln, language=language):
-            distance += 1
-    if best is None or best[0] < 2.5:
-        return None
-    return best[1]
-
-
-def _skippable(ln: _Line, *, language: str | None) -> bool:
-    """Header lines that sit between headline and lead without pushing them apart."""
-    if ln.chrome or ln.credit or ln.caption:
-        return True
-    return bool(_byline_authors(ln.text)) or _is_dateline(ln, language=language)[0]
-
-
-def _pick_description(
-    lines: list[_Line], first: int, lead: int, *, language: str | None
-) -> int | None:
-    """A standfirst right after the headline, set apart from the lead by header lines."""
-    if first >= lead:
-        return None
-    ln = lines[first]
-    if ln.chrome or ln.credit or ln.caption or ln.words < 8:
-        return None
-    if _byline_authors(ln.text) or _is_dateline(ln, language=language)[0]:
-        return None
-    return first
-
-
-def _pick_authors(lines: list[_Line], zone: range, lead: int) -> tuple[str, ...]:
-    for i in zone:
-        if lines[i].words > 14 or i > lead and lines[i].prose:
+        if ln.chrome or ln.credit or ln.ui or doc.headerish(i):
             continue
-        names = _byline_authors(lines[i].text)
+        if not (ln.prose or i in isolated or ln.words >= 8):
+            continue
+        picture = ln.caption or _next_to_credit(lines, i) or _picture_caption(doc, i)
+        if picture:
+            captions.add(i)
+        elif layout.description is None and layout.title is not None and _only_furniture(
+            doc, layout.title + 1, i
+        ):
+            layout.description = i
+    layout.captions = frozenset(captions)
+
+
+def _next_to_credit(lines: list[_Line], i: int) -> bool:
+    return any(0 <= j < len(lines) and lines[j].credit for j in (i - 1, i + 1))
+
+
+def _only_furniture(doc: _Doc, first: int, last: int) -> bool:
+    """Nothing but chrome and header furniture in ``[first, last)``."""
+    return all(_skippable(doc, j) for j in range(first, last))
+
+
+def _pick_authors(doc: _Doc, zone: range) -> tuple[str, ...]:
+    for i in zone:
+        names = doc.authors(i)
         if names:
             return names
     return ()
 
 
-def _pick_date(
-    lines: list[_Line], zone: range, lead: int, *, language: str | None
-) -> datetime | None:
+def _pick_date(doc: _Doc, zone: range) -> datetime | None:
     """Published first, then a bare dateline, then an 'updated' date; never from captions."""
     labelled: list[_DateHit] = []
     bare: list[_DateHit] = []
     for i in zone:
-        ln = lines[i]
-        if ln.caption or i >= lead and ln.prose:
+        ln = doc.lines[i]
+        if ln.caption or ln.prose or ln.words > 25:
             continue
-        is_dateline, hits = _is_dateline(ln, language=language)
-        if not is_dateline and not _byline_authors(ln.text):
+        is_dateline, hits = doc.dateline(i)
+        if not is_dateline and not doc.authors(i):
             continue
         for hit in hits:
             (labelled if hit.labelled else bare).append(hit)
@@ -1115,42 +1369,93 @@ def _pick_date(
     return labelled[0].value if labelled else None
 
 
-def _assemble(
-    lines: list[_Line], start: int, end: int, header: _Header, language: str | None
+# --------------------------------------------------------------------------- entry point
+
+
+def clean_text_scrape(
+    text: str, *, url: str | None = None, max_chars: int = DEFAULT_MAX_CHARS
 ) -> TextScrape:
-    dropped: list[tuple[str, str]] = []
-    body: list[str] = []
-    for i, ln in enumerate(lines):
-        if i == header.title:
-            dropped.append((ln.text, "headline"))
-        elif i == header.description:
-            dropped.append((ln.text, "description"))
-        elif i < start:
-            dropped.append((ln.text, _reason(ln) if _flagged(ln) else "header"))
-        elif i > end:
-            dropped.append((ln.text, "trailing"))
-        elif _flagged(ln):
-            dropped.append((ln.text, _reason(ln)))
-        elif i - start < 4 and not ln.prose and _byline_or_date(ln, language):
-            dropped.append((ln.text, "byline"))
-        else:
-            body.append(ln.text)
-    title = lines[header.title].text if header.title is not None else None
-    description = lines[header.description].text if header.description is not None else None
-    return TextScrape(
-        title=title,
-        text="\n\n".join(body),
-        description=description,
-        authors=header.authors,
-        published_at=header.published,
-        language=language,
-        dropped=tuple(dropped),
-    )
+    """Recover headline, body, byline and dateline from a plain-text scrape of a news page."""
+    if len(text) > max_chars:
+        raise ScrapeTooLargeError(f"text scrape has {len(text)} characters, limit {max_chars}")
+    lines = [_features(i, t) for i, t in enumerate(_split_lines(text))]
+    if not lines:
+        return TextScrape(None, "", None, (), None, None, ())
+    language = _detect_language(ln for ln in lines if ln.words >= _PROSE_MIN_WORDS)
+    _mark_repeated_chrome(lines)
+    _mark_prose(lines, use_stopwords=language in _STOPWORDS)
+    doc = _Doc.of(lines, language)
+    segment = _best_segment(doc)
+    if segment is None:
+        return _without_body(doc)
+    layout = _layout(doc, segment[0], segment[1], url)
+    zone_start = layout.title if layout.title is not None else max(0, layout.lead - 8)
+    zone = range(zone_start, min(len(lines), layout.lead + 5))
+    return _assemble(doc, layout, _pick_authors(doc, zone), _pick_date(doc, zone))
+
+
+def _without_body(doc: _Doc) -> TextScrape:
+    """No prose run: keep whatever is not chrome, claim no headline or date."""
+    kept = [ln.text for ln in doc.lines if not _flagged(ln)]
+    dropped = tuple((ln.text, _reason(ln)) for ln in doc.lines if _flagged(ln))
+    return TextScrape(None, "\n\n".join(kept), None, (), None, doc.language, dropped)
 
 
 def _flagged(ln: _Line) -> bool:
     return ln.chrome or ln.credit or ln.caption
 
 
-def _byline_or_date(ln: _Line, language: str | None) -> bool:
-    return bool(_byline_authors(ln.text)) or _is_dateline(ln, language=language)[0]
+def _reason(ln: _Line) -> str:
+    if ln.caption:
+        return "caption"
+    if ln.credit:
+        return "credit"
+    return "chrome"
+
+
+def _body_reason(doc: _Doc, i: int, lead: int) -> str | None:
+    """Why a line inside the body run is dropped, or ``None`` to keep it."""
+    lines = doc.lines
+    ln = lines[i]
+    if _flagged(ln):
+        return _reason(ln)
+    if ln.prose:
+        return None
+    if ln.ui and not (lines[i - 1].prose and i + 1 < len(lines) and lines[i + 1].prose):
+        return "chrome"
+    if ln.words <= 16 and (doc.headerish(i) if i - lead < 5 else doc.dateline(i)[0]):
+        return "byline" if doc.authors(i) else "dateline"
+    return None
+
+
+def _assemble(
+    doc: _Doc, layout: _Layout, authors: tuple[str, ...], published: datetime | None
+) -> TextScrape:
+    dropped: list[tuple[str, str]] = []
+    body: list[str] = []
+    for i, ln in enumerate(doc.lines):
+        reason: str | None
+        if i == layout.title:
+            reason = "headline"
+        elif i == layout.description:
+            reason = "description"
+        elif i < layout.lead:
+            reason = "caption" if i in layout.captions else _reason(ln) if _flagged(ln) else "header"
+        elif i > layout.end:
+            reason = "trailing"
+        else:
+            reason = _body_reason(doc, i, layout.lead)
+        if reason is None:
+            body.append(ln.text)
+        else:
+            dropped.append((ln.text, reason))
+    lines = doc.lines
+    return TextScrape(
+        title=lines[layout.title].text if layout.title is not None else None,
+        text="\n\n".join(body),
+        description=lines[layout.description].text if layout.description is not None else None,
+        authors=authors,
+        published_at=published,
+        language=doc.language,
+        dropped=tuple(dropped),
+    )
