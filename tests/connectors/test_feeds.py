@@ -352,7 +352,7 @@ def test_feed_source_validates_its_configuration():
     with pytest.raises(SourceConfigError, match="non-empty"):
         FeedSource(name="x", urls=[])
     with pytest.raises(SourceConfigError, match="non-empty"):
-        FeedSource(name="x", urls="https://a.example/feed")  # type: ignore[arg-type]
+        FeedSource(name="x", urls="https://a.example/feed")
     source = FeedSource(name="x", urls=["https://a.example/f", "https://a.example/f"])
     assert source.urls == ("https://a.example/f",)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -444,7 +445,7 @@ def test_unchanged_index_still_leads_to_changed_children(local_server: LocalServ
     base = local_server.base_url.encode()
     version = {"child2": 1}
 
-    def conditional(etag: str, body) -> object:
+    def conditional(etag: str, body) -> Callable[[Request], Response]:
         def route(request: Request) -> Response:
             current = etag.format(**version)
             if request.header("If-None-Match") == current:
