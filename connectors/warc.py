@@ -424,7 +424,7 @@ class _FileReader:
         if media_type in _UNTYPED and not _is_html(record, body):
             raise _Skip("skipped_not_html")
         digest = raw_hash(body)
-        if not body.strip():
+        if not body or body.isspace():
             raise _RecordError(RejectReason.EMPTY, "empty page body", digest)
         if looks_binary(body):
             raise _RecordError(RejectReason.BINARY, "page body holds NUL bytes", digest)
