@@ -57,14 +57,13 @@ from typing import BinaryIO, Self
 from fastwarc import GzipWriter, WarcRecord, WarcRecordType
 
 from connectors.base import CaptureRef, ConnectorError
-from connectors.warc import complete_gzip_length
+from connectors.warc import OPEN_SUFFIX, complete_gzip_length
 
 __all__ = ["MAX_FILE_BYTES", "OPEN_SUFFIX", "CaptureError", "WarcCapture"]
 
 logger = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 2**30  # rotate after 1 GiB, as Common Crawl's files roughly are
-OPEN_SUFFIX = ".open"
 _COMPRESSION_LEVEL = 6  # zlib's default: level 9 costs much more time for ~1 % smaller files
 _MASKED_HEADERS = frozenset({"content-encoding", "transfer-encoding", "content-length"})
 _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # an RFC 9110 token

@@ -27,7 +27,19 @@ of the next record, so resuming re-reads nothing that was yielded) and a final
 one with ``done=True``. Records that are not page responses (``warcinfo``,
 ``request``, ``metadata``, ``revisit``, non-HTML or non-200 responses) and
 records outside the host/date/language filters are skipped silently and
-counted in :attr:`WarcSource.counts`.
+counted in :attr:`WarcSource.counts` (keys: ``records``, ``documents``,
+``rejected``, ``skipped_warcinfo``, ``skipped_request``, ``skipped_metadata``,
+``skipped_revisit``, ``skipped_other_type``, ``skipped_not_http``,
+``skipped_status``, ``skipped_not_html``, ``skipped_host``, ``skipped_date``,
+``skipped_language``, ``files_read``, ``files_resumed``, ``files_skipped_done``).
+
+Offsets: FastWARC's ``stream_pos`` is exact for a record that starts its own
+gzip member (or any record of an uncompressed WARC), but for a record *inside*
+a member shared with others (some writers do that) it reports the start of the
+next member. So an offset is only used (in a CaptureRef or a checkpoint) after
+checking that the record with the same WARC-Record-ID starts there; documents
+from shared members get ``capture=None`` and checkpoints wait for the next
+record that starts a member, so resuming never skips a record.
 
 Damaged files: the records before the damage are kept, then one
 ``Rejected(MALFORMED_RECORD)`` names the file and the offset, and the file's
@@ -87,6 +99,7 @@ from connectors.charset import decode_html, looks_binary
 __all__ = [
     "CHECKPOINT_EVERY",
     "MAX_PAYLOAD_BYTES",
+    "OPEN_SUFFIX",
     "WarcSource",
     "complete_gzip_length",
     "read_capture",
@@ -96,6 +109,7 @@ logger = logging.getLogger(__name__)
 
 MAX_PAYLOAD_BYTES = 10 * 2**20  # decoded page cap (DESIGN: 10 MiB for pages)
 CHECKPOINT_EVERY = 100  # records between checkpoints
+OPEN_SUFFIX = ".open"  # a capture file still being written (connectors.capture)
 _MAX_HTTP_HEADER = 64 * 2**10  # HTTP status line + headers; more is not a page response
 _SCAN_CHUNK = 64 * 2**10
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -375,7 +389,7 @@ class _FileReader:
             if last is None and start == 0:
                 detail = f"not a WARC file ({exc})"
             else:
-                detail = f"unreadable data after the record at offset {offset} ({exc})"
+                detail = f"unreadable data at or after the record at offset {offset} ({exc})"
             yield self._reject(RejectReason.MALFORMED_RECORD, detail)
             yield self._checkpoint(fingerprint, offset, done=True)
             return
@@ -500,8 +514,8 @@ def read_capture(
     (:mod:`connectors.capture`) and is read under that name.
     """
     path = Path(ref.path)
-    if not path.exists() and Path(f"{ref.path}.open").exists():
-        path = Path(f"{ref.path}.open")
+    if not path.exists() and Path(f"{ref.path}{OPEN_SUFFIX}").exists():
+        path = Path(f"{ref.path}{OPEN_SUFFIX}")
     settings = _Settings(source, _Filters(), CHECKPOINT_EVERY, max_payload_bytes)
     where = f"{ref.path} at offset {ref.offset}"
     try:
