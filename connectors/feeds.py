@@ -220,13 +220,19 @@ def _xml_feed_entries(data: bytes, content_type: str | None) -> tuple[list[_Entr
     if defused.removed_doctype:
         problems.append("DOCTYPE with an internal subset (entity declarations) removed")
     headers = {"content-type": content_type} if content_type else {}
-    # BytesIO, never bytes or str: feedparser opens paths and URLs it is handed.
-    parsed = feedparser.parse(
-        io.BytesIO(defused.data),
-        response_headers=headers,
-        resolve_relative_uris=False,
-        sanitize_html=False,
-    )
+    try:
+        # BytesIO, never bytes or str: feedparser opens paths and URLs it is handed.
+        parsed = feedparser.parse(
+            io.BytesIO(defused.data),
+            response_headers=headers,
+            resolve_relative_uris=False,
+            sanitize_html=False,
+        )
+    except Exception as exc:
+        # feedparser has crash paths on garbage (fuzzed: a UnicodeDecodeError on a
+        # bad encoding declaration); a bad document must never stop a run.
+        logger.debug("feedparser failed", exc_info=True)
+        return [], [*problems, f"unparseable: {type(exc).__name__}: {_describe(exc)}"]
     error = parsed.get("bozo_exception")
     if parsed.get("bozo") and error is not None and not isinstance(error, _BENIGN_BOZO):
         problems.append(f"not well-formed: {_describe(error)}")

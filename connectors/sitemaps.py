@@ -265,7 +265,7 @@ def _read_xml(data: bytes, collector: _Collector, problems: list[str]) -> str | 
         if not errors:
             problems.append("not well-formed: no root element")
         return None
-    return str(etree.QName(top).localname)
+    return _split(top.tag)[1]
 
 
 def _drain(parser: etree.XMLPullParser, collector: _Collector) -> str | None:
@@ -274,14 +274,15 @@ def _drain(parser: etree.XMLPullParser, collector: _Collector) -> str | None:
     for _, element in parser.read_events():
         parent = element.getparent()
         top = element.getroottree().getroot()
-        tag, top_tag = etree.QName(element), etree.QName(top)
+        namespace, name = _split(element.tag)
+        top_namespace, top_name = _split(top.tag)
         # Entries share the root's namespace. They are normally the root's
         # children, but one unclosed <url> nests the rest inside it; those
         # are still read.
-        if parent is None or tag.namespace != top_tag.namespace:
+        if parent is None or namespace != top_namespace:
             continue
-        root = top_tag.localname
-        if tag.localname == "url":
+        root = top_name
+        if name == "url":
             collector.add_page(_loc(element), _hints(element, collector.sitemap_url))
         else:
             collector.add_sitemap(_loc(element))
@@ -297,7 +298,7 @@ def _drain(parser: etree.XMLPullParser, collector: _Collector) -> str | None:
 
 def _loc(element: etree._Element) -> str | None:
     for child in element:
-        if isinstance(child.tag, str) and etree.QName(child).localname == "loc":
+        if _split(child.tag)[1] == "loc":
             # An unresolved entity inside <loc> would leave half a URL: skip it.
             return None if len(child) else child.text
     return None
@@ -325,9 +326,22 @@ def _hints(element: etree._Element, sitemap_url: str) -> EntryHints:
 def _children(element: etree._Element) -> dict[str, etree._Element]:
     found: dict[str, etree._Element] = {}
     for child in element:
-        if isinstance(child.tag, str):
-            found.setdefault(etree.QName(child).localname, child)
+        found.setdefault(_split(child.tag)[1], child)
     return found
+
+
+def _split(tag: object) -> tuple[str, str]:
+    """Namespace and local name of a tag; ("", "") for comments and the like.
+
+    Not ``etree.QName``: it raises on names recovered from broken documents
+    (``bad:prefix`` with an undeclared prefix).
+    """
+    if not isinstance(tag, str):
+        return "", ""
+    if tag.startswith("{"):
+        namespace, _, local = tag[1:].partition("}")
+        return namespace, local
+    return "", tag
 
 
 def _text(element: etree._Element | None) -> str | None:

@@ -462,3 +462,11 @@ def test_body_that_looks_like_a_url_is_not_fetched(local_server: LocalServer):
     result = parse(local_server.url("/other.xml").encode())
     assert result.candidates == ()
     assert local_server.hits("/other.xml") == 0
+
+
+def test_feedparser_crash_on_a_bad_encoding_declaration_is_a_problem():
+    # Found by fuzzing: feedparser 6.0.14 raises UnicodeDecodeError here.
+    doc = b'<?xml version="1.0" encoding="\xc0\xc1"?><rss version="2.0"><channel/></rss>'
+    result = parse(doc)
+    assert result.candidates == ()
+    assert any(p.startswith("unparseable: UnicodeDecodeError") for p in result.problems)

@@ -481,3 +481,15 @@ def test_unchanged_index_still_leads_to_changed_children(local_server: LocalServ
         "child1.xml": "not_modified",
         "child2.xml": "ok",
     }
+
+
+def test_undeclared_prefixes_do_not_crash_the_parser():
+    # Found by fuzzing: lxml's QName raises on recovered names like "bad:tag".
+    doc = (
+        b"<urlset " + NS + b"><url><loc>https://p.example/1</loc><bad:tag>x</bad:tag></url>"
+        b"<url><loc>https://p.example/2</loc></url></urlset>"
+    )
+    result = parse(doc)
+    assert urls(result) == ["https://p.example/1", "https://p.example/2"]
+    assert result.problems[0].startswith("not well-formed")
+    assert parse(b"<bad:urlset><url><loc>https://p.example/3</loc></url></bad:urlset>").problems
