@@ -22,14 +22,17 @@ WARCWriter would do as well, but a second WARC library buys nothing here.
 
 Crash safety: a file being written is named ``….warc.gz.open`` (a folder
 glob of ``*.warc.gz`` never picks it up half-written) and is held with an
-exclusive ``flock``; it is fsynced and renamed to its final name when it is
-rotated or closed. Each record is compressed in memory and written with one
-``write`` and a flush, and a failed write is cut back off, so the file is
-always a run of complete members. Offsets returned name the final file (the
-``.open`` name is temporary; :func:`connectors.warc.read_capture` falls back to
-it). A process that dies leaves an ``.open`` file: the next ``WarcCapture``
-on that folder cuts it back to its last complete gzip member and renames it,
-skipping files another live writer still holds.
+exclusive ``flock`` from before it gets that name until after it is fsynced
+and renamed to its final name (on rotation or close). Each record is
+compressed in memory and written with one ``write`` and a flush, and a failed
+write is cut back off, so the file is always a run of complete members.
+Offsets returned name the final file (the ``.open`` name is temporary;
+:func:`connectors.warc.read_capture` falls back to it). A process that dies
+leaves an ``.open`` file: the next ``WarcCapture`` on that folder cuts it back
+to its last complete gzip member and renames it, skipping files another live
+writer still holds. Durability is per flush (a process crash loses nothing
+returned), not per fsync (a power cut may lose the last records of the open
+file), because an fsync per page would cost more than the fetch.
 
 Error tree::
 
@@ -64,6 +67,7 @@ __all__ = ["MAX_FILE_BYTES", "OPEN_SUFFIX", "CaptureError", "WarcCapture"]
 logger = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 2**30  # rotate after 1 GiB, as Common Crawl's files roughly are
+_CREATING_SUFFIX = ".new"  # before its lock is taken; never recovered
 _COMPRESSION_LEVEL = 6  # zlib's default: level 9 costs much more time for ~1 % smaller files
 _MASKED_HEADERS = frozenset({"content-encoding", "transfer-encoding", "content-length"})
 _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # an RFC 9110 token
@@ -165,16 +169,24 @@ class WarcCapture:
             final = self.directory / f"{self.prefix}-{stamp}-{self._serial:05d}.warc.gz"
             self._serial += 1
             partial = _open_name(final)
+            # Created under a name recovery ignores, locked, then renamed: another
+            # process's recovery can never see an unlocked file of a live writer.
+            creating = Path(f"{partial}{_CREATING_SUFFIX}")
             if final.exists() or partial.exists():
                 continue
             try:
-                stream = partial.open("xb")
+                stream = creating.open("xb")
             except FileExistsError:
                 continue  # another writer took the name between the check and the open
             except OSError as exc:
-                raise CaptureError(f"cannot create {partial}: {exc}") from exc
+                raise CaptureError(f"cannot create {creating}: {exc}") from exc
             break
-        fcntl.flock(stream.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        try:
+            fcntl.flock(stream.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            creating.rename(partial)
+        except OSError as exc:
+            stream.close()
+            raise CaptureError(f"cannot start capture file {partial}: {exc}") from exc
         self._file, self._final = stream, final
         info = _warcinfo_record(final.name)
         self._warcinfo_id = info.record_id or ""
@@ -214,15 +226,27 @@ class WarcCapture:
         try:
             stream.flush()
             os.fsync(stream.fileno())
-            stream.close()  # also releases the flock
+            # Renamed while still locked, so no recovery can take it meanwhile.
             _open_name(final).rename(final)
+            _fsync_directory(final.parent)
         except OSError as exc:
             raise CaptureError(f"cannot finish capture file {final}: {exc}") from exc
+        finally:
+            stream.close()  # also releases the flock
         logger.info("capture: finished %s", final)
 
 
 def _open_name(final: Path | None) -> Path:
     return Path(f"{final}{OPEN_SUFFIX}")
+
+
+def _fsync_directory(directory: Path) -> None:
+    # A rename is durable only once the folder's entry is on disk.
+    handle = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
 
 
 def _recover(leftover: Path) -> Path | None:
