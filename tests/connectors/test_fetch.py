@@ -12,7 +12,7 @@ import zlib
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-import brotli
+import brotli  # type: ignore[import-untyped]
 import pytest
 import zstandard
 

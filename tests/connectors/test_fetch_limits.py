@@ -8,7 +8,7 @@ import tracemalloc
 import zlib
 from collections.abc import Callable
 
-import brotli
+import brotli  # type: ignore[import-untyped]
 import pytest
 import zstandard
 
