@@ -272,7 +272,8 @@ def _from_feedparser(item: Any, feed_language: str | None, *, rss: bool) -> _Ent
 
 
 def _link(item: Any) -> str | None:
-    link = item.get("link")
+    # FeedBurner rewrote links to its (now dead) redirector and kept the real one here.
+    link = item.get("feedburner_origlink") or item.get("link")
     if link:
         return str(link)
     # An Atom entry may carry only non-alternate links; take the first with an href.

@@ -470,3 +470,13 @@ def test_feedparser_crash_on_a_bad_encoding_declaration_is_a_problem():
     result = parse(doc)
     assert result.candidates == ()
     assert any(p.startswith("unparseable: UnicodeDecodeError") for p in result.problems)
+
+
+def test_feedburner_original_link_wins():
+    doc = (
+        b'<rss version="2.0" xmlns:feedburner="http://rssnamespace.org/feedburner/ext/1.0">'
+        b"<channel><item><link>http://feedproxy.google.com/~r/x/~3/abc/</link>"
+        b"<feedburner:origLink>https://real.example/story</feedburner:origLink></item>"
+        b"</channel></rss>"
+    )
+    assert [c.url for c in parse(doc).candidates] == ["https://real.example/story"]

@@ -129,3 +129,20 @@ def test_absolute_http_url_length_cap():
     url = "https://a.example/" + "z" * 100
     assert absolute_http_url(url, max_length=len(url)) == url
     assert absolute_http_url(url, max_length=len(url) - 1) is None
+
+
+def test_web_sources_satisfy_the_protocol(tmp_path: Path):
+    from connectors.base import WebSource
+    from connectors.feeds import FeedSource
+    from connectors.sitemaps import SitemapSource
+
+    path = tmp_path / "urls.txt"
+    path.write_text("")
+    # Typed so that mypy checks the structural match; isinstance checks it at run time.
+    sources: list[WebSource] = [
+        UrlListSource(name="u", path=path),
+        FeedSource(name="f", urls=["https://a.example/feed"]),
+        SitemapSource(name="s", url="https://a.example/"),
+    ]
+    assert all(isinstance(source, WebSource) for source in sources)
+    assert [source.name for source in sources] == ["u", "f", "s"]
