@@ -192,8 +192,9 @@ _UI_TERMS = re.compile(
     r"|log\s+ind|logg\s+inn|subskryp\w*|zaloguj|przeglądar\w*|kliknij|předplat\w*|přihlás\w*"
     r"|affiliate|this\s+(?:article|story|content)|dieser\s+artikel|diesen\s+artikel|cet\s+article"
     r"|este\s+artículo|questo\s+articolo|este\s+artigo|dit\s+artikel|denna\s+artikel|denne\s+artikel"
-    r"|ten\s+artykuł|tento\s+článek|account|konto|compte|cuenta|paywall|e-?paper"
-    r"|会員|ログイン|購読|有料|こちら|ご覧ください|クッキー|로그인|구독)",
+    r"|ten\s+artykuł|tento\s+článek|account|konto|compte|cuenta|paywall|e-?paper|embed\w*"
+    r"|einbetten|link\s+(?:kopier\w*|copied|copiado|copiato|copié)|copy\s+link"
+    r")\b|会員|ログイン|購読|有料|こちら|ご覧ください|クッキー|로그인|구독",
     re.IGNORECASE,
 )
 # Reading time, relative times and bare clock times: header furniture.
@@ -215,12 +216,17 @@ _RELATIVE_TIME = re.compile(
 _PICTURE_WORDS = re.compile(
     r"\b(?:pictured|in\s+this\s+(?:picture|photo|image|handout)|(?:is|are)\s+seen|seen\s+here"
     r"|poses?\s+for|photographed|photo\s+taken|undated|from\s+left|l-r|von\s+links|à\s+gauche"
-    r"|de\s+izquierda\s+a\s+derecha|da\s+sinistra|aufgenommen\s+am)\b"
+    r"|de\s+izquierda\s+a\s+derecha|da\s+sinistra|aufgenommen\s+am|von\s+li\.?(?:\s+nach\s+re)?"
+    r"|v\.\s?l\.(?:\s?n\.\s?r\.)?)\b"
     r"|\((?:left|right|centre|center|l\.|r\.|m\.|links|rechts|mitte|à\s+gauche|à\s+droite)\)",
     re.IGNORECASE,
 )
 _CJK_CHROME = re.compile(r"シェア|印刷|ブックマーク|공유|인쇄|스크랩|分享|打印|收藏|閉じる|닫기|保存")
-_BREADCRUMB = re.compile(r"^(?:(?:you are here|du befindest dich hier|sie sind hier)\s*:|.*(?:\s[»›>/]\s.*){2,}$)", re.IGNORECASE)
+_BREADCRUMB = re.compile(
+    r"^(?:(?:you are here|du befindest dich hier|sie sind hier)\s*:|.*(?:\s[»›/]\s.*){2,}$"
+    r"|(?:[^>]+>){2,}[^>]+$)",
+    re.IGNORECASE,
+)
 _CJK_DATE_CHARS = re.compile(r"[年月日時分秒更新発行公開入力수정입력년월일시분()（）]")
 _LEGAL = re.compile(
     r"copyright\s*(?:©|\(c\))|©\s*(?:\d{4}|copyright)|all\s+rights\s+reserved|alle\s+rechte\s+vorbehalten"
@@ -478,6 +484,14 @@ def _key(text: str) -> str:
 
 
 _CHROME_KEYS = frozenset(_key(p) for p in _CHROME_PHRASES.split("|") if p.strip())
+_CHROME_TOKENS = frozenset(
+    k
+    for k in _CHROME_KEYS
+    if " " not in k and k not in {"more", "mehr", "news", "video", "live", "home", "meer", "mer"}
+) | frozenset(
+    "pocket druckansicht vorlesen speichern merken kommentieren teilen drucken whatsapp xing "
+    "messenger copy link kopieren tweet tweeten email mail print save share comments".split()
+)
 _TRAILING_KEYS = frozenset(_key(p) for p in _TRAILING_PHRASES.split("|") if p.strip())
 
 
@@ -496,6 +510,9 @@ def _is_chrome(line: _Line) -> bool:
         return True
     if _LEGAL.search(text):
         return True
+    tokens = line.key.split()
+    if 2 <= len(tokens) <= 8 and sum(t in _CHROME_TOKENS for t in tokens) >= 0.6 * len(tokens):
+        return True
     # Several chrome strings glued together ("Share Save", "Sign InRegister").
     parts = [p for p in re.split(r"(?<=[a-zäöüé])(?=[A-ZÄÖÜ])", text) if p.strip()]
     if len(parts) > 1 and all(_key(p) in _CHROME_KEYS for p in parts):
@@ -503,9 +520,14 @@ def _is_chrome(line: _Line) -> bool:
     return bool(_URLISH.search(text) and line.words <= 4)
 
 
-def _is_legal(line: _Line) -> bool:
-    """Copyright and reproduction notices, whatever their length."""
-    return line.words <= 60 and bool(_LEGAL.search(line.text))
+def _is_share_text(line: _Line) -> bool:
+    """Long lines that are still only chrome: legal notices, runs of share buttons."""
+    if line.words > 60:
+        return False
+    if _LEGAL.search(line.text):
+        return True
+    tokens = _key(line.text).split()
+    return sum(t in _CHROME_TOKENS for t in tokens) >= 0.5 * len(tokens)
 
 
 def _is_credit(line: _Line) -> bool:
@@ -539,8 +561,8 @@ def _features(index: int, text: str) -> _Line:
         stop_ratio=stop,
         digits=any(ch.isdigit() for ch in text),
     )
-    line.chrome = _is_chrome(line) if words <= 12 else _is_legal(line)
-    line.credit = not line.chrome and _is_credit(line)
+    line.credit = line.key not in _CHROME_KEYS and _is_credit(line)
+    line.chrome = not line.credit and (_is_chrome(line) if words <= 12 else _is_share_text(line))
     line.caption = not line.chrome and not line.credit and _is_caption(line)
     line.ui = not line.chrome and line.words <= 60 and _is_ui_text(line)
     return line
@@ -672,13 +694,19 @@ _PROSE_MIN_WORDS = 7.0
 _MIN_STOP_RATIO = 0.12
 
 
+def _title_question(ln: _Line) -> bool:
+    """A short single question or exclamation: shaped like a headline, not a paragraph."""
+    text = ln.text.rstrip(" \"'”’»)")
+    return text.endswith(("?", "!")) and ln.words <= 16 and len(_SENTENCE_END.findall(text)) <= 1
+
+
 def _mark_prose(lines: list[_Line], *, use_stopwords: bool) -> None:
     """Prose: long enough, sentence-final punctuation, function words, not chrome."""
     for ln in lines:
         if ln.chrome or ln.credit or ln.caption or ln.ui:
             continue
         long_enough = ln.words >= _PROSE_MIN_WORDS
-        sentence = ln.terminal or ln.words >= 30
+        sentence = (ln.terminal and not _title_question(ln)) or ln.words >= 30
         wordy = not use_stopwords or ln.stop_ratio >= _MIN_STOP_RATIO or _CJK.search(ln.text)
         ln.prose = long_enough and sentence and bool(wordy)
 
@@ -717,11 +745,16 @@ def _has_prose_neighbour(lines: Sequence[_Line], i: int) -> bool:
     """Whether the nearest non-chrome line before or after ``i`` is prose."""
     for step in (-1, 1):
         j = i + step
-        while 0 <= j < len(lines) and (lines[j].chrome or lines[j].ui):
+        while 0 <= j < len(lines) and _transparent(lines[j]):
             j += step
         if 0 <= j < len(lines) and lines[j].prose:
             return True
     return False
+
+
+def _transparent(ln: _Line) -> bool:
+    """Lines that interrupt a body without ending it: adverts, share bars, pictures."""
+    return ln.chrome or ln.ui or ln.caption or ln.credit
 
 
 def _best_segment(doc: _Doc) -> tuple[int, int] | None:
@@ -1121,7 +1154,7 @@ def _title_shaped(ln: _Line) -> bool:
     return not (ln.prose and (ln.words > 25 or len(_SENTENCE_END.findall(text)) > 1))
 
 
-def _headline_score(ln: _Line, *, distance: int, slug: frozenset[str], repeats: int) -> float:
+def _headline_score(ln: _Line, *, distance: float, slug: frozenset[str], repeats: int) -> float:
     """How much a title-shaped header line looks like the headline."""
     text = ln.text.strip()
     score = 3.0 if ln.words >= 4 or _CJK.search(text) else 2.0
@@ -1130,7 +1163,8 @@ def _headline_score(ln: _Line, *, distance: int, slug: frozenset[str], repeats: 
     score -= 1.0 if ln.prose and not (text.endswith(("?", "!")) and ln.words <= 16) else 0.0
     score -= 2.0 if text.isupper() and ln.words < 6 else 0.0
     score -= 1.5 if _SITE_SUFFIX.search(text) else 0.0
-    score -= 2.0 if _UI_VERB.match(text) else 0.0
+    score -= 2.0 if _UI_VERB.match(text) or _NOT_HEADLINE.search(text) else 0.0
+    score -= 2.0 if len(_GLUED.findall(text)) >= 2 else 0.0
     score += 1.0 if repeats > 1 else 0.0
     score -= 0.35 * distance
     if slug:
@@ -1143,16 +1177,25 @@ _SITE_SUFFIX = re.compile(r"\s[|]\s*\S+(?:\s\S+){0,3}$|\s[-–—]\s\S+(?:\s\S+)
 # Imperatives that open UI strings ("Add as preferred on Google", "Öppna bild i helskärm").
 _UI_VERB = re.compile(
     r"^(?:add|open|view|see|read|search|click|tap|copy|print|download|share|save|follow|sign|log"
-    r"|subscribe|listen|watch|show|hide|close|explore|discover|get|join|register|öppna|visa|läs"
+    r"|subscribe|listen|watch|show|hide|close|explore|discover|get|join|register|find|öppna|visa|läs"
     r"|dela|spara|öffnen|teilen|speichern|drucken|anhören|ouvrir|voir|lire|partager|ajouter|pour"
     r"|abrir|ver|leer|compartir|guardar|apri|vedi|leggi|condividi|salva|openen|bekijk|lees|delen"
     r"|opslaan|åpne|vis|les|lagre|åbn|læs|gem|zobacz|otwórz|udostępnij|zobrazit|sdílet)\b",
     re.IGNORECASE,
 )
 _CREDIT_TAIL = re.compile(
-    r"\((?:courtesy|photo|foto|bild|image|credit|source|quelle|fuente|fonte)\b[^)]*\)|\S\s?/\s?[A-Z][\w.&-]*(?:\s[A-Z][\w.&-]*){0,3}$"
-    r"|\bmore\s*>$",
+    r"(?i:\((?:courtesy|photo|foto|bild|image|credit|source|quelle|fuente|fonte)\b[^)]*\))"
+    r"|\S\s?/\s?[A-Z][\w.&-]*(?:\s[A-Z][\w.&-]*){0,3}$"  # "... / Europa Press"
+    r"|[.!?]\s+(?:[A-Z][\w'’-]+\s?){1,4}$"  # "... lost 130lb. Emma Roma Jayne"
+    r"|(?i:\bmore\s*>)$",
 )
+# Media labels and continuation marks that never open a headline.
+_NOT_HEADLINE = re.compile(
+    r"^(?:[…]|\.\.\.)|^(?:audio|video|live|podcast|galerie|gallery|bilder|fotos|photos)\s*:"
+    r"|\(\d+\s*(?:min|sek|sec|s)\.?\)\s*$|(?:を見る|する|について|はこちら|一覧)$",
+    re.IGNORECASE,
+)
+_GLUED = re.compile(r"[a-zà-ÿ][A-ZÀ-Þ]")
 
 
 def _pick_headline(doc: _Doc, first: int, last: int, lead: int, url: str | None) -> int | None:
@@ -1161,7 +1204,7 @@ def _pick_headline(doc: _Doc, first: int, last: int, lead: int, url: str | None)
     lines = doc.lines
     counts = Counter(ln.key or ln.text for ln in lines)
     best: tuple[float, int] | None = None
-    distance = 0
+    distance = 0.0
     for i in range(last, first - 1, -1):
         ln = lines[i]
         if _title_shaped(ln) and not doc.headerish(i) and not _pictureish(doc, i):
@@ -1173,7 +1216,7 @@ def _pick_headline(doc: _Doc, first: int, last: int, lead: int, url: str | None)
             if best is None or score > best[0]:
                 best = (score, i)
         if i < lead and not _skippable(doc, i):
-            distance += 1
+            distance += 1 if ln.words >= 3 else 0.3  # menu-sized lines barely separate
     if best is None or best[0] < _TITLE_MIN_SCORE:
         return None
     return _prefer_line_above(doc, best[1])
