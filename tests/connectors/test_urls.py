@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from connectors.base import Candidate, Rejected, RejectReason, SourceConfigError
+from connectors.base import Candidate, Rejected, RejectReason, SourceConfigError, WebSource
+from connectors.feeds import FeedSource
+from connectors.sitemaps import SitemapSource
 from connectors.urls import UrlListSource, absolute_http_url
 
 
@@ -132,10 +134,6 @@ def test_absolute_http_url_length_cap():
 
 
 def test_web_sources_satisfy_the_protocol(tmp_path: Path):
-    from connectors.base import WebSource
-    from connectors.feeds import FeedSource
-    from connectors.sitemaps import SitemapSource
-
     path = tmp_path / "urls.txt"
     path.write_text("")
     # Typed so that mypy checks the structural match; isinstance checks it at run time.
