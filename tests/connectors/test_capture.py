@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import re
 import subprocess
@@ -11,6 +12,7 @@ import zlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from fastwarc import ArchiveIterator, WarcRecordType
 from warcio.archiveiterator import ArchiveIterator as WarcioIterator
@@ -19,6 +21,7 @@ from connectors.base import CaptureRef, RawDocument, Rejected, ResponseSink, raw
 from connectors.capture import OPEN_SUFFIX, CaptureError, WarcCapture
 from connectors.charset import decode_html
 from connectors.warc import WarcSource, read_capture
+from tests.localserver import Response
 
 FETCHED = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
 NAME = re.compile(r"news-ingest-\d{14}-\d{5}\.warc\.gz")
@@ -335,3 +338,39 @@ def test_misuse_is_refused(tmp_path: Path) -> None:
     capture.close()
     with pytest.raises(CaptureError, match="closed"):
         capture(url="https://a.example/", status=200, headers=[], body=b"x", fetched_at=FETCHED)
+
+
+def test_pages_fetched_over_http_round_trip_through_capture(tmp_path: Path, local_server) -> None:
+    article = "<html><head><title>Ünïcode</title></head><body><p>Report from Köln</p></body></html>"
+    local_server.route(
+        "/gz",
+        Response(body=gzip.compress(article.encode()), headers={"Content-Encoding": "gzip"}),
+    )
+    local_server.route(
+        "/drip",
+        Response(
+            body=[article.encode("cp1252")[:40], article.encode("cp1252")[40:]],
+            content_type="text/html; charset=windows-1252",
+        ),
+    )
+    fetched = []
+    with httpx.Client(trust_env=False) as client, WarcCapture(directory=tmp_path) as capture:
+        for path in ("/gz", "/drip"):
+            response = client.get(local_server.url(path))
+            fetched.append(response)
+            capture(
+                url=str(response.url),
+                status=response.status_code,
+                headers=list(response.headers.items()),
+                body=response.content,
+                fetched_at=datetime.now(UTC),
+            )
+    assert fetched[0].headers["Content-Encoding"] == "gzip"  # the server really compressed it
+
+    docs = [d for d in read_all(tmp_path) if isinstance(d, RawDocument)]
+
+    assert [d.url for d in docs] == [str(r.url) for r in fetched]
+    for doc, response in zip(docs, fetched, strict=True):
+        assert doc.content == response.text
+        assert doc.raw_hash == raw_hash(response.content)
+        assert "Report from Köln" in doc.content

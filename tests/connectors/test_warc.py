@@ -753,3 +753,20 @@ def test_complete_gzip_length_finds_where_good_members_end(tmp_path: Path) -> No
         assert complete_gzip_length(io.BytesIO(data[:cut])) == expected
     assert complete_gzip_length(io.BytesIO(data), len(members[0])) == whole
     assert complete_gzip_length(io.BytesIO(b"garbage")) == 0
+
+
+def test_a_damaged_file_is_not_reread_until_it_changes(tmp_path: Path) -> None:
+    path = tmp_path / "damaged.warc.gz"
+    offsets = write_warc(path, html_records(5))
+    _cut_inside(path, offsets, 3, into=0.5)
+    first = run(source(path))
+    done = checkpoints(first)[-1]
+    assert done.done
+    assert len(rejects(first)) == 1
+
+    assert run(source(path), {str(path): done}) == []  # no repeated reject row per run
+
+    write_warc(path, html_records(5))  # the download was completed
+    again = run(source(path), {str(path): done})
+    assert len(docs(again)) == 5
+    assert rejects(again) == []
