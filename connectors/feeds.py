@@ -293,9 +293,12 @@ def _describe(error: object) -> str:
 
 
 def _looks_like_json(data: bytes, content_type: str | None) -> bool:
-    if content_type and content_type.split(";")[0].strip().lower() in _JSON_TYPES:
-        return True
-    return data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{"
+    # The body decides; servers mislabel feeds both ways. The label only breaks a tie.
+    first = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    if first in (b"{", b"<"):
+        return first == b"{"
+    media = (content_type or "").split(";")[0].strip().lower()
+    return media in _JSON_TYPES
 
 
 def _json_feed_entries(data: bytes) -> tuple[list[_Entry], list[str]]:

@@ -480,3 +480,11 @@ def test_feedburner_original_link_wins():
         b"</channel></rss>"
     )
     assert [c.url for c in parse(doc).candidates] == ["https://real.example/story"]
+
+
+def test_mislabelled_content_type_does_not_matter():
+    assert [c.url for c in parse(RSS1, content_type="application/json").candidates] == [
+        "https://rdf.example/a1"
+    ]
+    doc = json.dumps(JSON_FEED).encode()
+    assert len(parse(doc, content_type="text/xml").candidates) == 2
