@@ -592,7 +592,7 @@ _ACCEPT_ENCODING = "gzip, deflate, br, zstd"
 # --------------------------------------------------------------------------- URLs and headers
 
 _HOSTNAME = re.compile(r"[a-z0-9_]([a-z0-9_-]{0,62})(\.[a-z0-9_-]{1,63})*\.?")
-_HEADER_SAFE = re.compile(r"[\x20-\x7e\x80-\xff]+")
+_HEADER_SAFE = re.compile(r"[\x20-\x7e]+")
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _MAX_HOST_LENGTH = 253
 
@@ -635,7 +635,7 @@ def _retry_after(headers: httpx.Headers) -> float | None:
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
@@ -952,15 +952,17 @@ class Fetcher:
         attempt = 0
         while True:
             reply = await self._paced(trace, url, host)
-            if reply.retry_after is not None:
-                host.defer(min(reply.retry_after, s.max_retry_after))
-            if not reply.retryable or attempt >= retries:
-                return reply
             if reply.retry_after is not None and reply.retry_after > s.max_retry_after:
+                # Waiting that long would stall every fetch to the host; give up
+                # on this URL (the breaker counts it) instead of deferring the host.
                 reply.error = (
                     f"{reply.error}; Retry-After {reply.retry_after:.0f} s exceeds "
                     f"the {s.max_retry_after:.0f} s cap, gave up"
                 )
+                return reply
+            if reply.retry_after is not None:
+                host.defer(reply.retry_after)  # other fetches to the host wait too
+            if not reply.retryable or attempt >= retries:
                 return reply
             wait = reply.retry_after if reply.retry_after is not None else self._backoff(attempt)
             host.defer(wait)
@@ -1001,26 +1003,35 @@ class Fetcher:
         """Send one GET and read its reply under the total deadline."""
         assert self._client is not None
         s = self.settings
-        request = self._client.build_request("GET", url, headers=self._headers(trace))
         try:
+            request = self._client.build_request("GET", url, headers=self._headers(trace))
             async with asyncio.timeout(s.total_timeout):
                 response = await self._client.send(request, stream=True)
                 try:
                     return await self._reply(trace, response)
                 finally:
                     await response.aclose()
-        except TimeoutError:
+        except Exception as exc:
+            return self._failure(url, exc)
+
+    def _failure(self, url: httpx.URL, exc: Exception) -> _Reply:
+        """Translate what sending a request raised into a reply."""
+        if isinstance(exc, TimeoutError):
             # Not retried: a server this slow would only hold the host's slot again.
-            error = f"no complete response within the {s.total_timeout:g} s total deadline"
+            deadline = self.settings.total_timeout
+            error = f"no complete response within the {deadline:g} s total deadline"
             return _refused(FetchOutcome.TIMEOUT, error)
-        except BlockedAddressError as exc:
+        if isinstance(exc, BlockedAddressError):
             return _refused(FetchOutcome.PRIVATE_ADDRESS, str(exc))
-        except httpx.TimeoutException as exc:
+        if isinstance(exc, httpx.TimeoutException):
             return _Reply(FetchOutcome.TIMEOUT, error=_describe(exc), retryable=True)
-        except (httpx.TransportError, OSError) as exc:
+        if isinstance(exc, httpx.TransportError | OSError):
             return _Reply(FetchOutcome.NETWORK_ERROR, error=_describe(exc), retryable=True)
-        except httpx.HTTPError as exc:
-            return _refused(FetchOutcome.NETWORK_ERROR, _describe(exc))
+        if not isinstance(exc, httpx.HTTPError):
+            # A server must never be able to crash a run, even through a path of
+            # httpx/h11 nobody mapped; the traceback stays visible in the log.
+            logger.error("unexpected error fetching %s", url, exc_info=exc)
+        return _refused(FetchOutcome.NETWORK_ERROR, _describe(exc))
 
     def _headers(self, trace: _Trace) -> dict[str, str]:
         headers = {"Accept": _ACCEPT[trace.purpose]}
@@ -1054,15 +1065,15 @@ class Fetcher:
         status, headers = response.status_code, response.headers
         limit = self.settings.size_limit(trace.purpose)
         truncate = trace.purpose is Purpose.ROBOTS
-        length = _content_length(headers)
-        if length is not None and length > limit and not truncate:
-            error = f"Content-Length {length} exceeds the {limit}-byte cap"
-            return _Reply(FetchOutcome.TOO_LARGE, status=status, headers=headers, error=error)
         content_type = headers.get("content-type")
         verdict = _type_verdict(trace.purpose, content_type)
         if verdict is _Verdict.REJECT:
             error = f"content type {content_type!r} is not accepted for a {trace.purpose}"
             return _Reply(FetchOutcome.NOT_HTML, status=status, headers=headers, error=error)
+        length = _content_length(headers)
+        if length is not None and length > limit and not truncate:
+            error = f"Content-Length {length} exceeds the {limit}-byte cap"
+            return _Reply(FetchOutcome.TOO_LARGE, status=status, headers=headers, error=error)
         failure, body = await self._read_body(trace, response, limit=limit, truncate=truncate)
         if failure is not None:
             failure.status, failure.headers = status, headers
@@ -1149,7 +1160,11 @@ class Fetcher:
             )
         fetched_at = trace.fetched_at
         body = reply.body if outcome is FetchOutcome.OK else b""
-        header_items = tuple(headers.multi_items()) if headers is not None else ()
+        # Raw names keep the server's spelling, which a WARC capture should preserve.
+        header_items = tuple(
+            (name.decode("latin-1"), value.decode("latin-1"))
+            for name, value in (headers.raw if headers is not None else ())
+        )
         capture = None
         if outcome is FetchOutcome.OK and trace.purpose is Purpose.PAGE and self._capture:
             capture = self._capture(

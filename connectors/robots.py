@@ -16,6 +16,7 @@ Error tree: none; an unparsable file is an empty rule set, never an exception.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -67,7 +68,8 @@ class RobotsPolicy:
         rate = self.rules.request_rate(token)
         if rate is not None and rate.requests > 0:
             delays.append(rate.seconds / rate.requests)
-        return max(delays) if delays else None
+        usable = [d for d in delays if math.isfinite(d) and d >= 0]
+        return max(usable) if usable else None
 
     @property
     def sitemaps(self) -> tuple[str, ...]:

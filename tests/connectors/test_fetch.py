@@ -378,7 +378,7 @@ def test_capture_hook_archives_ok_pages_only(local_server: LocalServer) -> None:
     assert call["url"] == local_server.url("/p")
     assert call["status"] == 200
     assert call["body"] == PAGE
-    assert ("etag", '"e"') in call["headers"]  # type: ignore[operator]
+    assert ("ETag", '"e"') in call["headers"]  # type: ignore[operator]  # server's spelling
     assert isinstance(call["fetched_at"], datetime)
 
 
