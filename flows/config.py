@@ -30,6 +30,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
+from connectors.base import ConnectorError
 from connectors.fetch import FetchSettings
 
 __all__ = [
@@ -272,21 +273,29 @@ def _table(cls: type[_T], raw: object, where: str) -> _T:
     """Build a settings dataclass from a TOML table, type-checking each field."""
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: must be a table")
-    known = {f.name: f for f in fields(cls)}  # type: ignore[arg-type]
-    _reject_unknown(raw, set(known), where)
+    known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    _reject_unknown(raw, known, where)
     defaults = cls()
-    for key, value in raw.items():
-        expected = type(getattr(defaults, key))
-        ok = isinstance(value, expected) and not (expected is int and isinstance(value, bool))
-        if expected is float and isinstance(value, int) and not isinstance(value, bool):
-            ok = True
-        if not ok:
-            raise ConfigError(f"{where}: field `{key}` must be {expected.__name__}, got {value!r}")
-        if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
-            raise ConfigError(f"{where}: field `{key}` must not be negative, got {value!r}")
-    return cls(
-        **{k: float(v) if type(getattr(defaults, k)) is float else v for k, v in raw.items()}
-    )
+    values = {key: _field_value(type(getattr(defaults, key)), value, f"{where}: field `{key}`")
+              for key, value in raw.items()}  # fmt: skip
+    try:
+        return cls(**values)
+    except (ValueError, ConnectorError) as exc:  # the settings' own checks
+        raise ConfigError(f"{where}: {exc}") from exc
+
+
+def _field_value(expected: type, value: object, where: str) -> object:
+    """Check one TOML value against the type of the field's default."""
+    if expected is tuple:
+        return _strings(value, where)
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if expected is float and number:
+        value = float(value)  # type: ignore[arg-type]
+    if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+        raise ConfigError(f"{where} must be {expected.__name__}, got {value!r}")
+    if number and value < 0:  # type: ignore[operator]
+        raise ConfigError(f"{where} must not be negative, got {value!r}")
+    return value
 
 
 def _capture(raw: object, base: Path, where: str) -> CaptureSettings:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +23,19 @@ from prefect.artifacts import acreate_markdown_artifact
 from prefect.cache_policies import NONE
 from prefect.runtime import flow_run
 
-from connectors.base import Checkpoint, DocumentSource, RawDocument, Rejected
+from connectors.base import (
+    Candidate,
+    Checkpoint,
+    DocumentSource,
+    Media,
+    RawDocument,
+    Rejected,
+    Validators,
+    WebSource,
+    raw_hash,
+)
+from connectors.capture import WarcCapture
+from connectors.fetch import Fetcher, FetchOutcome, FetchRecord, FetchResult, Purpose
 from flows.config import Settings, SourceConfig, load_settings
 from flows.persist import BatchResult, Seen, persist_batch
 from flows.progress import reporter
@@ -30,7 +43,7 @@ from flows.sources import build_source
 from flows.workers import ExtractionPool
 from warehouse import store
 from warehouse.db import LockWait, connect, run_lock
-from warehouse.store import CheckpointRow, RunCounts
+from warehouse.store import CheckpointRow, RunCounts, UrlStateRow
 
 __all__ = ["RunReport", "SourceReport", "ingest"]
 
@@ -70,7 +83,9 @@ class _Run:
     run_id: UUID
     pool: ExtractionPool
     lock_wait: LockWait
+    fetcher: Fetcher | None = None  # opened only when a web source is selected
     reports: list[SourceReport] = field(default_factory=list)
+    discovery: list[FetchRecord] = field(default_factory=list)  # feed/sitemap fetches to remember
 
 
 @flow(name="news-ingest", persist_result=False, log_prints=True)
@@ -90,9 +105,10 @@ async def ingest(
         _start_run(run, selected)
         status, error = "failed", None
         try:
-            with run.pool:
-                for config, connector in zip(selected, connectors, strict=True):
-                    run.reports.append(await _ingest_source(run, config, connector))
+            async with _fetcher(settings, database, connectors) as run.fetcher:
+                with run.pool:
+                    for config, connector in zip(selected, connectors, strict=True):
+                        run.reports.append(await _ingest_source(run, config, connector))
             status = "completed"
         except BaseException as exc:
             error = f"{type(exc).__name__}: {exc}"
@@ -102,6 +118,26 @@ async def ingest(
     report = RunReport(run.run_id, status, tuple(run.reports), str(database))
     await _publish_summary(report)
     return report
+
+
+@asynccontextmanager
+async def _fetcher(
+    settings: Settings, database: Path, connectors: list[DocumentSource | WebSource]
+) -> AsyncIterator[Fetcher | None]:
+    """The run's one HTTP client, with raw capture when configured; None for local-only runs."""
+    if not any(isinstance(c, WebSource) for c in connectors):
+        yield None
+        return
+    capture = None
+    if settings.capture.warc:
+        folder = settings.capture.directory or database.parent / "captures"
+        capture = WarcCapture(directory=folder, max_file_bytes=settings.capture.max_file_bytes)
+    try:
+        async with Fetcher(settings.fetch, capture=capture) as fetcher:
+            yield fetcher
+    finally:
+        if capture is not None:
+            capture.close()
 
 
 def _pool(settings: Settings) -> ExtractionPool:
@@ -132,7 +168,9 @@ def _finish_run(run: _Run, status: str, error: str | None) -> None:
         )
 
 
-async def _ingest_source(run: _Run, config: SourceConfig, connector: object) -> SourceReport:
+async def _ingest_source(
+    run: _Run, config: SourceConfig, connector: DocumentSource | WebSource
+) -> SourceReport:
     progress = reporter()
     progress.start_source(config.name)
     with connect(run.db_path, wait=run.lock_wait) as conn:
@@ -146,25 +184,232 @@ async def _ingest_source(run: _Run, config: SourceConfig, connector: object) -> 
     totals = RunCounts()
     status, error = "completed", None
     try:
-        if isinstance(connector, DocumentSource):
-            async for counts in _local_batches(run, connector):
-                totals = _add(totals, counts)
-        else:
-            raise NotImplementedError(f"source kind {config.kind.value!r} is not wired yet")
-    except Exception as exc:
+        batches = (
+            _local_batches(run, connector)
+            if isinstance(connector, DocumentSource)
+            else _web_batches(run, connector)
+        )
+        async for counts in batches:
+            totals = _add(totals, counts)
+    except Exception as exc:  # one failing source must not stop the others
         status, error = "failed", f"{type(exc).__name__}: {exc}"
         logger.exception("source %s failed", config.name)
-    with connect(run.db_path, wait=run.lock_wait) as conn:
+    _finish_source(run, config, status, error, totals)
+    progress.end_source(config.name)
+    return SourceReport(config.name, config.kind.value, status, totals, error=error)
+
+
+def _finish_source(
+    run: _Run, config: SourceConfig, status: str, error: str | None, totals: RunCounts
+) -> None:
+    """Close the source's part of the run; remember its feeds' validators if it completed."""
+    now = datetime.now(UTC)
+    log = _drain(run, config.name)
+    with connect(run.db_path, wait=run.lock_wait) as conn, store.transaction(conn):
+        store.insert_fetch_log(conn, log)
+        if status == "completed":
+            store.upsert_url_state(conn, _discovery_state(run, config.name, now))
+        run.discovery.clear()
         store.finish_run_source(
             conn,
             run_id=run.run_id,
             source=config.name,
             status=status,
-            finished_at=datetime.now(UTC),
+            finished_at=now,
             error=error,
         )
-    progress.end_source(config.name)
-    return SourceReport(config.name, config.kind.value, status, totals, error=error)
+        store.record_source_outcome(
+            conn,
+            source=config.name,
+            kind=config.kind.value,
+            run_id=run.run_id,
+            at=now,
+            succeeded=status == "completed",
+            changed=totals.new + totals.updated + totals.duplicates,
+            error=error,
+        )
+
+
+def _discovery_state(run: _Run, source: str, now: datetime) -> list[UrlStateRow]:
+    """url_state rows carrying the validators of the feeds and sitemaps fetched this run."""
+    return [
+        UrlStateRow(
+            location=record.url,
+            source=source,
+            raw_hash=None,
+            article_id=None,
+            etag=record.etag,
+            last_modified=record.last_modified,
+            last_seen_at=now,
+            last_changed_at=now,
+            kind=record.purpose.value,
+        )
+        for record in run.discovery
+        if record.outcome in {FetchOutcome.OK, FetchOutcome.NOT_MODIFIED}
+    ]
+
+
+def _drain(run: _Run, source: str) -> list[store.FetchLogRow]:
+    """Take the fetcher's log since the last drain, keeping feed/sitemap fetches aside."""
+    if run.fetcher is None:
+        return []
+    records = run.fetcher.drain_log()
+    run.discovery.extend(r for r in records if r.purpose in {Purpose.FEED, Purpose.SITEMAP})
+    return [_log_row(run.run_id, source, r) for r in records]
+
+
+def _log_row(run_id: UUID, source: str, record: FetchRecord) -> store.FetchLogRow:
+    return store.FetchLogRow(
+        run_id=str(run_id),
+        source=source,
+        url=record.url,
+        final_url=record.final_url,
+        purpose=record.purpose.value,
+        outcome=record.outcome.value,
+        status=record.status,
+        bytes=record.bytes,
+        elapsed_ms=record.elapsed_ms,
+        etag=record.etag,
+        last_modified=record.last_modified,
+        content_type=record.content_type,
+        error=record.error,
+        attempts=record.attempts,
+        redirects=record.redirects,
+        fetched_at=record.fetched_at,
+    )
+
+
+async def _web_batches(run: _Run, connector: WebSource) -> AsyncIterator[RunCounts]:
+    """Discover candidates and ingest them batch by batch (each URL once per run)."""
+    assert run.fetcher is not None
+    with connect(run.db_path, wait=run.lock_wait) as conn:
+        stored = store.load_discovery_validators(conn, connector.name)
+    known = {url: Validators(etag, modified) for url, (etag, modified) in stored.items()}
+    size = run.settings.pipeline.batch_size
+    seen: set[str] = set()
+    candidates: list[Candidate] = []
+    rejects: list[Rejected] = []
+    async for item in connector.discover(run.fetcher, known):
+        if isinstance(item, Rejected):
+            rejects.append(item)
+        elif item.url not in seen:
+            seen.add(item.url)
+            candidates.append(item)
+        if len(candidates) >= size:
+            yield await ingest_web_batch(run, connector.name, candidates, rejects)
+            candidates, rejects = [], []
+    if candidates or rejects:
+        yield await ingest_web_batch(run, connector.name, candidates, rejects)
+
+
+@task(name="ingest-web-batch", cache_policy=NONE, persist_result=False)
+async def ingest_web_batch(
+    run: _Run, source: str, candidates: list[Candidate], rejects: list[Rejected]
+) -> RunCounts:
+    """Fetch, clean and store one batch of discovered URLs."""
+    progress = reporter()
+    now = datetime.now(UTC)
+    result = BatchResult(source, seen_at=now)
+    result.rejects.extend((r, now) for r in rejects)
+    progress.advance(source, "found", len(candidates) + len(rejects))
+    with connect(run.db_path, wait=run.lock_wait) as conn:
+        state = store.load_url_state(conn, (c.url for c in candidates))
+    outcomes = await asyncio.gather(
+        *(_fetch_one(run, c, state.get(c.url), result) for c in candidates)
+    )
+    result.counts = RunCounts(
+        found=len(candidates) + len(rejects),
+        fetched=outcomes.count("fetched"),
+        not_modified=outcomes.count("not_modified"),
+        errors=outcomes.count("error"),
+    )
+    result.fetches = _drain(run, source)
+    with connect(run.db_path, wait=run.lock_wait) as conn:
+        counts = persist_batch(conn, result, run_id=run.run_id)
+    progress.advance(source, "stored", len(candidates))
+    return counts
+
+
+async def _fetch_one(
+    run: _Run, candidate: Candidate, known: UrlStateRow | None, result: BatchResult
+) -> str:
+    """Fetch one URL (conditionally) and clean it; say what became of it."""
+    assert run.fetcher is not None
+    progress = reporter()
+    if _unchanged_per_hint(candidate, known):
+        assert known is not None
+        result.seen.append(_seen(candidate, known, result.seen_at, not_modified=True))
+        return "not_modified"
+    validators = Validators(known.etag, known.last_modified) if known else None
+    fetched = await run.fetcher.fetch(candidate.url, purpose=Purpose.PAGE, validators=validators)
+    progress.advance(candidate.source, "fetched")
+    if fetched.outcome is FetchOutcome.NOT_MODIFIED and known is not None:
+        result.seen.append(
+            _seen(candidate, known, result.seen_at, not_modified=True, fresh=fetched)
+        )
+        return "not_modified"
+    if not fetched.ok:
+        return "error"
+    doc = _document(candidate, fetched)
+    if known is not None and known.raw_hash == doc.raw_hash:
+        result.seen.append(
+            _seen(candidate, known, result.seen_at, not_modified=False, fresh=fetched)
+        )
+        return "fetched"
+    processed = await run.pool.process(doc)
+    progress.advance(candidate.source, "cleaned")
+    if isinstance(processed, Rejected):
+        result.rejects.append((processed, result.seen_at))
+    else:
+        result.articles.append(processed)
+    return "fetched"
+
+
+def _unchanged_per_hint(candidate: Candidate, known: UrlStateRow | None) -> bool:
+    """A sitemap's lastmod older than our last fetch of an article: no request needed."""
+    modified = candidate.hints.modified_at if candidate.hints else None
+    return (
+        known is not None
+        and known.article_id is not None
+        and modified is not None
+        and modified <= known.last_seen_at
+    )
+
+
+def _seen(
+    candidate: Candidate,
+    known: UrlStateRow,
+    at: datetime,
+    *,
+    not_modified: bool,
+    fresh: FetchResult | None = None,
+) -> Seen:
+    validators = fresh.validators if fresh else Validators(known.etag, known.last_modified)
+    return Seen(
+        candidate.source,
+        candidate.url,
+        known.raw_hash or "",
+        at,
+        known.article_id,
+        validators,
+        not_modified=not_modified,
+    )
+
+
+def _document(candidate: Candidate, fetched: FetchResult) -> RawDocument:
+    return RawDocument(
+        source=candidate.source,
+        location=candidate.url,
+        url=fetched.final_url,
+        content=fetched.text(),
+        media=Media.HTML,
+        raw_hash=raw_hash(fetched.body),
+        retrieved_at=fetched.fetched_at,
+        hints=candidate.hints,
+        redirects=fetched.redirects,
+        validators=fetched.validators,
+        capture=fetched.capture,
+    )
 
 
 async def _local_batches(run: _Run, connector: DocumentSource) -> AsyncIterator[RunCounts]:

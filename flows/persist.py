@@ -22,6 +22,7 @@ from warehouse.store import (
     AliasRow,
     ArticleRow,
     CheckpointRow,
+    FetchLogRow,
     RejectRow,
     RunCounts,
     UrlStateRow,
@@ -41,6 +42,7 @@ class Seen:
     seen_at: datetime
     article_id: int | None = None  # the article it produced last time, if any
     validators: Validators | None = None
+    not_modified: bool = False  # a 304 or a sitemap lastmod said so (else: same raw bytes)
 
 
 @dataclass(slots=True)
@@ -53,6 +55,7 @@ class BatchResult:
     rejects: list[tuple[Rejected, datetime]] = field(default_factory=list)
     seen: list[Seen] = field(default_factory=list)
     checkpoints: list[tuple[Checkpoint, datetime]] = field(default_factory=list)
+    fetches: list[FetchLogRow] = field(default_factory=list)
     counts: RunCounts = field(default_factory=RunCounts)
 
 
@@ -190,6 +193,7 @@ def _write_rest(
         for c, at in batch.checkpoints
     ]
     store.upsert_checkpoints(conn, checkpoints, run_id=run)
+    store.insert_fetch_log(conn, batch.fetches)
 
 
 def _counts(batch: BatchResult, pending: _Pending) -> RunCounts:
@@ -201,7 +205,7 @@ def _counts(batch: BatchResult, pending: _Pending) -> RunCounts:
         new=pending.new,
         duplicates=pending.duplicates,
         updated=pending.updated,
-        unchanged=pending.unchanged + len(batch.seen),
+        unchanged=pending.unchanged + sum(1 for s in batch.seen if not s.not_modified),
         rejected=len(batch.rejects),
         errors=base.errors,
     )

@@ -24,6 +24,7 @@ __all__ = [
     "AliasRow",
     "ArticleRow",
     "CheckpointRow",
+    "FetchLogRow",
     "RejectRow",
     "RunCounts",
     "UrlStateRow",
@@ -35,12 +36,15 @@ __all__ = [
     "finish_run_source",
     "insert_aliases",
     "insert_articles",
+    "insert_fetch_log",
     "insert_versions",
     "latest_versions",
     "load_checkpoints",
+    "load_discovery_validators",
     "load_url_state",
     "mark_abandoned_runs",
     "max_article_id",
+    "record_source_outcome",
     "set_version_counts",
     "start_run",
     "start_run_source",
@@ -149,6 +153,29 @@ class UrlStateRow:
     last_modified: str | None
     last_seen_at: datetime
     last_changed_at: datetime
+    kind: str = "page"  # page | feed | sitemap | file
+
+
+@dataclass(frozen=True, slots=True)
+class FetchLogRow:
+    """One HTTP fetch and what became of it."""
+
+    run_id: str
+    source: str
+    url: str
+    final_url: str
+    purpose: str
+    outcome: str
+    status: int | None
+    bytes: int
+    elapsed_ms: int
+    etag: str | None
+    last_modified: str | None
+    content_type: str | None
+    error: str | None
+    attempts: int
+    redirects: int
+    fetched_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,7 +327,7 @@ def load_url_state(
     rows = _select_in(
         conn,
         "SELECT s.location, s.source, s.raw_hash, s.article_id, s.etag, s.last_modified, "
-        "s.last_seen_at, s.last_changed_at FROM store.url_state s "
+        "s.last_seen_at, s.last_changed_at, s.kind FROM store.url_state s "
         "JOIN __keys k ON s.location = k.key",
         locations,
     )
@@ -420,7 +447,7 @@ def upsert_url_state(conn: duckdb.DuckDBPyConnection, rows: Sequence[UrlStateRow
             "ON CONFLICT (location) DO UPDATE SET source = excluded.source, "
             "raw_hash = coalesce(excluded.raw_hash, url_state.raw_hash), "
             "article_id = coalesce(excluded.article_id, url_state.article_id), "
-            "etag = excluded.etag, last_modified = excluded.last_modified, "
+            "etag = excluded.etag, last_modified = excluded.last_modified, kind = excluded.kind, "
             "last_seen_at = excluded.last_seen_at, "
             "last_changed_at = CASE WHEN excluded.raw_hash IS DISTINCT FROM url_state.raw_hash "
             "AND excluded.raw_hash IS NOT NULL "
@@ -465,6 +492,53 @@ def upsert_checkpoints(
             "done = excluded.done, updated_at = excluded.updated_at, run_id = excluded.run_id",
             [run_id],
         )
+
+
+def insert_fetch_log(conn: duckdb.DuckDBPyConnection, rows: Sequence[FetchLogRow]) -> None:
+    """Append fetch log rows."""
+    _insert(conn, "store.fetch_log", FetchLogRow, rows)
+
+
+def load_discovery_validators(
+    conn: duckdb.DuckDBPyConnection, source: str
+) -> dict[str, tuple[str | None, str | None]]:
+    """ETag and Last-Modified of the feeds and sitemaps a source fetched before."""
+    rows = conn.execute(
+        "SELECT location, etag, last_modified FROM store.url_state "
+        "WHERE source = ? AND kind IN ('feed', 'sitemap')",
+        [source],
+    ).fetchall()
+    return {location: (etag, last_modified) for location, etag, last_modified in rows}
+
+
+def record_source_outcome(
+    conn: duckdb.DuckDBPyConnection,
+    *,
+    source: str,
+    kind: str,
+    run_id: UUID,
+    at: datetime,
+    succeeded: bool,
+    changed: int,
+    error: str | None,
+) -> None:
+    """Update a source's state after its part of a run."""
+    conn.execute(
+        "INSERT INTO store.source_state (source, kind, last_run_id, last_run_at, last_success_at, "
+        "last_change_at, last_yield, consecutive_failures, last_error) "
+        "VALUES ($source, $kind, $run, $at, CASE WHEN $ok THEN $at END, "
+        "CASE WHEN $changed > 0 THEN $at END, $changed, CASE WHEN $ok THEN 0 ELSE 1 END, $error) "
+        "ON CONFLICT (source) DO UPDATE SET kind = excluded.kind, "
+        "last_run_id = excluded.last_run_id, last_run_at = excluded.last_run_at, "
+        "last_success_at = coalesce(excluded.last_success_at, source_state.last_success_at), "
+        "last_change_at = coalesce(excluded.last_change_at, source_state.last_change_at), "
+        "last_yield = excluded.last_yield, "
+        "consecutive_failures = "
+        "CASE WHEN $ok THEN 0 ELSE source_state.consecutive_failures + 1 END, "
+        "last_error = excluded.last_error",
+        {"source": source, "kind": kind, "run": run_id, "at": at, "ok": succeeded,
+         "changed": changed, "error": error},
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------- helpers

@@ -59,3 +59,9 @@ SELECT * FROM store.run_sources;
 CREATE OR REPLACE VIEW main.rejects AS
 SELECT source, location, reason, detail, first_seen_at, last_seen_at, times_seen, last_run_id
 FROM store.rejects;
+
+CREATE OR REPLACE VIEW main.fetch_log AS
+SELECT
+    run_id, source, fetched_at, url, final_url, purpose, outcome, status, bytes, elapsed_ms,
+    attempts, redirects, etag, last_modified, content_type, error
+FROM store.fetch_log;

@@ -140,3 +140,12 @@ def test_intervals(text: object, seconds: int) -> None:
 def test_bad_intervals(text: object) -> None:
     with pytest.raises(ConfigError, match="here"):
         parse_interval(text, "here")
+
+
+def test_fetch_settings_checks_and_lists(tmp_path: Path) -> None:
+    settings = load_settings(write(tmp_path, '[fetch]\nprivate_allowlist = ["127.0.0.0/8"]'))
+    assert settings.fetch.private_allowlist == ("127.0.0.0/8",)
+    with pytest.raises(ConfigError, match=r"\[fetch\].*private_allowlist"):
+        load_settings(write(tmp_path, '[fetch]\nprivate_allowlist = ["not a network"]'))
+    with pytest.raises(ConfigError, match=r"\[fetch\].*total_timeout"):
+        load_settings(write(tmp_path, "[fetch]\ntotal_timeout = 0"))
