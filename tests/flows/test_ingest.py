@@ -6,6 +6,7 @@ import asyncio
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -40,7 +41,7 @@ def run(sources: Path, db: Path) -> RunReport:
     return asyncio.run(ingest(sources_path=str(sources), db_path=str(db)))
 
 
-def query(db: Path, sql: str) -> list[tuple[object, ...]]:
+def query(db: Path, sql: str) -> list[tuple[Any, ...]]:
     with duckdb.connect(str(db), read_only=True) as conn:
         return conn.execute(sql).fetchall()
 

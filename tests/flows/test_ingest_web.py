@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -109,7 +110,7 @@ def run(path: Path, db: Path) -> RunReport:
     return asyncio.run(ingest(sources_path=str(path), db_path=str(db)))
 
 
-def query(db: Path, sql: str) -> list[tuple[object, ...]]:
+def query(db: Path, sql: str) -> list[tuple[Any, ...]]:
     with duckdb.connect(str(db), read_only=True) as conn:
         return conn.execute(sql).fetchall()
 
