@@ -301,7 +301,14 @@ def _score_title(ref: str | None, got: str | None) -> str:
         return "exact"
     if norm(got) == norm(ref):
         return "normalised"
+    a, b = _tokens(got), _tokens(ref)
+    if a and b and len(a & b) / min(len(a), len(b)) >= 0.6:
+        return "variant"  # the page's display headline vs the reference's SEO title, kickers
     return "wrong"
+
+
+def _tokens(text: str) -> set[str]:
+    return set(re.findall(r"\w+", norm(text)))
 
 
 def _starts_with(text: str, candidate: str) -> bool:
@@ -377,13 +384,15 @@ def read_page(path: Path) -> str:
         return decode_html(body)[0]
 
 
-def score_page(cc: str, path: Path, url: str, ref: Reference, *, mode: str) -> PageResult:
+def score_page(
+    cc: str, path: Path, url: str, ref: Reference, *, mode: str, use_url: bool = True
+) -> PageResult:
     """Render, clean and score one page."""
     scrape = render_text_scrape(read_page(path), mode=mode)
     scrape_lines = {norm(ln) for ln in scrape.split("\n") if ln.strip()}
     scrape_norm = norm(scrape)
     start = time.perf_counter()
-    got = clean_text_scrape(scrape, url=url or None)
+    got = clean_text_scrape(scrape, url=(url or None) if use_url else None)
     seconds = time.perf_counter() - start
     leaked, out_lines = _leaks(ref, got)
     leads = [s for s in (*ref.summary[:1], *ref.paragraphs[:1]) if s.strip()]
@@ -434,6 +443,7 @@ def summarise(rows: list[PageResult]) -> dict[str, Any]:
         "title_exact": titles["exact"] / max(with_title, 1),
         "title_normalised": (titles["exact"] + titles["normalised"]) / max(with_title, 1),
         "title_none": titles["none"] / max(with_title, 1),
+        "title_variant": titles["variant"] / max(with_title, 1),
         "title_wrong": titles["wrong"] / max(with_title, 1),
         "title_visible": len(visible_titles),
         "title_exact_when_visible": sum(1 for r in visible_titles if r.title == "exact")
@@ -467,7 +477,8 @@ def _print_summary(name: str, s: dict[str, Any]) -> None:
         return
     print(
         f"{name:>8} n={s['pages']:3d} title={s['title_exact']:.2f}/{s['title_normalised']:.2f}"
-        f" (none {s['title_none']:.2f}, wrong {s['title_wrong']:.2f})"
+        f" (none {s['title_none']:.2f}, variant {s['title_variant']:.2f},"
+        f" wrong {s['title_wrong']:.2f})"
         f" [vis {s['title_exact_when_visible']:.2f}]"
         f" lead={s['lead_ok']:.2f} (wrong {s['lead_wrong']:.2f}, empty {s['lead_empty']:.2f})"
         f" [vis {s['lead_located_when_visible']:.2f}]"
@@ -485,6 +496,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path)
     parser.add_argument("--show", type=int, default=0, help="print N failures per category")
     parser.add_argument("--dump", type=Path, help="write each rendered scrape into this folder")
+    parser.add_argument("--no-url", action="store_true", help="do not pass the page URL")
     args = parser.parse_args(argv)
 
     rows: list[PageResult] = []
@@ -494,7 +506,7 @@ def main(argv: list[str] | None = None) -> int:
             (args.dump / f"{cc}_{path.name[:-8]}.txt").write_text(
                 render_text_scrape(read_page(path), mode=args.mode)
             )
-        rows.append(score_page(cc, path, url, ref, mode=args.mode))
+        rows.append(score_page(cc, path, url, ref, mode=args.mode, use_url=not args.no_url))
 
     overall = summarise(rows)
     by_cc: dict[str, list[PageResult]] = defaultdict(list)
@@ -511,6 +523,7 @@ def main(argv: list[str] | None = None) -> int:
             json.dumps(
                 {
                     "mode": args.mode,
+                    "url_passed": not args.no_url,
                     "overall": overall,
                     "per_language": per_cc,
                     "pages": [asdict(r) for r in rows],

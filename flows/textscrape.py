@@ -193,7 +193,10 @@ _UI_TERMS = re.compile(
     r"|affiliate|this\s+(?:article|story|content)|dieser\s+artikel|diesen\s+artikel|cet\s+article"
     r"|este\s+artículo|questo\s+articolo|este\s+artigo|dit\s+artikel|denna\s+artikel|denne\s+artikel"
     r"|ten\s+artykuł|tento\s+článek|account|konto|compte|cuenta|paywall|e-?paper|embed\w*"
-    r"|einbetten|link\s+(?:kopier\w*|copied|copiado|copiato|copié)|copy\s+link"
+    r"|einbetten|link\s+(?:kopier\w*|copied|copiado|copiato|copié)|copy\s+link|přihla\w*"
+    r"|salvat[oi]|sélections?|in\s+(?:der|the|our)\s+app|app\s+store|google\s+play|donat\w+"
+    r"|samtykke|personvern|informasjonskapsler|dataskydd|en\s+partenariat\s+avec"
+    r"|in\s+partnership\s+with|in\s+kooperation\s+mit|sponsored\s+by|präsentiert\s+von"
     r")\b|会員|ログイン|購読|有料|こちら|ご覧ください|クッキー|로그인|구독",
     re.IGNORECASE,
 )
@@ -208,7 +211,10 @@ _RELATIVE_TIME = re.compile(
     r"\b\d+\s*(?:s|sec|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?|sekunden|minuten|stunden"
     r"|tagen?|heures?|jours?|segundos|minutos|horas|días|secondi|minuti|ore|giorni|uur|dagen"
     r"|timmar|dagar|timer|dage|dager|godzin|minut|dni|hodin|dní|saat|dakika|gün|jam|hari"
-    r"|часов|часа|минут|дней)\b|\bago\b|\bvor\s+\d|\bil\s+y\s+a\b|\bhace\s+\d"
+    r"|часов|часа|минут|дней|weeks?|months?|years?|wochen|monaten|jahren|semaines|mois|semanas"
+    r"|meses)\b|\bago\b|\b(?:heute|gestern|today|yesterday|aujourd'hui|hoy|ayer|oggi|ieri"
+    r"|vandaag|gisteren|idag|igår|i\s+dag|i\s+går|dzisiaj|wczoraj|dnes|včera|bugün|dün"
+    r"|сегодня|вчера)\b.*\d|\bvor\s+\d|\bil\s+y\s+a\b|\bhace\s+\d"
     r"|\d+\s*(?:分前|時間前|日前|분\s*전|시간\s*전)",
     re.IGNORECASE,
 )
@@ -1128,13 +1134,19 @@ def _slug_tokens(url: str | None) -> frozenset[str]:
     segments = [s for s in path.split("/") if s]
     if not segments:
         return frozenset()
-    slug = max(segments, key=len)
+    slug = re.sub(r"\.[a-z0-9]{2,5}$", "", max(segments, key=len))
     tokens = {t for t in _SLUG_SPLIT.split(_fold(slug)) if len(t) > 2 and not t.isdigit()}
     return frozenset(tokens) if len(tokens) >= 2 else frozenset()
 
 
+_TRANSLITERATION = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "å": "aa", "ø": "oe"})
+
+
 def _title_tokens(text: str) -> set[str]:
-    return {t for t in _SLUG_SPLIT.split(_fold(text)) if len(t) > 2}
+    """Folded words of a line, with German/Nordic transliterations as URL slugs spell them."""
+    plain = {t for t in _SLUG_SPLIT.split(_fold(text)) if len(t) > 2}
+    spelled = _fold(text.casefold().translate(_TRANSLITERATION))
+    return plain | {t for t in _SLUG_SPLIT.split(spelled) if len(t) > 2}
 
 
 def _title_shaped(ln: _Line) -> bool:
@@ -1151,7 +1163,12 @@ def _title_shaped(ln: _Line) -> bool:
         return False
     if sum(ch.isdigit() for ch in text) > 0.3 * len(text.replace(" ", "")):
         return False
-    return not (ln.prose and (ln.words > 25 or len(_SENTENCE_END.findall(text)) > 1))
+    if not ln.prose:
+        return True
+    # Prose-flagged lines qualify only as short one- or two-sentence titles ending in ?/!
+    # ("Business Brief: Nvidia's into nation building. We cool with that?").
+    ends = len(_SENTENCE_END.findall(text))
+    return ln.words <= 25 and (ends <= 1 or ends == 2 and text.endswith(("?", "!")))
 
 
 def _headline_score(ln: _Line, *, distance: float, slug: frozenset[str], repeats: int) -> float:
@@ -1159,7 +1176,7 @@ def _headline_score(ln: _Line, *, distance: float, slug: frozenset[str], repeats
     text = ln.text.strip()
     score = 3.0 if ln.words >= 4 or _CJK.search(text) else 2.0
     score += 1.5 if 5 <= ln.words <= 22 else 0.0
-    score -= 1.5 if text.endswith(".") and not text.endswith("..") else 0.0
+    score -= 2.5 if text.endswith(".") and not text.endswith("..") else 0.0
     score -= 1.0 if ln.prose and not (text.endswith(("?", "!")) and ln.words <= 16) else 0.0
     score -= 2.0 if text.isupper() and ln.words < 6 else 0.0
     score -= 1.5 if _SITE_SUFFIX.search(text) else 0.0
@@ -1177,7 +1194,8 @@ _SITE_SUFFIX = re.compile(r"\s[|]\s*\S+(?:\s\S+){0,3}$|\s[-–—]\s\S+(?:\s\S+)
 # Imperatives that open UI strings ("Add as preferred on Google", "Öppna bild i helskärm").
 _UI_VERB = re.compile(
     r"^(?:add|open|view|see|read|search|click|tap|copy|print|download|share|save|follow|sign|log"
-    r"|subscribe|listen|watch|show|hide|close|explore|discover|get|join|register|find|öppna|visa|läs"
+    r"|subscribe|listen|watch|show|hide|close|explore|discover|get|join|register|find|support"
+    r"|öppna|visa|läs"
     r"|dela|spara|öffnen|teilen|speichern|drucken|anhören|ouvrir|voir|lire|partager|ajouter|pour"
     r"|abrir|ver|leer|compartir|guardar|apri|vedi|leggi|condividi|salva|openen|bekijk|lees|delen"
     r"|opslaan|åpne|vis|les|lagre|åbn|læs|gem|zobacz|otwórz|udostępnij|zobrazit|sdílet)\b",
@@ -1191,7 +1209,8 @@ _CREDIT_TAIL = re.compile(
 )
 # Media labels and continuation marks that never open a headline.
 _NOT_HEADLINE = re.compile(
-    r"^(?:[…]|\.\.\.)|^(?:audio|video|live|podcast|galerie|gallery|bilder|fotos|photos)\s*:"
+    r"^(?:[…]|\.\.\.)|^(?:audio|video\w*|live|podcast|galerie|gallery|bilder\w*|fotos?|photos?"
+    r"|grafik|infografik)\s*:"
     r"|\(\d+\s*(?:min|sek|sec|s)\.?\)\s*$|(?:を見る|する|について|はこちら|一覧)$",
     re.IGNORECASE,
 )
@@ -1211,6 +1230,7 @@ def _pick_headline(doc: _Doc, first: int, last: int, lead: int, url: str | None)
             score = _headline_score(
                 ln, distance=distance, slug=slug, repeats=counts[ln.key or ln.text]
             )
+            score += _position_score(doc, i, lead)
             if i >= lead:
                 score -= 1.0  # a first body line must look clearly like a title to be one
             if best is None or score > best[0]:
@@ -1220,6 +1240,25 @@ def _pick_headline(doc: _Doc, first: int, last: int, lead: int, url: str | None)
     if best is None or best[0] < _TITLE_MIN_SCORE:
         return None
     return _prefer_line_above(doc, best[1])
+
+
+def _position_score(doc: _Doc, i: int, lead: int) -> float:
+    """Where headlines sit: above the byline/dateline block, below menus, away from photos.
+
+    The headline is followed (directly or after a standfirst) by bylines and
+    datelines; a line with such furniture just above it is inside the header
+    block rather than at its top; a line next to a photo credit is a caption.
+    """
+    lines = doc.lines
+    score = 0.0
+    after = [j for j in range(i + 1, min(lead, i + 6)) if not lines[j].chrome][:3]
+    if any(doc.headerish(j) for j in after):
+        score += 1.5
+    if any(doc.authors(j) or doc.dateline(j)[0] for j in range(max(0, i - 3), i)):
+        score -= 1.5
+    if _next_to_credit(lines, i):
+        score -= 1.5
+    return score
 
 
 def _pictureish(doc: _Doc, i: int) -> bool:
@@ -1235,11 +1274,12 @@ def _prefer_line_above(doc: _Doc, best: int) -> int:
     if (
         _title_shaped(above)
         and above.words >= 5
-        and above.words <= chosen.words
+        and above.words <= chosen.words + 4
         and not above.prose
         and not doc.headerish(best - 1)
         and not _pictureish(doc, best - 1)
         and not _UI_VERB.match(above.text)
+        and len(_GLUED.findall(above.text)) < 2
     ):
         return best - 1
     return best
@@ -1337,7 +1377,9 @@ def _layout(doc: _Doc, start: int, end: int, url: str | None) -> _Layout:
     lead, isolated = _locate_lead(doc, start, end)
     window_start = max(0, start - _HEADER_WINDOW)
     for i in range(start - 1, window_start - 1, -1):
-        if lines[i].prose and start - i > 8:
+        # An earlier run of prose (another story's teaser text) closes the header zone;
+        # a lone prose line (a standfirst) does not.
+        if lines[i].prose and start - i > 8 and _has_prose_neighbour(lines, i):
             window_start = i + 1
             break
     title = _pick_headline(doc, window_start, lead, lead, url)
