@@ -356,8 +356,11 @@ def resolve_identity(
 
 def _accept_hint(fetched: str, hint: str, ignored: list[IgnoredHint]) -> str | None:
     """Return the absolute hint URL if it may name this page, else record why not."""
-    absolute = urljoin(fetched, hint.strip())
-    reason = _hint_problem(fetched, absolute)
+    try:
+        absolute = urljoin(fetched, hint.strip())
+    except ValueError:  # e.g. an unbalanced "[" in the host
+        absolute = ""
+    reason = _hint_problem(fetched, absolute) if absolute else "malformed"
     if reason is None:
         return absolute
     ignored.append(IgnoredHint(url=hint.strip(), reason=reason))
@@ -366,7 +369,7 @@ def _accept_hint(fetched: str, hint: str, ignored: list[IgnoredHint]) -> str | N
 
 
 def _hint_problem(fetched: str, hint: str) -> str | None:
-    if urlsplit(hint).scheme.lower() not in _DEFAULT_PORTS:
+    if not hint.lower().startswith(("http://", "https://")):
         return "not_http"
     try:
         hint_key = identity_key(hint)
