@@ -214,7 +214,18 @@ def _article_paragraphs(tree: HtmlElement, text: str) -> list[HtmlElement]:
             ancestor in found for ancestor in element.iterancestors()
         ):
             found.append(element)
-    return found
+    if len(found) * 2 >= len(lines):
+        return found
+    # Lines not in elements of their own (text split by <br>, odd markup): keep the
+    # smallest element holding the first and the last line as one block.
+    ordered = [_norm(line) for line in text.splitlines() if len(_norm(line)) >= 20]
+    container = None
+    for element in tree.iter():
+        if isinstance(element.tag, str) and ordered:
+            content = _norm(element.text_content())
+            if ordered[0] in content and ordered[-1] in content:
+                container = element
+    return [container] if container is not None and container.tag not in {"html", "body"} else found
 
 
 def _strip_chrome(tree: HtmlElement, keep: list[HtmlElement]) -> None:
@@ -274,6 +285,10 @@ def _edit_body(
 ) -> None:
     vocabulary = [w for p in paragraphs for w in p.text_content().split() if w.isalpha()]
     if not paragraphs:
+        return
+    if len(paragraphs) < 3:  # one block of text: only additions can be made safely
+        for _ in range(2 if heavy else 1):
+            _insert_after(paragraphs[-1], _filler(vocabulary, rng, 35 if heavy else 18))
         return
     if heavy:
         rest = paragraphs[1:]

@@ -81,7 +81,7 @@ class Processed:
     extracted: Extracted
     identity: dedupe.IdentityDecision
     features: StoryFeatures
-    bands: list[int]
+    rows: list[tuple[int, int]]  # (band_no, key) index rows
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -98,14 +98,14 @@ def process(doc: Doc) -> Processed:
     )
     t2 = time.perf_counter()
     features = dedupe.story_features(text=extracted.text, title=extracted.title, url=identity.url)
-    bands = dedupe.band_keys(features.signature) if features.dedupable else []
+    rows = dedupe.index_rows(features)
     t3 = time.perf_counter()
     return Processed(
         doc,
         extracted,
         identity,
         features,
-        bands,
+        rows,
         {"extract": t1 - t0, "identity": t2 - t1, "features": t3 - t2},
     )
 
@@ -159,8 +159,8 @@ class MemoryStore:
             self.reasons["not_dedupable"] += 1
             return
         candidates = set(self.by_hash.get(features.content_hash, ()))
-        for band_no, key in enumerate(item.bands):
-            candidates.update(self.buckets.get((band_no, key), ()))
+        for row in item.rows:
+            candidates.update(self.buckets.get(row, ()))
         article = self.version_article[version]
         for other in sorted(candidates):
             other_article = self.version_article[other]
@@ -171,8 +171,8 @@ class MemoryStore:
                 exact = features.content_hash == self.features[other].content_hash
                 self.reasons["exact" if exact else "near"] += 1
         self.by_hash.setdefault(features.content_hash, []).append(version)
-        for band_no, key in enumerate(item.bands):
-            self.buckets.setdefault((band_no, key), []).append(version)
+        for row in item.rows:
+            self.buckets.setdefault(row, []).append(version)
 
     def partition(self) -> frozenset[frozenset[str]]:
         """Stories as sets of document ids."""

@@ -18,11 +18,27 @@ Three layers, each cheaper and stricter than the next:
    so the partition does not depend on insertion order.
 
 The parameters (shingle size, bands x rows, thresholds, minimum length) are in
-:class:`DedupeConfig`; ``docs/dedupe.md`` records why they are what they are
-and ``bench/dedupe_quality.py`` measures them. Everything is deterministic
-across processes, runs and library versions: hash functions are xxh3 with
-fixed seeds and the MinHash permutations are derived from xxh3, not from a
-random generator whose stream may change between numpy releases.
+:class:`DedupeConfig`, each with the reason for its value; ``bench/dedupe_quality.py``
+measures them on real pages. Everything is deterministic across processes,
+runs and library versions: hash functions are xxh3 with fixed seeds and the
+MinHash permutations are derived from xxh3, not from a random generator whose
+stream may change between numpy releases.
+
+Using it from the store, per article::
+
+    decision = resolve_identity(url, redirects=..., page_canonical=..., og_url=...)
+    features = story_features(text=text, title=title, url=decision.url)
+    version = version_hash(title, text)
+    rows = index_rows(features)          # [(band_no, key)], [] if not dedupable
+
+Look up every ``decision.alias_keys``: any hit is the same article (a new
+version if ``version`` differs). Otherwise, or for a new version, look up
+``rows`` and ``features.content_hash`` in the index, verify each candidate
+with :func:`is_same_story` against the candidate's stored features, and
+index the new rows. Index and match *every version's* features, not only the
+first or the latest: stories then depend only on the set of versions seen,
+never on their order. Stories are the connected components of verified pairs
+(:func:`cluster`), named by their smallest article id.
 
 Error tree::
 
@@ -65,6 +81,7 @@ __all__ = [
     "cluster",
     "content_hash",
     "identity_key",
+    "index_rows",
     "is_boilerplate",
     "is_dedupable",
     "is_same_story",
@@ -258,6 +275,7 @@ class IdentityDecision:
         return tuple(sorted(alias.key for alias in self.aliases))
 
 
+@lru_cache(maxsize=16384)
 def canonical_url(url: str) -> str:
     """Normalise an http(s) URL: case, default port, fragment, tracking and session parameters."""
     parts = _split_http(url)
@@ -276,6 +294,7 @@ def canonical_url(url: str) -> str:
         raise InvalidURLError(f"cannot normalise URL {url!r}: {exc}") from exc
 
 
+@lru_cache(maxsize=16384)
 def identity_key(url: str) -> str:
     """Return the key that every variant of one page shares (AMP, mobile, www, scheme folded)."""
     origin = urlsplit(canonical_url(_unwrap_amp_cache(url)))
@@ -459,6 +478,10 @@ def _is_amp(name: str, value: str) -> bool:
 
 def _unwrap_amp_cache(url: str) -> str:
     """Turn a Google AMP cache or viewer URL back into the publisher's URL."""
+    lowered = url.lower()
+    if _AMP_CACHE_SUFFIX not in lowered and "google." not in lowered:
+        _split_http(url)  # still refuse what is not an http(s) URL
+        return url
     parts = _split_http(url)
     host = (parts.hostname or "").lower()
     segments = parts.path.split("/")[1:]
@@ -770,6 +793,15 @@ class StoryFeatures:
     dedupable: bool
 
 
+def index_rows(
+    features: StoryFeatures, *, config: DedupeConfig = DEFAULT_CONFIG
+) -> list[tuple[int, int]]:
+    """Return the ``(band_no, key)`` rows to index for an article; none if it is not dedupable."""
+    if not features.dedupable:
+        return []
+    return list(enumerate(band_keys(features.signature, config=config)))
+
+
 def story_features(
     *,
     text: str,
@@ -889,7 +921,11 @@ def cluster(pairs: Iterable[tuple[K, K]], ids: Iterable[K] = ()) -> dict[K, K]:
     """Map every id to its story id: the smallest id of its connected component.
 
     ``ids`` adds singletons. The result depends only on the set of pairs, not
-    on their order, which makes stories independent of insertion order.
+    on their order, which makes stories independent of insertion order. For an
+    incremental store, pass the new verified pairs plus ``(article, story_id)``
+    of every stored article they touch: a story id is its smallest member, so
+    the components (and merged stories' new ids) come out the same as if the
+    whole warehouse had been clustered at once.
     """
     parent: dict[K, K] = {}
 

@@ -655,3 +655,36 @@ def test_batch_partition_is_independent_of_insertion_order() -> None:
     assert len(partitions) == 1
     (partition,) = partitions
     assert partition == {frozenset({f"{i}-orig", f"{i}-copy"}) for i in range(8)}
+
+
+def test_cluster_incrementally_matches_clustering_everything_at_once() -> None:
+    rng = random.Random(77)
+    pairs = _random_pairs(rng, 80, 70)
+    expected = cluster(pairs, range(80))
+    for seed in range(5):
+        arrival = list(range(80))
+        random.Random(seed).shuffle(arrival)
+        story: dict[int, int] = {}
+        for new in arrival:
+            touching = [b if a == new else a for a, b in pairs if new in (a, b)]
+            known = [other for other in touching if other in story]
+            # What the store passes: new verified pairs plus (article, story_id) of stored ones.
+            step = cluster(
+                [(new, other) for other in known] + [(o, story[o]) for o in known], [new]
+            )
+            merged = {story[o] for o in known}
+            for article, current in list(story.items()):
+                if current in merged:
+                    story[article] = step[new]
+            story[new] = step[new]
+        # Story ids are the smallest *arrived* member, which at the end is the smallest member.
+        assert story == expected
+
+
+def test_index_rows_are_band_numbered_and_empty_when_not_dedupable() -> None:
+    features = story_features(text=article(14), title="T", url="https://a.com/x")
+    rows = dedupe.index_rows(features)
+    assert [band for band, _ in rows] == list(range(dedupe.DEFAULT_CONFIG.bands))
+    assert [key for _, key in rows] == band_keys(features.signature)
+    short = story_features(text="Too short to say anything.", title="T", url="https://a.com/y")
+    assert dedupe.index_rows(short) == []
