@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from uuid import UUID, uuid4
 
+import duckdb
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import acreate_markdown_artifact
 from prefect.cache_policies import NONE
@@ -76,13 +77,20 @@ class RunReport:
 
 @dataclass(slots=True)
 class _Run:
-    """What every batch of a run needs (lives only inside the flow's process)."""
+    """What every batch of a run needs (lives only inside the flow's process).
+
+    The run holds one writer connection from start to end: DuckDB loads the
+    near-duplicate index into memory when a connection first touches it (over
+    a second at a million articles), so it is opened once, not per batch.
+    Analysts read the snapshot published after each run meanwhile (see
+    docs/operations.md).
+    """
 
     settings: Settings
     db_path: Path
     run_id: UUID
     pool: ExtractionPool
-    lock_wait: LockWait
+    conn: duckdb.DuckDBPyConnection
     fetcher: Fetcher | None = None  # opened only when a web source is selected
     reports: list[SourceReport] = field(default_factory=list)
     discovery: list[FetchRecord] = field(default_factory=list)  # feed/sitemap fetches to remember
@@ -100,8 +108,8 @@ async def ingest(
     connectors = [build_source(config) for config in selected]  # config errors before any work
     database = Path(db_path)
     lock_wait = LockWait(timeout=settings.pipeline.lock_timeout, notify=_warn)
-    with run_lock(database, wait=lock_wait):
-        run = _Run(settings, database, uuid4(), _pool(settings), lock_wait)
+    with run_lock(database, wait=lock_wait), connect(database, wait=lock_wait) as conn:
+        run = _Run(settings, database, uuid4(), _pool(settings), conn)
         _start_run(run, selected)
         status, error = "failed", None
         try:
@@ -147,7 +155,7 @@ def _pool(settings: Settings) -> ExtractionPool:
 
 def _start_run(run: _Run, selected: Iterable[SourceConfig]) -> None:
     now = datetime.now(UTC)
-    with connect(run.db_path, wait=run.lock_wait) as conn, store.transaction(conn):
+    with store.transaction(run.conn) as conn:
         crashed = store.mark_abandoned_runs(conn, now=now)
         if crashed:
             logger.warning("marked %d earlier run(s) that never finished as crashed", crashed)
@@ -162,10 +170,10 @@ def _start_run(run: _Run, selected: Iterable[SourceConfig]) -> None:
 
 
 def _finish_run(run: _Run, status: str, error: str | None) -> None:
-    with connect(run.db_path, wait=run.lock_wait) as conn:
-        store.finish_run(
-            conn, run_id=run.run_id, status=status, finished_at=datetime.now(UTC), error=error
-        )
+    conn = run.conn
+    store.finish_run(
+        conn, run_id=run.run_id, status=status, finished_at=datetime.now(UTC), error=error
+    )
 
 
 async def _ingest_source(
@@ -173,14 +181,14 @@ async def _ingest_source(
 ) -> SourceReport:
     progress = reporter()
     progress.start_source(config.name)
-    with connect(run.db_path, wait=run.lock_wait) as conn:
-        store.start_run_source(
-            conn,
-            run_id=run.run_id,
-            source=config.name,
-            kind=config.kind.value,
-            started_at=datetime.now(UTC),
-        )
+    conn = run.conn
+    store.start_run_source(
+        conn,
+        run_id=run.run_id,
+        source=config.name,
+        kind=config.kind.value,
+        started_at=datetime.now(UTC),
+    )
     totals = RunCounts()
     status, error = "completed", None
     try:
@@ -205,7 +213,7 @@ def _finish_source(
     """Close the source's part of the run; remember its feeds' validators if it completed."""
     now = datetime.now(UTC)
     log = _drain(run, config.name)
-    with connect(run.db_path, wait=run.lock_wait) as conn, store.transaction(conn):
+    with store.transaction(run.conn) as conn:
         store.insert_fetch_log(conn, log)
         if status == "completed":
             store.upsert_url_state(conn, _discovery_state(run, config.name, now))
@@ -282,8 +290,8 @@ def _log_row(run_id: UUID, source: str, record: FetchRecord) -> store.FetchLogRo
 async def _web_batches(run: _Run, connector: WebSource) -> AsyncIterator[RunCounts]:
     """Discover candidates and ingest them batch by batch (each URL once per run)."""
     assert run.fetcher is not None
-    with connect(run.db_path, wait=run.lock_wait) as conn:
-        stored = store.load_discovery_validators(conn, connector.name)
+    conn = run.conn
+    stored = store.load_discovery_validators(conn, connector.name)
     known = {url: Validators(etag, modified) for url, (etag, modified) in stored.items()}
     size = run.settings.pipeline.batch_size
     seen: set[str] = set()
@@ -312,8 +320,8 @@ async def ingest_web_batch(
     result = BatchResult(source, seen_at=now)
     result.rejects.extend((r, now) for r in rejects)
     progress.advance(source, "found", len(candidates) + len(rejects))
-    with connect(run.db_path, wait=run.lock_wait) as conn:
-        state = store.load_url_state(conn, (c.url for c in candidates))
+    conn = run.conn
+    state = store.load_url_state(conn, (c.url for c in candidates))
     outcomes = await asyncio.gather(
         *(_fetch_one(run, c, state.get(c.url), result) for c in candidates)
     )
@@ -324,8 +332,8 @@ async def ingest_web_batch(
         errors=outcomes.count("error"),
     )
     result.fetches = _drain(run, source)
-    with connect(run.db_path, wait=run.lock_wait) as conn:
-        counts = persist_batch(conn, result, run_id=run.run_id)
+    conn = run.conn
+    counts = persist_batch(conn, result, run_id=run.run_id)
     progress.advance(source, "stored", len(candidates))
     return counts
 
@@ -413,8 +421,8 @@ def _document(candidate: Candidate, fetched: FetchResult) -> RawDocument:
 
 
 async def _local_batches(run: _Run, connector: DocumentSource) -> AsyncIterator[RunCounts]:
-    with connect(run.db_path, wait=run.lock_wait) as conn:
-        resume = {row.key: _checkpoint(row) for row in store.load_checkpoints(conn, connector.name)}
+    conn = run.conn
+    resume = {row.key: _checkpoint(row) for row in store.load_checkpoints(conn, connector.name)}
     for items in _batched(connector.documents(resume), run.settings.pipeline.batch_size):
         yield await ingest_local_batch(run, connector.name, items, resume)
 
@@ -448,8 +456,8 @@ async def ingest_local_batch(
             result.articles.append(processed)
     progress.advance(source, "cleaned", len(fresh))
     result.counts = RunCounts(found=found, fetched=len(docs), not_modified=unchanged_files)
-    with connect(run.db_path, wait=run.lock_wait) as conn:
-        counts = persist_batch(conn, result, run_id=run.run_id)
+    conn = run.conn
+    counts = persist_batch(conn, result, run_id=run.run_id)
     progress.advance(source, "stored", len(docs))
     get_run_logger().debug("batch of %s stored: %s", source, counts)
     return counts
@@ -457,8 +465,8 @@ async def ingest_local_batch(
 
 def _skip_unchanged(run: _Run, docs: list[RawDocument], result: BatchResult) -> list[RawDocument]:
     """Documents whose raw bytes are unchanged since last time are not cleaned again."""
-    with connect(run.db_path, wait=run.lock_wait) as conn:
-        state = store.load_url_state(conn, (d.location for d in docs))
+    conn = run.conn
+    state = store.load_url_state(conn, (d.location for d in docs))
     fresh = []
     for doc in docs:
         known = state.get(doc.location)
