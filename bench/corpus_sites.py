@@ -32,9 +32,10 @@ import json
 import random
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import lxml.html
 from lxml.html import HtmlElement
@@ -113,26 +114,43 @@ _TITLE_EDITS = (
 )
 
 
-def load_pages(corpus: Path, extract: object) -> list[SourcePage]:
-    """Read every saved page with its URL and extract title and text with ``extract``."""
+def load_pages(corpus: Path, extract: Callable[[str, str | None], Any]) -> list[SourcePage]:
+    """Read every saved page (``.html`` or ``.html.gz``, any depth) and extract it.
+
+    The page's URL comes from a fundus-style ``meta.info`` next to it, else
+    from its own ``rel=canonical``/``og:url``, else it is made up from the
+    file's path (``https://<folder>.invalid/<file>``).
+    """
     pages: list[SourcePage] = []
-    for path in sorted(corpus.glob("*/*.html.gz")):
-        meta = json.loads((path.parent / "meta.info").read_text(encoding="utf-8"))
-        url = meta.get(path.name, {}).get("url")
-        if not url:
-            continue
-        html, _ = decode_html(gzip.decompress(path.read_bytes()))
-        result = extract(html, url)  # type: ignore[operator]
-        pages.append(
-            SourcePage(
-                name=f"{path.parent.name}/{path.name}",
-                url=url,
-                html=html,
-                title=result.title or "",
-                text=result.text or "",
+    paths = sorted({*corpus.rglob("*.html.gz"), *corpus.rglob("*.html")})
+    for path in paths:
+        raw = path.read_bytes()
+        html, _ = decode_html(gzip.decompress(raw) if path.suffix == ".gz" else raw)
+        url = _meta_url(path)
+        result = extract(html, url)
+        if url is None:
+            hint = result.canonical or result.og_url or ""
+            stem = re.sub(r"[^a-z0-9]+", "-", path.name.lower()).strip("-")
+            url = (
+                hint
+                if hint.startswith(("http://", "https://"))
+                else (f"https://{_slug(path.parent.name) or 'corpus'}.invalid/{stem}")
             )
-        )
+        name = str(path.relative_to(corpus))
+        pages.append(SourcePage(name, url, html, result.title or "", result.text or ""))
     return pages
+
+
+def _meta_url(path: Path) -> str | None:
+    meta_path = path.parent / "meta.info"
+    if not meta_path.is_file():
+        return None
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    url = meta.get(path.name, {}).get("url") if isinstance(meta, dict) else None
+    return url if isinstance(url, str) and url else None
 
 
 def build_corpus(

@@ -55,7 +55,7 @@ class Extracted:
     og_url: str | None
 
 
-def extract(html: str, url: str) -> Extracted:
+def extract(html: str, url: str | None) -> Extracted:
     """Extract title, text, rel=canonical and og:url (stand-in for flows.clean)."""
     import trafilatura
 

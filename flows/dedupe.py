@@ -400,14 +400,24 @@ def _hint_problem(fetched: str, hint: str) -> str | None:
 
 
 def _points_above(page_path: str, hint: SplitResult) -> str | None:
-    """Name the template mistake if a hint points at the site root or a section above the page."""
+    """Name the template mistake if a hint points at the site root or a section above the page.
+
+    A hint that is a path ancestor of the page is accepted only when its last
+    segment looks like an article (an AMP or comments page names its article
+    as canonical); one that looks like a section (``/news/``, ``/de/politik/``,
+    ``/2024/``) would fold every page below it into one article.
+    """
     if hint.query or hint.path == page_path:
         return None
     if hint.path == "/":
         return "site_root"
-    if hint.path.count("/") == 1 and page_path.startswith(hint.path + "/"):
-        return "section"
-    return None
+    ancestor = hint.path.rstrip("/")
+    if not page_path.startswith(ancestor + "/"):
+        return None
+    last = ancestor.rsplit("/", 1)[-1]
+    has_digits, has_letters = any(c.isdigit() for c in last), any(c.isalpha() for c in last)
+    article_like = (has_digits and has_letters) or last.count("-") + last.count("_") >= 2
+    return None if article_like else "section"
 
 
 def _add_alias(aliases: dict[str, UrlAlias], url: str, kind: AliasKind) -> None:

@@ -688,3 +688,24 @@ def test_index_rows_are_band_numbered_and_empty_when_not_dedupable() -> None:
     assert [key for _, key in rows] == band_keys(features.signature)
     short = story_features(text="Too short to say anything.", title="T", url="https://a.com/y")
     assert dedupe.index_rows(short) == []
+
+
+@pytest.mark.parametrize(
+    ("page", "hint", "accepted"),
+    [
+        ("https://example.com/de/news/2024/story-123", "https://example.com/de/news/", False),
+        ("https://example.com/news/2024/05/story-slug", "https://example.com/news/2024/", False),
+        ("https://example.com/politik/ein-langer-titel", "https://example.com/politik", False),
+        ("https://example.com/a-long-story-slug/comments", "https://example.com/a-long-story-slug",
+         True),
+        ("https://example.com/news/story-123/photos", "https://example.com/news/story-123", True),
+        ("https://example.com/news/story-123", "https://example.com/news/story-124", True),
+        ("https://example.com/news/story-123", "https://example.com/news/?id=123", True),
+    ],
+)  # fmt: skip
+def test_canonical_pointing_at_a_section_above_the_page_is_ignored(
+    page: str, hint: str, accepted: bool
+) -> None:
+    decision = resolve_identity(page, page_canonical=hint)
+    assert (decision.source is CanonicalSource.REL_CANONICAL) is accepted
+    assert (identity_key(hint) in decision.alias_keys) is accepted
