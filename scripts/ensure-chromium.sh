@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Make sure Debian's `chromium` is installed: the HTML report's browser test renders the
+# report in it (tests/flows/test_report_browser.py). Idempotent: a no-op when chromium is
+# already on PATH; otherwise installs the Debian package (needs root, or sudo without a password).
+set -euo pipefail
+
+if command -v chromium >/dev/null 2>&1; then
+    exit 0
+fi
+if ! command -v apt-get >/dev/null 2>&1; then
+    echo "ensure-chromium: chromium is not installed and apt-get is not available;" \
+         "install Chromium by hand to run the browser test" >&2
+    exit 1
+fi
+if [ "$(id -u)" -eq 0 ]; then
+    SUDO=()
+elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    SUDO=(sudo -n)
+else
+    echo "ensure-chromium: chromium is not installed; run as root:" \
+         "apt-get update && apt-get install -y chromium" >&2
+    exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+echo "ensure-chromium: installing Debian's chromium package (first time only)" >&2
+"${SUDO[@]}" apt-get update -qq
+"${SUDO[@]}" apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
+command -v chromium >/dev/null

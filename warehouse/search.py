@@ -1,0 +1,303 @@
+"""Full-text search over the latest version of every article, ranked by BM25.
+
+The index is three tables in schema ``store`` (migration 0004): one row per
+indexed article (``search_docs``), its stemmed terms with their counts
+(``search_postings``) and the stop words. :func:`refresh_index` brings it in
+step with the articles incrementally: only articles that are new or have a
+new version since they were last indexed are (re)tokenised, in batches, each
+in its own transaction, so the cost of a run's refresh follows what the run
+changed, not the size of the warehouse. Ranking is the SQL table macro
+``main.search_articles(query)`` (views.sql), which analysts can call directly.
+
+Words are split on anything that is not a letter or digit, lower-cased,
+stripped of accents, and Porter-stemmed with ``stem()`` from DuckDB's ``fts``
+extension (loaded offline by :func:`warehouse.db.connect`).
+
+Error tree::
+
+    SearchError
+    ├── EmptyQueryError   the query has no searchable word (only stop words or punctuation)
+    └── IndexMissingError the database has no search index yet (made before migration 0004)
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+import duckdb
+
+__all__ = [
+    "EmptyQueryError",
+    "IndexMissingError",
+    "IndexRefresh",
+    "SearchError",
+    "SearchHit",
+    "SearchResult",
+    "query_terms",
+    "rebuild_index",
+    "refresh_index",
+    "search",
+    "snippet",
+    "stale_count",
+]
+
+logger = logging.getLogger(__name__)
+
+REFRESH_BATCH = 2000  # articles tokenised per transaction: bounded memory, visible progress
+SNIPPET_CHARS = 160
+
+_STALE = (
+    "SELECT a.article_id, (d.article_id IS NOT NULL) AS indexed FROM store.articles AS a "
+    "LEFT JOIN store.search_docs AS d USING (article_id) "
+    "WHERE d.version_no IS DISTINCT FROM a.version_count ORDER BY a.article_id"
+)
+
+# Title words count twice: a headline names what the article is about.
+_INDEX_POSTINGS = r"""
+INSERT INTO store.search_postings (term, article_id, tf)
+WITH latest AS (
+    SELECT a.article_id, v.title, v.text
+    FROM store.articles AS a
+    JOIN store.article_versions AS v
+      ON v.article_id = a.article_id AND v.version_no = a.version_count
+    WHERE a.article_id IN (SELECT unnest($ids::BIGINT[]))
+),
+words AS (
+    SELECT article_id, unnest(store.search_words(title)) AS w, 2 AS weight FROM latest
+    UNION ALL
+    SELECT article_id, unnest(store.search_words(text)) AS w, 1 AS weight FROM latest
+)
+SELECT stem(w, 'porter'), article_id, CAST(sum(weight) AS INTEGER)
+FROM words
+WHERE w <> '' AND w NOT IN (SELECT word FROM store.search_stopwords)
+GROUP BY ALL
+"""
+
+_INDEX_DOCS = """
+INSERT INTO store.search_docs (article_id, version_no, length, indexed_at)
+SELECT a.article_id, a.version_count, CAST(coalesce(sum(p.tf), 0) AS INTEGER), $now
+FROM store.articles AS a
+LEFT JOIN store.search_postings AS p USING (article_id)
+WHERE a.article_id IN (SELECT unnest($ids::BIGINT[]))
+GROUP BY a.article_id, a.version_count
+"""
+
+_SEARCH = """
+SELECT s.score, s.matched_terms, a.article_id, a.title, a.url, a.source,
+       a.published_at, a.first_seen_at, a.story_id, a.text
+FROM search_articles($query) AS s
+JOIN main.articles AS a USING (article_id)
+WHERE ($since IS NULL OR coalesce(a.published_at, a.first_seen_at) >= $since)
+  AND ($source IS NULL OR a.source = $source)
+ORDER BY s.score DESC, a.article_id
+LIMIT $limit
+"""
+
+
+class SearchError(Exception):
+    """Base class of search errors."""
+
+
+class EmptyQueryError(SearchError):
+    """The query has no word the index could match (only stop words or punctuation)."""
+
+
+class IndexMissingError(SearchError):
+    """The database predates the search index: a run (which migrates it) is needed."""
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One matching article, best first."""
+
+    score: float
+    matched_terms: int
+    article_id: int
+    title: str | None
+    url: str
+    source: str
+    published_at: datetime | None
+    first_seen_at: datetime
+    story_id: int
+    snippet: str
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    """The hits of a query, the terms it was reduced to, and how far the index lags."""
+
+    terms: tuple[str, ...]
+    hits: tuple[SearchHit, ...]
+    not_indexed: int  # articles stored since the last index refresh (not searchable yet)
+
+
+@dataclass(frozen=True, slots=True)
+class IndexRefresh:
+    """What one refresh of the index did."""
+
+    indexed: int  # articles (re)indexed
+    replaced: int  # of which had an older version in the index
+    seconds: float
+
+
+def query_terms(conn: duckdb.DuckDBPyConnection, query: str) -> tuple[str, ...]:
+    """The stemmed terms a query is made of, as the index sees them."""
+    try:
+        rows = conn.execute("SELECT term FROM search_terms(?) ORDER BY term", [query]).fetchall()
+    except duckdb.CatalogException as exc:
+        raise IndexMissingError(_MISSING) from exc
+    except duckdb.Error as exc:
+        raise SearchError(f"cannot analyse the query: {exc}") from exc
+    return tuple(str(row[0]) for row in rows)
+
+
+def search(
+    conn: duckdb.DuckDBPyConnection,
+    query: str,
+    *,
+    since: date | datetime | None = None,
+    source: str | None = None,
+    limit: int = 10,
+) -> SearchResult:
+    """Articles matching ``query``, best BM25 score first, optionally filtered."""
+    terms = query_terms(conn, query)
+    if not terms:
+        raise EmptyQueryError(
+            f"nothing to search for in {query!r}: it has only stop words or punctuation "
+            "(words such as 'the', 'and', 'of' are not indexed); add a distinctive word"
+        )
+    params = {"query": query, "since": _as_datetime(since), "source": source, "limit": limit}
+    try:
+        rows = conn.execute(_SEARCH, params).fetchall()
+    except duckdb.CatalogException as exc:
+        raise IndexMissingError(_MISSING) from exc
+    except duckdb.Error as exc:
+        raise SearchError(f"search failed: {exc}") from exc
+    hits = tuple(_hit(row, terms) for row in rows)
+    return SearchResult(terms=terms, hits=hits, not_indexed=stale_count(conn))
+
+
+def stale_count(conn: duckdb.DuckDBPyConnection) -> int:
+    """Articles whose latest version is not in the index yet."""
+    row = conn.execute(f"SELECT count(*) FROM ({_STALE})").fetchone()
+    return int(row[0]) if row else 0
+
+
+def refresh_index(
+    conn: duckdb.DuckDBPyConnection, *, batch_size: int = REFRESH_BATCH
+) -> IndexRefresh:
+    """Index new articles and re-index changed ones; a no-op when the index is in step."""
+    started = time.perf_counter()
+    try:
+        stale = conn.execute(_STALE).fetchall()
+        for start in range(0, len(stale), batch_size):
+            _index_batch(conn, stale[start : start + batch_size])
+    except duckdb.Error as exc:
+        raise SearchError(f"search index refresh failed: {exc}") from exc
+    result = IndexRefresh(
+        indexed=len(stale),
+        replaced=sum(1 for _, indexed in stale if indexed),
+        seconds=time.perf_counter() - started,
+    )
+    if result.indexed:
+        logger.info(
+            "search index: %d article(s) indexed (%d re-indexed) in %.2f s",
+            result.indexed,
+            result.replaced,
+            result.seconds,
+        )
+    return result
+
+
+def rebuild_index(
+    conn: duckdb.DuckDBPyConnection, *, batch_size: int = REFRESH_BATCH
+) -> IndexRefresh:
+    """Drop the whole index and build it again from the articles."""
+    try:
+        conn.execute("BEGIN TRANSACTION")
+        conn.execute("DELETE FROM store.search_postings")
+        conn.execute("DELETE FROM store.search_docs")
+        conn.execute("COMMIT")
+    except duckdb.Error as exc:
+        conn.execute("ROLLBACK")
+        raise SearchError(f"cannot clear the search index: {exc}") from exc
+    return refresh_index(conn, batch_size=batch_size)
+
+
+_MISSING = (
+    "this database has no search index yet (it predates it); "
+    "run `news-ingest run` once to upgrade and index it"
+)
+
+
+def _index_batch(conn: duckdb.DuckDBPyConnection, stale: list[tuple[int, bool]]) -> None:
+    """(Re)index one batch of articles in one transaction."""
+    ids = [article_id for article_id, _ in stale]
+    replaced = [article_id for article_id, indexed in stale if indexed]
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        if replaced:
+            # Only articles already in the index pay for the scan of the postings.
+            conn.execute(
+                "DELETE FROM store.search_postings "
+                "WHERE article_id IN (SELECT unnest(?::BIGINT[]))",
+                [replaced],
+            )
+            conn.execute(
+                "DELETE FROM store.search_docs WHERE article_id IN (SELECT unnest(?::BIGINT[]))",
+                [replaced],
+            )
+        conn.execute(_INDEX_POSTINGS, {"ids": ids})
+        conn.execute(_INDEX_DOCS, {"ids": ids, "now": datetime.now(UTC)})
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def _as_datetime(value: date | datetime | None) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime(value.year, value.month, value.day, tzinfo=UTC)
+
+
+def _hit(row: tuple[Any, ...], terms: tuple[str, ...]) -> SearchHit:
+    score, matched, article_id, title, url, source, published, first_seen, story, text = row
+    return SearchHit(
+        score=float(score),
+        matched_terms=int(matched),
+        article_id=int(article_id),
+        title=title,
+        url=str(url),
+        source=str(source),
+        published_at=published,
+        first_seen_at=first_seen,
+        story_id=int(story),
+        snippet=snippet(str(text), terms),
+    )
+
+
+def snippet(text: str, terms: tuple[str, ...], *, width: int = SNIPPET_CHARS) -> str:
+    """A piece of ``text`` around the first word that starts with one of the stemmed terms."""
+    flat = " ".join(text.split())
+    pattern = "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True))
+    match = re.search(rf"\b(?:{pattern})", flat, flags=re.IGNORECASE) if pattern else None
+    if match is None:
+        return _clip(flat, 0, width)
+    start = max(0, match.start() - width // 3)
+    if start > 0:  # begin at a word, not inside one
+        space = flat.find(" ", start, match.start())
+        start = space + 1 if space >= 0 else match.start()
+    return _clip(flat, start, width)
+
+
+def _clip(text: str, start: int, width: int) -> str:
+    piece = text[start : start + width]
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if start + width < len(text) else ""
+    return prefix + piece.strip() + suffix
