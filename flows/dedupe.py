@@ -167,7 +167,9 @@ _DEFAULT_PORTS: Final = {"http": 80, "https": 443}
 
 # Query parameters that only say where a click came from. Sources: ClearURLs
 # rules, Firefox query stripping, AdGuard's tracking-parameter filter, and the
-# news sites in the development corpus. Names compare case-insensitively.
+# feed links of the development corpus (DW's maca, heise's wt_mc, CBC's cmp,
+# Metro's ico, LTO's r=rss, Der Standard's ref=rss). Names compare
+# case-insensitively.
 _TRACKING_EXACT: Final = frozenset(
     {
         "fbclid", "gclid", "gclsrc", "dclid", "gbraid", "wbraid", "msclkid", "yclid",
@@ -181,6 +183,7 @@ _TRACKING_EXACT: Final = frozenset(
         "at_platform", "at_type", "at_format", "at_recipient_id", "at_recipient_list",
         "usqp", "amp_js_v", "amp_gsa", "_gsa", "__twitter_impression", "share",
         "cid_source", "dicbo", "fb_action_ids", "fb_action_types", "fb_source", "fb_ref",
+        "maca", "cmp", "ico", "wt_mc", "wt_zmc", "ftag", "dmcid", "partner_id",
     }
 )  # fmt: skip
 _TRACKING_PREFIXES: Final = (
@@ -194,6 +197,14 @@ _SESSION_EXACT: Final = frozenset(
      "zenid", "oscsid", "aspsessionid"}
 )  # fmt: skip
 _SESSION_IF_TOKEN: Final = frozenset({"sid", "s", "session"})
+# Generic names ("?r=rss", "?from=newsletter") that are tracking only with a channel value.
+_CHANNEL_NAMES: Final = frozenset({"r", "src", "source", "from", "via", "channel", "feed", "f"})
+_CHANNEL_VALUE: Final = re.compile(
+    r"(?:rss|atom|feed|newsletter|e?mail|twitter|facebook|fb|social|share|push|app|"
+    r"home|homepage|frontpage|mostread|google|googlenews|gnews|flipboard|upday|msn|yahoo)"
+    r"(?:\b|_|$)|.*rss",
+    re.IGNORECASE,
+)
 _TOKEN_VALUE: Final = re.compile(r"[A-Za-z0-9_-]{16,}")
 _SESSION_PATH_PARAM: Final = re.compile(
     r";(?:jsessionid|phpsessid|sessionid|sid|aspsessionid[a-z]*)=[^/?#;]*", re.IGNORECASE
@@ -216,7 +227,7 @@ _GENERIC_SLDS: Final = frozenset(
         "ac", "ad", "co", "com", "ed", "edu", "go", "gob", "gouv", "gov", "govt", "gr",
         "int", "lg", "ltd", "mil", "ne", "net", "nhs", "nic", "nom", "or", "org", "plc",
         "res", "sch", "web", "info", "biz", "gen", "firm", "ind", "police", "mod", "med",
-        "press", "news", "tv", "in", "kr", "blog",
+        "press", "tv", "in", "blog",
     }
 )  # fmt: skip
 
@@ -344,8 +355,8 @@ def resolve_identity(
     the redirect chain (the requested one included, any order). The page's
     ``rel=canonical`` (else ``og:url``) is preferred when it is an absolute or
     relative http(s) URL on the same site and does not point at the site root
-    or a one-segment section above the page (a common template mistake that
-    would fold a whole site into one article).
+    or a section above the page (a template mistake that would fold a whole
+    site or section into one article). The reasons for ignored hints are kept.
     """
     fetched = canonical_url(fetched_url)
     aliases: dict[str, UrlAlias] = {}
@@ -476,6 +487,8 @@ def _is_tracking(name: str, value: str) -> bool:
         return True
     if lowered in _SESSION_IF_TOKEN:
         return bool(_TOKEN_VALUE.fullmatch(value)) and not value.isdigit()
+    if lowered in _CHANNEL_NAMES:
+        return bool(_CHANNEL_VALUE.match(value))
     return lowered.startswith(_TRACKING_PREFIXES)
 
 

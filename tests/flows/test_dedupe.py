@@ -709,3 +709,46 @@ def test_canonical_pointing_at_a_section_above_the_page_is_ignored(
     decision = resolve_identity(page, page_canonical=hint)
     assert (decision.source is CanonicalSource.REL_CANONICAL) is accepted
     assert (identity_key(hint) in decision.alias_keys) is accepted
+
+
+def _shared_prefix_pair(total: int, shared: int, seed: int) -> tuple[str, str]:
+    """Two texts of ``total`` words whose first ``shared`` words are the same."""
+    rng = random.Random(seed)
+    prefix = [rng.choice(_VOCABULARY) for _ in range(shared)]
+    first = prefix + [rng.choice(_VOCABULARY) for _ in range(total - shared)]
+    second = prefix + [rng.choice(_VOCABULARY) for _ in range(total - shared)]
+    return " ".join(first), " ".join(second)
+
+
+def test_low_similarity_needs_many_shared_shingles() -> None:
+    config = dedupe.DEFAULT_CONFIG
+    # Short templated texts sharing a 47-word opening: J ~ 0.4 from ~43 shared shingles.
+    short_a, short_b = _shared_prefix_pair(80, 47, seed=15)
+    a = story_features(text=short_a, title="Q1 results A", url="https://a.com/1")
+    b = story_features(text=short_b, title="Q1 results B", url="https://b.com/1")
+    assert config.weak_threshold <= similarity(a.signature, b.signature) < config.threshold
+    assert not is_same_story(a, b)
+    # The same similarity between long texts rests on hundreds of shared shingles.
+    long_a, long_b = _shared_prefix_pair(600, 350, seed=16)
+    c = story_features(text=long_a, title="Report", url="https://a.com/2")
+    d = story_features(text=long_b, title="Report, edited", url="https://b.com/2")
+    assert config.weak_threshold <= similarity(c.signature, d.signature) < config.threshold
+    assert is_same_story(c, d)
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://www.lto.de/recht/a?r=rss", "https://www.lto.de/recht/a"),
+        ("https://www.dw.com/de/x/a-65464327?maca=de-rss-de-all-1119-xml-mrss",
+         "https://www.dw.com/de/x/a-65464327"),
+        ("https://www.cbc.ca/news/world/x-1.7287711?cmp=rss", "https://www.cbc.ca/news/world/x-1.7287711"),
+        ("https://example.com/a?from=newsletter&page=2", "https://example.com/a?page=2"),
+        ("https://example.com/a?source=reuters", "https://example.com/a?source=reuters"),
+        ("https://example.com/a?r=123", "https://example.com/a?r=123"),
+    ],
+)  # fmt: skip
+def test_feed_channel_markers_are_tracking_but_look_alike_content_is_not(
+    url: str, expected: str
+) -> None:
+    assert canonical_url(url) == expected
