@@ -94,6 +94,7 @@ __all__ = [
     "similarity",
     "story_features",
     "story_pairs",
+    "title_key",
     "tokens",
     "version_hash",
 ]
@@ -640,7 +641,8 @@ _BOILERPLATE: Final = tuple(
         ("cookies", r"\b(?:accepter|refuser) (?:les |tous les )?cookies\b"),
         ("on a device", r"\bstore and or access information on a device\b"),
         ("subscribe ", r"\bsubscribe (?:now )?to (?:continue|read|keep reading)\b"),
-        ("subscriber", r"\b(?:already a subscriber|subscribers only|for subscribers)\b"),
+        ("subscriber", r"\b(?:already a subscriber|subscribers only|(?:only|exclusively) for "
+                       r"subscribers|for subscribers only)\b"),
         ("subscriber", r"\bthis (?:article|content) is (?:only )?(?:available|reserved) "
                        r"(?:to|for) subscribers\b"),
         (" in to ", r"\b(?:sign|log) in to (?:continue|read)\b"),
@@ -809,7 +811,7 @@ class StoryFeatures:
 
     signature: Signature
     site: str  # registrable domain of the article's URL ('' when unknown)
-    title_key: str  # normalised title ('' when unknown)
+    title_key: str  # normalised title parts joined by " | " ('' when unknown)
     tokens: int  # comparison tokens in the text, boilerplate paragraphs left out
     shingles: int  # distinct shingles of those tokens
     content_hash: str
@@ -839,7 +841,7 @@ def story_features(
     return StoryFeatures(
         signature=_signature(hashes, config),
         site=_site_of(url),
-        title_key=normalize_text(title or ""),
+        title_key=title_key(title),
         tokens=len(words),
         shingles=len(hashes),
         content_hash=_digest(normalized),
@@ -894,13 +896,28 @@ def _shared(a: StoryFeatures, b: StoryFeatures, jaccard: float) -> float:
     return jaccard / (1.0 + jaccard) * (a.shingles + b.shingles)
 
 
+_TITLE_SEPARATOR: Final = re.compile(r"\s+(?:[|–—·•»:-]|::)\s+")
+
+
+def title_key(title: str | None) -> str:
+    """Normalise a title for comparison, keeping its parts ("Headline | Site") apart."""
+    parts = (normalize_text(part) for part in _TITLE_SEPARATOR.split(title or ""))
+    return " | ".join(part for part in parts if part)
+
+
 def _title_similarity(a: str, b: str) -> float:
+    """Token Jaccard of two title keys after dropping the parts both share (the site name)."""
     if not a or not b:
         return 0.0
-    if a == b:
+    parts_a, parts_b = a.split(" | "), b.split(" | ")
+    shared = set(parts_a) & set(parts_b)
+    rest_a = [part for part in parts_a if part not in shared]
+    rest_b = [part for part in parts_b if part not in shared]
+    if not rest_a and not rest_b:
         return 1.0
-    set_a, set_b = set(_TOKEN.findall(a)), set(_TOKEN.findall(b))
-    return len(set_a & set_b) / len(set_a | set_b)
+    set_a = set(_TOKEN.findall(" ".join(rest_a)))
+    set_b = set(_TOKEN.findall(" ".join(rest_b)))
+    return len(set_a & set_b) / len(set_a | set_b) if set_a | set_b else 0.0
 
 
 # ---------------------------------------------------------------------------

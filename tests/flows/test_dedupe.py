@@ -752,3 +752,24 @@ def test_feed_channel_markers_are_tracking_but_look_alike_content_is_not(
     url: str, expected: str
 ) -> None:
     assert canonical_url(url) == expected
+
+
+def test_news_about_subscribers_is_not_a_paywall() -> None:
+    assert not is_boilerplate("Netflix raises prices for subscribers in Canada, the company said.")
+    assert is_boilerplate("This content is only for subscribers. Log in to read the full story.")
+
+
+def test_titles_are_compared_without_the_parts_they_share() -> None:
+    assert dedupe.title_key("Storm hits the coast | Daily Planet") == (
+        "storm hits the coast | daily planet"
+    )
+    assert dedupe.title_key("Live: Storm – Daily Planet") == "live storm | daily planet"
+    assert dedupe.title_key("Solar-powered lights - Daily News") == (
+        "solar powered lights | daily news"
+    )
+    assert dedupe.title_key(None) == dedupe.title_key("  ") == ""
+    template = article(17, paragraphs=3)
+    suffix = " | The Big City Daily News Portal Online"
+    a = story_features(text=template, title="Storm" + suffix, url="https://site.com/a")
+    b = story_features(text=template, title="Budget" + suffix, url="https://site.com/b")
+    assert not is_same_story(a, b)
