@@ -42,7 +42,7 @@ from flows.persist import BatchResult, Seen, persist_batch
 from flows.progress import reporter
 from flows.sources import build_source
 from flows.workers import ExtractionPool
-from warehouse import store
+from warehouse import search, store
 from warehouse.db import LockWait, connect, run_lock
 from warehouse.store import CheckpointRow, RunCounts, UrlStateRow
 
@@ -171,9 +171,18 @@ def _start_run(run: _Run, selected: Iterable[SourceConfig]) -> None:
 
 def _finish_run(run: _Run, status: str, error: str | None) -> None:
     conn = run.conn
+    _refresh_search(conn)
     store.finish_run(
         conn, run_id=run.run_id, status=status, finished_at=datetime.now(UTC), error=error
     )
+
+
+def _refresh_search(conn: duckdb.DuckDBPyConnection) -> None:
+    """Index the run's new and changed articles; on failure the next run catches up."""
+    try:
+        search.refresh_index(conn)
+    except search.SearchError:
+        logger.warning("search index not refreshed; the next run catches up", exc_info=True)
 
 
 async def _ingest_source(
