@@ -2,9 +2,14 @@
 
     news-ingest run   [--sources PATH] [--db PATH] [--source NAME]...
     news-ingest sql   "SELECT ..." [--db PATH] [--format table|csv|json|parquet] [--out FILE]
+    news-ingest search "terms" [--since DATE] [--source NAME] [--limit N] [--db PATH]
+    news-ingest export --to DIR [--overwrite] [--db PATH]
+    news-ingest report --out FILE.html [--db PATH]
+    news-ingest stats [--db PATH]
+    news-ingest serve [--sources PATH] [--db PATH] [--port N]
 
-Exit codes: 0 success, 1 the run failed, 2 bad configuration or usage,
-3 the database stayed locked by another process.
+Exit codes: 0 success, 1 the run (or query) failed, 2 bad configuration or usage
+(including a writing statement given to `sql`), 3 the database stayed locked by another process.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from flows.analyst import add_commands as add_analyst_commands
 from flows.config import ConfigError, load_settings
 from flows.sources import build_source
 from warehouse.db import WarehouseError, WarehouseLockedError
@@ -82,6 +88,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     sql.add_argument("--out", type=Path, help="write to this file instead of standard output")
     sql.set_defaults(handler=_sql)
+    add_analyst_commands(commands, db_option=_db_option)
+
+    serve = commands.add_parser("serve", help="run the sources on their schedules (Prefect)")
+    _sources_option(serve)
+    _db_option(serve)
+    serve.add_argument(
+        "--port",
+        type=int,
+        default=4200,
+        help="port of the Prefect server started when PREFECT_API_URL is unset (default 4200)",
+    )
+    serve.set_defaults(handler=_serve)
     return parser
 
 
@@ -130,9 +148,20 @@ def _print_report(report: RunReport) -> None:
 
 
 def _sql(args: argparse.Namespace) -> int:
-    from flows.terminal import run_query  # noqa: PLC0415
+    from flows.analyst import run_sql  # noqa: PLC0415
 
-    return run_query(args.db, args.query, fmt=args.fmt, out=args.out)
+    return run_sql(args.db, args.query, fmt=args.fmt, out=args.out)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from flows.serve import ServeError, serve  # noqa: PLC0415 (imports Prefect: slow)
+
+    try:
+        serve(sources_path=args.sources, db_path=args.db, port=args.port)
+    except ServeError as exc:
+        print(f"news-ingest: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ import logging
 from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import UUID, uuid4
 
@@ -37,13 +37,20 @@ from connectors.base import (
 )
 from connectors.capture import WarcCapture
 from connectors.fetch import Fetcher, FetchOutcome, FetchRecord, FetchResult, Purpose
+from flows import freshness
 from flows.config import Settings, SourceConfig, load_settings
 from flows.persist import BatchResult, Seen, persist_batch
 from flows.progress import reporter
 from flows.sources import build_source
 from flows.workers import ExtractionPool
 from warehouse import search, store
-from warehouse.db import LockWait, connect, run_lock
+from warehouse.db import LockWait, WarehouseError, connect, run_lock
+from warehouse.operations import (
+    SourceFreshness,
+    load_freshness,
+    publish_snapshot,
+    record_freshness,
+)
 from warehouse.store import CheckpointRow, RunCounts, UrlStateRow
 
 __all__ = ["RunReport", "SourceReport", "ingest"]
@@ -59,10 +66,11 @@ class SourceReport:
 
     name: str
     kind: str
-    status: str  # completed | failed
+    status: str  # completed | failed | skipped (a scheduled run; the web source was not due)
     counts: RunCounts
     warning: str | None = None
     error: str | None = None
+    note: str | None = None  # why the source was skipped
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +99,8 @@ class _Run:
     run_id: UUID
     pool: ExtractionPool
     conn: duckdb.DuckDBPyConnection
+    only_due: bool = False  # a scheduled run: web sources not due yet are skipped
+    scheduled_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     fetcher: Fetcher | None = None  # opened only when a web source is selected
     reports: list[SourceReport] = field(default_factory=list)
     discovery: list[FetchRecord] = field(default_factory=list)  # feed/sitemap fetches to remember
@@ -101,28 +111,36 @@ async def ingest(
     sources_path: str = "seeds/sources.toml",
     db_path: str = "data/news.duckdb",
     source_names: list[str] | None = None,
+    only_due: bool = False,
 ) -> RunReport:
-    """Ingest the configured sources (or the named ones) into the warehouse once."""
+    """Ingest the configured sources (or the named ones) into the warehouse once.
+
+    ``only_due`` (the served deployments set it) skips web sources whose
+    adaptive-freshness interval has not elapsed; a manual run fetches them all.
+    """
     settings = load_settings(Path(sources_path))
     selected = settings.select(source_names)
     connectors = [build_source(config) for config in selected]  # config errors before any work
     database = Path(db_path)
     lock_wait = LockWait(timeout=settings.pipeline.lock_timeout, notify=_warn)
-    with run_lock(database, wait=lock_wait), connect(database, wait=lock_wait) as conn:
-        run = _Run(settings, database, uuid4(), _pool(settings), conn)
-        _start_run(run, selected)
-        status, error = "failed", None
-        try:
-            async with _fetcher(settings, database, connectors) as run.fetcher:
-                with run.pool:
-                    for config, connector in zip(selected, connectors, strict=True):
-                        run.reports.append(await _ingest_source(run, config, connector))
-            status = "completed"
-        except BaseException as exc:
-            error = f"{type(exc).__name__}: {exc}"
-            raise
-        finally:
-            _finish_run(run, status, error)
+    with run_lock(database, wait=lock_wait):
+        with connect(database, wait=lock_wait) as conn:
+            run = _Run(settings, database, uuid4(), _pool(settings), conn, only_due=only_due)
+            run.scheduled_at = _scheduled_at()
+            _start_run(run, selected)
+            status, error = "failed", None
+            try:
+                async with _fetcher(settings, database, connectors) as run.fetcher:
+                    with run.pool:
+                        for config, connector in zip(selected, connectors, strict=True):
+                            run.reports.append(await _ingest_source(run, config, connector))
+                status = "completed"
+            except BaseException as exc:
+                error = f"{type(exc).__name__}: {exc}"
+                raise
+            finally:
+                _finish_run(run, status, error)
+        _publish_snapshot(database)  # the file is closed; still under the run lock
     report = RunReport(run.run_id, status, tuple(run.reports), str(database))
     await _publish_summary(report)
     return report
@@ -188,6 +206,11 @@ def _refresh_search(conn: duckdb.DuckDBPyConnection) -> None:
 async def _ingest_source(
     run: _Run, config: SourceConfig, connector: DocumentSource | WebSource
 ) -> SourceReport:
+    web = await _web_state(run, config) if isinstance(connector, WebSource) else None
+    if web is not None and run.only_due:
+        note = freshness.not_due_note(web.state, at=datetime.now(UTC))
+        if note:
+            return _skip_source(run, config, note)
     progress = reporter()
     progress.start_source(config.name)
     conn = run.conn
@@ -211,17 +234,70 @@ async def _ingest_source(
     except Exception as exc:  # one failing source must not stop the others
         status, error = "failed", f"{type(exc).__name__}: {exc}"
         logger.exception("source %s failed", config.name)
-    _finish_source(run, config, status, error, totals)
+    warning = _finish_source(run, config, status, error, totals, web=web)
     progress.end_source(config.name)
-    return SourceReport(config.name, config.kind.value, status, totals, error=error)
+    return SourceReport(
+        config.name, config.kind.value, status, totals, warning=warning, error=error
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _WebState:
+    """A web source's freshness state before the run, and its schedule's period."""
+
+    state: SourceFreshness | None
+    period: timedelta | None
+
+
+async def _web_state(run: _Run, config: SourceConfig) -> _WebState:
+    return _WebState(load_freshness(run.conn, config.name), await freshness.schedule_period(config))
+
+
+def _skip_source(run: _Run, config: SourceConfig, note: str) -> SourceReport:
+    """Record a web source that a scheduled run leaves alone because it is not due."""
+    now = datetime.now(UTC)
+    logger.info("source %s %s", config.name, note)
+    _info(f"source {config.name} {note}")
+    with store.transaction(run.conn) as conn:
+        kind = config.kind.value
+        store.start_run_source(
+            conn, run_id=run.run_id, source=config.name, kind=kind, started_at=now
+        )
+        store.finish_run_source(
+            conn, run_id=run.run_id, source=config.name, status="skipped", finished_at=now
+        )
+    return SourceReport(config.name, config.kind.value, "skipped", RunCounts(), note=note)
 
 
 def _finish_source(
-    run: _Run, config: SourceConfig, status: str, error: str | None, totals: RunCounts
-) -> None:
-    """Close the source's part of the run; remember its feeds' validators if it completed."""
+    run: _Run,
+    config: SourceConfig,
+    status: str,
+    error: str | None,
+    totals: RunCounts,
+    *,
+    web: _WebState | None,
+) -> str | None:
+    """Close the source's part of the run; remember its feeds' validators if it completed.
+
+    For a web source, also work out when it is next due and whether it went
+    quiet (the zero-yield warning, returned and stored in run_sources.warning).
+    """
     now = datetime.now(UTC)
     log = _drain(run, config.name)
+    assessment = None
+    if web is not None and status == "completed":
+        assessment = freshness.assess(
+            config,
+            period=web.period,
+            state=web.state,
+            counts=totals,
+            discovery_unchanged=_discovery_unchanged(run.discovery),
+            scheduled_at=run.scheduled_at,
+            now=now,
+        )
+        if assessment.warning:
+            _warn(assessment.warning)
     with store.transaction(run.conn) as conn:
         store.insert_fetch_log(conn, log)
         if status == "completed":
@@ -233,6 +309,7 @@ def _finish_source(
             source=config.name,
             status=status,
             finished_at=now,
+            warning=assessment.warning if assessment else None,
             error=error,
         )
         store.record_source_outcome(
@@ -245,6 +322,20 @@ def _finish_source(
             changed=totals.new + totals.updated + totals.duplicates,
             error=error,
         )
+        if assessment is not None:
+            record_freshness(
+                conn,
+                source=config.name,
+                next_due_at=assessment.next_due_at,
+                revisit_seconds=assessment.revisit.total_seconds() if assessment.revisit else None,
+                yielded_at=now if assessment.yielded else None,
+            )
+    return assessment.warning if assessment else None
+
+
+def _discovery_unchanged(records: list[FetchRecord]) -> bool:
+    """Every feed or sitemap fetched this run answered 304 Not Modified."""
+    return bool(records) and all(r.outcome is FetchOutcome.NOT_MODIFIED for r in records)
 
 
 def _discovery_state(run: _Run, source: str, now: datetime) -> list[UrlStateRow]:
@@ -523,6 +614,30 @@ def _warn(message: str) -> None:
         logger.debug("no Prefect run context for the lock message")
 
 
+def _info(message: str) -> None:
+    try:
+        get_run_logger().info("%s", message)
+    except Exception:
+        logger.debug("no Prefect run context for: %s", message)
+
+
+def _scheduled_at() -> datetime:
+    """When the flow run was scheduled to start (now for a run started by hand)."""
+    try:
+        value = flow_run.get_scheduled_start_time()
+    except Exception:
+        return datetime.now(UTC)
+    return datetime.fromtimestamp(value.timestamp(), tz=UTC)
+
+
+def _publish_snapshot(database: Path) -> None:
+    """Publish the analysts' read-only copy; a failure costs freshness, not the run."""
+    try:
+        publish_snapshot(database)
+    except WarehouseError as exc:
+        logger.warning("read-only snapshot not published: %s", exc)
+
+
 async def _publish_summary(report: RunReport) -> None:
     await acreate_markdown_artifact(
         key="ingest-summary", markdown=summary_markdown(report), description="Per-source counts"
@@ -544,6 +659,7 @@ def summary_markdown(report: RunReport) -> str:
         values = " | ".join(str(getattr(source.counts, c)) for c in SUMMARY_COLUMNS)
         lines.append(f"| {source.name} | {source.status} | {values} |")
     for source in report.sources:
-        if source.error or source.warning:
-            lines.append(f"\n**{source.name}**: {source.error or source.warning}")
+        for message in (source.error, source.warning, source.note):
+            if message:
+                lines.append(f"\n**{source.name}**: {message}")
     return "\n".join(lines)

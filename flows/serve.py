@@ -1,0 +1,395 @@
+"""``news-ingest serve``: Prefect deployments from the sources file's schedules.
+
+One deployment per distinct schedule (``every 30m``, ``cron 0 * * * *``),
+running the ``news-ingest`` flow over the sources that share it: sources due
+at the same moment share one run, one process start, one extraction pool and
+one polite HTTP client, and one summary artifact. The deployments are served
+by a runner in this process that starts at most one flow run at a time (the
+flow's run lock serialises runs from other processes too); schedules are not
+paused when it stops, so runs missed while it was down are still on the
+server and run when it comes back, collapsed into one run per deployment.
+
+Without ``PREFECT_API_URL`` the command starts its own Prefect server
+(``prefect server start`` on 127.0.0.1, UI included) as a child process and
+stops it on exit: Prefect's in-process temporary server has no scheduler.
+
+Error tree::
+
+    ServeError               the Prefect API cannot be reached or started, or serve is running
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import fcntl
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Coroutine, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+import httpx
+
+from flows.config import ConfigError, Settings, SourceConfig, load_settings
+from flows.sources import build_source
+
+if TYPE_CHECKING:
+    from prefect.client.orchestration import PrefectClient
+
+__all__ = [
+    "DEFAULT_PORT",
+    "DeploymentPlan",
+    "ServeError",
+    "collapse_missed_runs",
+    "embedded_server",
+    "plan_deployments",
+    "serve",
+    "unscheduled_sources",
+]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PORT = 4200
+FLOW_NAME = "news-ingest"
+_SERVER_START_TIMEOUT = 120.0
+_PR_SET_PDEATHSIG = 1
+
+
+class ServeError(Exception):
+    """The Prefect API cannot be reached or started, or another serve holds the database."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeploymentPlan:
+    """One deployment to serve: a schedule and the sources it runs."""
+
+    name: str
+    sources: tuple[str, ...]
+    cron: str | None = None
+    interval: timedelta | None = None
+
+
+def plan_deployments(settings: Settings) -> tuple[DeploymentPlan, ...]:
+    """Group the enabled, scheduled sources by schedule (a ConfigError if none is scheduled)."""
+    groups: dict[str, list[SourceConfig]] = {}
+    for config in settings.sources:
+        name = _schedule_name(config)
+        if config.enabled and name is not None:
+            groups.setdefault(name, []).append(config)
+    if not groups:
+        raise ConfigError(
+            f"{settings.path}: no enabled source has a `schedule` (cron) or an `interval`; "
+            "there is nothing to serve (use `news-ingest run` for one-off runs)"
+        )
+    return tuple(
+        DeploymentPlan(
+            name=name,
+            sources=tuple(c.name for c in configs),
+            cron=configs[0].schedule,
+            interval=configs[0].interval,
+        )
+        for name, configs in sorted(groups.items())
+    )
+
+
+def unscheduled_sources(settings: Settings) -> list[str]:
+    """Enabled sources that only a manual ``news-ingest run`` ingests."""
+    return [s.name for s in settings.sources if s.enabled and _schedule_name(s) is None]
+
+
+def _schedule_name(config: SourceConfig) -> str | None:
+    if config.schedule is not None:
+        return f"cron {config.schedule}"
+    if config.interval is not None:
+        return f"every {_duration(config.interval)}"
+    return None
+
+
+def _duration(interval: timedelta) -> str:
+    seconds = interval.total_seconds()
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
+
+
+def serve(*, sources_path: Path, db_path: Path, port: int = DEFAULT_PORT) -> None:
+    """Validate the sources file, then serve its schedules until interrupted."""
+    settings = load_settings(sources_path)
+    for config in settings.sources:
+        if config.enabled:
+            build_source(config)  # every config error before anything starts
+    plans = plan_deployments(settings)
+    for name in unscheduled_sources(settings):
+        logger.warning("source %s has no schedule: only `news-ingest run` ingests it", name)
+    from prefect.settings import PREFECT_API_URL  # noqa: PLC0415 (slow import)
+
+    with _serve_lock(db_path), contextlib.ExitStack() as stack:
+        api_url = PREFECT_API_URL.value()
+        if api_url:
+            _check_api(api_url)
+        else:
+            api_url = stack.enter_context(embedded_server(port=port))
+        _serve_with(api_url, settings, plans, db_path)
+
+
+def _serve_with(
+    api_url: str, settings: Settings, plans: tuple[DeploymentPlan, ...], db_path: Path
+) -> None:
+    from prefect.settings import PREFECT_API_URL, temporary_settings  # noqa: PLC0415
+
+    with (
+        temporary_settings(updates={PREFECT_API_URL: api_url}),
+        contextlib.suppress(KeyboardInterrupt),
+    ):
+        asyncio.run(_serve_async(api_url, settings, plans, db_path))
+    logger.info("news-ingest serve stopped; the schedules stay active on %s", api_url)
+
+
+async def _serve_async(
+    api_url: str, settings: Settings, plans: tuple[DeploymentPlan, ...], db_path: Path
+) -> None:
+    from prefect import get_client  # noqa: PLC0415
+    from prefect.runner import Runner  # noqa: PLC0415
+
+    runner = Runner(name="news-ingest-serve", pause_on_shutdown=False, limit=1)
+    tag = _sources_tag(settings.path)
+    ids: dict[UUID, DeploymentPlan] = {}
+    for plan in plans:
+        deployment = await _deployment(plan, settings.path, db_path, tag)
+        added = runner.add_deployment(deployment)
+        ids[await added if isinstance(added, Coroutine) else added] = plan
+    async with get_client() as client:
+        await _pause_stale(client, keep=set(ids), tag=tag)
+        await _crash_orphans(client, list(ids))
+        await collapse_missed_runs(client, list(ids))
+    _announce(api_url, plans, db_path)
+    await runner.start()
+
+
+async def _deployment(plan: DeploymentPlan, sources_path: Path, db_path: Path, tag: str) -> Any:
+    from prefect.types.entrypoint import EntrypointType  # noqa: PLC0415
+
+    from flows.ingest import ingest  # noqa: PLC0415
+
+    return await ingest.ato_deployment(
+        name=plan.name,
+        cron=plan.cron,
+        interval=plan.interval,
+        parameters={
+            "sources_path": str(sources_path.resolve()),
+            "db_path": str(db_path.resolve()),
+            "source_names": list(plan.sources),
+            "only_due": True,
+        },
+        tags=[FLOW_NAME, tag],
+        description=f"{plan.name}: {', '.join(plan.sources)} into {db_path.resolve()}",
+        entrypoint_type=EntrypointType.MODULE_PATH,
+    )
+
+
+def _sources_tag(path: Path) -> str:
+    return f"sources:{path.resolve()}"
+
+
+async def _pause_stale(client: PrefectClient, *, keep: set[UUID], tag: str) -> None:
+    """Pause deployments of this sources file whose schedule no source uses any more."""
+    from prefect.client.schemas.filters import (  # noqa: PLC0415
+        DeploymentFilter,
+        DeploymentFilterTags,
+    )
+
+    stale = await client.read_deployments(
+        deployment_filter=DeploymentFilter(tags=DeploymentFilterTags(all_=[tag]))
+    )
+    for deployment in stale:
+        if deployment.id not in keep and not deployment.paused:
+            await client.pause_deployment(deployment.id)
+            logger.warning(
+                "paused deployment %r: no source of this sources file uses its schedule now",
+                deployment.name,
+            )
+
+
+async def _crash_orphans(client: PrefectClient, deployment_ids: list[UUID]) -> None:
+    """Runs left Running/Pending by a serve that died cannot still be running: say so."""
+    from prefect.client.schemas.filters import FlowRunFilter  # noqa: PLC0415
+    from prefect.states import Crashed  # noqa: PLC0415
+
+    runs = await client.read_flow_runs(
+        flow_run_filter=FlowRunFilter.model_validate(
+            {
+                "deployment_id": {"any_": deployment_ids},
+                "state": {"type": {"any_": ["RUNNING", "PENDING"]}},
+            }
+        )
+    )
+    for run in runs:
+        await client.set_flow_run_state(
+            run.id,
+            Crashed(message="news-ingest serve stopped while this run was in progress"),
+            force=True,
+        )
+        logger.warning("flow run %s was left running by an earlier serve: crashed", run.name)
+
+
+async def collapse_missed_runs(client: PrefectClient, deployment_ids: list[UUID]) -> int:
+    """Keep the latest overdue scheduled run of each deployment, cancel the older ones.
+
+    Runs missed while nothing served them are still on the server (Prefect
+    keeps past scheduled runs; it marks them Late); running each of them would
+    only repeat the same work. Returns how many runs were cancelled.
+    """
+    from prefect.client.schemas.filters import FlowRunFilter  # noqa: PLC0415
+    from prefect.client.schemas.sorting import FlowRunSort  # noqa: PLC0415
+    from prefect.states import Cancelled  # noqa: PLC0415
+
+    overdue = await client.read_flow_runs(
+        flow_run_filter=FlowRunFilter.model_validate(
+            {
+                "deployment_id": {"any_": deployment_ids},
+                "state": {"type": {"any_": ["SCHEDULED"]}},
+                "expected_start_time": {"before_": datetime.now(UTC)},
+            }
+        ),
+        sort=FlowRunSort.EXPECTED_START_TIME_DESC,
+    )
+    kept: set[UUID | None] = set()
+    cancelled = 0
+    for run in overdue:
+        if run.deployment_id not in kept:
+            kept.add(run.deployment_id)
+            logger.info("missed run %s (due %s) runs now", run.name, run.expected_start_time)
+            continue
+        await client.set_flow_run_state(
+            run.id, Cancelled(message="superseded by a later missed run of the same schedule")
+        )
+        cancelled += 1
+    if cancelled:
+        logger.warning("%d older missed run(s) cancelled: the latest does their work", cancelled)
+    return cancelled
+
+
+def _announce(api_url: str, plans: tuple[DeploymentPlan, ...], db_path: Path) -> None:
+    ui = api_url.rstrip("/").removesuffix("/api")
+    lines = [f"news-ingest serve: {len(plans)} deployment(s) on {api_url}"]
+    lines += [f"  {FLOW_NAME}/{p.name}: {', '.join(p.sources)}" for p in plans]
+    lines.append(f"database {db_path.resolve()}; one run at a time; runs and summaries: {ui}/runs")
+    lines.append("Ctrl-C stops serving; the schedules stay active and missed runs run on restart")
+    print("\n".join(lines), file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- the Prefect server
+
+
+def _check_api(api_url: str) -> None:
+    try:
+        response = httpx.get(f"{api_url.rstrip('/')}/health", timeout=10)
+    except httpx.HTTPError as exc:
+        raise ServeError(
+            f"the Prefect API at {api_url} (PREFECT_API_URL) is unreachable: {exc}"
+        ) from exc
+    if response.status_code != 200:
+        raise ServeError(f"the Prefect API at {api_url} answered {response.status_code}")
+
+
+@contextmanager
+def embedded_server(
+    *, port: int = DEFAULT_PORT, env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """Run ``prefect server start`` on 127.0.0.1:``port`` as a child process; yield its API URL."""
+    if not _port_free(port):
+        raise ServeError(
+            f"port {port} on 127.0.0.1 is in use: if a Prefect server runs there, set "
+            f"PREFECT_API_URL=http://127.0.0.1:{port}/api; otherwise pass --port"
+        )
+    environment = {**os.environ, **(env or {})}
+    environment.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    environment.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
+    command = [sys.executable, "-m", "prefect", "server", "start"]
+    command += ["--host", "127.0.0.1", "--port", str(port)]
+    logger.info("starting a Prefect server on 127.0.0.1:%d", port)
+    process = subprocess.Popen(  # noqa: S603 (our own interpreter, fixed arguments)
+        command,
+        env=environment,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+        preexec_fn=_die_with_parent,  # noqa: PLW1509 (sets one process attribute only)
+    )
+    try:
+        api_url = f"http://127.0.0.1:{port}/api"
+        _wait_healthy(api_url, process)
+        yield api_url
+    finally:
+        _stop(process)
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM when the serve process dies, even by SIGKILL (Linux)."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _wait_healthy(api_url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + _SERVER_START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ServeError(f"the Prefect server exited with code {process.returncode}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{api_url}/health", timeout=2).status_code == 200:
+                return
+        time.sleep(0.5)
+    raise ServeError(f"the Prefect server did not answer within {_SERVER_START_TIMEOUT:.0f} s")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+@contextmanager
+def _serve_lock(db_path: Path) -> Iterator[None]:
+    """One serve per warehouse (a second would mark the first one's runs as crashed)."""
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = db_path.with_name(db_path.name + ".serve.lock")
+    with lock_path.open("a+") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise ServeError(
+                f"another `news-ingest serve` is serving {db_path} (lock {lock_path})"
+            ) from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

@@ -1,0 +1,117 @@
+"""Operational state: when a source is next due, when it last yielded, the analysts' snapshot.
+
+The snapshot is a copy of the warehouse file published after each run
+(``news.duckdb`` -> ``news.snapshot.duckdb``) by an atomic rename. Readers of
+the snapshot never hold the live file, so they never make a run wait; a reader
+that has the old snapshot open keeps reading it until it reconnects.
+
+Error tree::
+
+    WarehouseError (warehouse.db)
+    └── SnapshotError     the snapshot could not be published
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from warehouse.db import WarehouseError
+
+__all__ = [
+    "SnapshotError",
+    "SourceFreshness",
+    "load_freshness",
+    "publish_snapshot",
+    "record_freshness",
+    "snapshot_path",
+]
+
+logger = logging.getLogger(__name__)
+
+
+class SnapshotError(WarehouseError):
+    """The read-only snapshot could not be published."""
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFreshness:
+    """What a source remembers between runs for adaptive freshness and the zero-yield flag."""
+
+    source: str
+    next_due_at: datetime | None
+    revisit_seconds: float | None
+    last_yield_at: datetime | None
+
+
+def load_freshness(conn: duckdb.DuckDBPyConnection, source: str) -> SourceFreshness | None:
+    """The source's freshness state, or None before its first run."""
+    row = conn.execute(
+        "SELECT source, next_due_at, revisit_seconds, last_yield_at "
+        "FROM store.source_state WHERE source = ?",
+        [source],
+    ).fetchone()
+    return SourceFreshness(*row) if row else None
+
+
+def record_freshness(
+    conn: duckdb.DuckDBPyConnection,
+    *,
+    source: str,
+    next_due_at: datetime | None,
+    revisit_seconds: float | None,
+    yielded_at: datetime | None,
+) -> None:
+    """Store when the source is next due; ``yielded_at`` (if set) becomes its last yield."""
+    conn.execute(
+        "UPDATE store.source_state SET next_due_at = ?, revisit_seconds = ?, "
+        "last_yield_at = coalesce(?, last_yield_at) WHERE source = ?",
+        [next_due_at, revisit_seconds, yielded_at, source],
+    )
+
+
+def snapshot_path(database: Path) -> Path:
+    """Where the snapshot of ``database`` is published: ``x.duckdb`` -> ``x.snapshot.duckdb``."""
+    return database.with_name(f"{database.stem}.snapshot{database.suffix or '.duckdb'}")
+
+
+def publish_snapshot(database: Path) -> Path:
+    """Copy the closed warehouse file to its snapshot path atomically (under the run lock)."""
+    target = snapshot_path(database)
+    if database.with_name(database.name + ".wal").exists():
+        _checkpoint(database)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        shutil.copyfile(database, temporary)
+        with temporary.open("rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+        _fsync_folder(target.parent)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise SnapshotError(f"cannot publish the snapshot {target}: {exc}") from exc
+    logger.info("published read-only snapshot %s", target)
+    return target
+
+
+def _checkpoint(database: Path) -> None:
+    """Fold a leftover write-ahead log into the file so the copy is complete on its own."""
+    try:
+        with duckdb.connect(str(database)) as conn:
+            conn.execute("CHECKPOINT")
+    except duckdb.Error as exc:
+        raise SnapshotError(f"cannot checkpoint {database} before the snapshot: {exc}") from exc
+
+
+def _fsync_folder(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
