@@ -87,6 +87,12 @@ def _parser() -> argparse.ArgumentParser:
         "--format", choices=("table", "csv", "json", "parquet"), default="table", dest="fmt"
     )
     sql.add_argument("--out", type=Path, help="write to this file instead of standard output")
+    sql.add_argument(
+        "--live",
+        action="store_true",
+        help="read the live database, waiting for a run that holds it (default: the snapshot "
+        "published after the last run, which never waits)",
+    )
     sql.set_defaults(handler=_sql)
     add_analyst_commands(commands, db_option=_db_option)
 
@@ -149,8 +155,16 @@ def _print_report(report: RunReport) -> None:
 
 def _sql(args: argparse.Namespace) -> int:
     from flows.analyst import run_sql  # noqa: PLC0415
+    from warehouse.operations import reading_path, snapshot_is_behind  # noqa: PLC0415
 
-    return run_sql(args.db, args.query, fmt=args.fmt, out=args.out)
+    path = reading_path(args.db, live=args.live)
+    if path != args.db and snapshot_is_behind(args.db):
+        print(
+            f"news-ingest: reading the snapshot {path} of the last finished run; "
+            "a run is writing the live database (--live waits for it)",
+            file=sys.stderr,
+        )
+    return run_sql(path, args.query, fmt=args.fmt, out=args.out)
 
 
 def _serve(args: argparse.Namespace) -> int:

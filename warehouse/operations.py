@@ -29,7 +29,9 @@ __all__ = [
     "SourceFreshness",
     "load_freshness",
     "publish_snapshot",
+    "reading_path",
     "record_freshness",
+    "snapshot_is_behind",
     "snapshot_path",
 ]
 
@@ -115,3 +117,24 @@ def _fsync_folder(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def reading_path(database: Path, *, live: bool = False) -> Path:
+    """The file an analyst query reads: the published snapshot if there is one, else the live file.
+
+    The snapshot is never held by a run, so a query on it never waits and never
+    makes a run wait; it holds what the last finished run committed.
+    """
+    snapshot = snapshot_path(database)
+    if live or not database.exists() or not snapshot.exists():
+        return database
+    return snapshot
+
+
+def snapshot_is_behind(database: Path) -> bool:
+    """The live file changed after the snapshot was published (a run is writing, or crashed)."""
+    snapshot = snapshot_path(database)
+    try:
+        return database.stat().st_mtime > snapshot.stat().st_mtime
+    except FileNotFoundError:
+        return False
