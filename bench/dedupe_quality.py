@@ -363,6 +363,7 @@ def run_variant(
 def print_variant(report: dict[str, Any]) -> None:
     """Print one variant's figures."""
     pw, sim, ms = report["pairwise"], report["similarity"], report["ms_per_article"]
+    dedupe_ms = ms["identity"] + ms["features"] + ms["lookup_verify"]
     print(f"\n== {report['variant']} edits: {report['documents']} documents {report['kinds']}")
     print(
         f"pairwise precision {pw['precision']:.4f}  recall {pw['recall']:.4f}  "
@@ -387,7 +388,7 @@ def print_variant(report: dict[str, Any]) -> None:
     print(
         "ms per article: "
         + ", ".join(f"{k} {v:.2f}" for k, v in ms.items())
-        + f"  (dedupe total {ms['identity'] + ms['features'] + ms['lookup_verify']:.2f})"
+        + f"  (dedupe total {dedupe_ms:.2f} = {100 * dedupe_ms / ms['extract']:.1f} % of extraction)"
     )
     if pw["false_pairs"]:
         print(f"  false pairs: {pw['false_pairs'][:5]}")

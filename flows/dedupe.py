@@ -564,6 +564,14 @@ _UNSPACED = (
     "\U00020000-\U0003134f"
 )
 _TOKEN: Final = re.compile(f"[{_UNSPACED}]|[^\\s{_UNSPACED}]+")
+_HAS_UNSPACED: Final = re.compile(f"[{_UNSPACED}]")
+
+
+def _words(normalized: str) -> list[str]:
+    """Tokens of normalised text; a plain split when no unspaced script occurs (most texts)."""
+    if _HAS_UNSPACED.search(normalized):
+        return _TOKEN.findall(normalized)
+    return normalized.split()
 
 
 class _Folding(dict[int, str]):
@@ -599,7 +607,7 @@ def normalize_text(text: str) -> str:
 
 def tokens(text: str) -> list[str]:
     """Split text into comparison tokens: words, or single characters in CJK and Thai scripts."""
-    return _TOKEN.findall(normalize_text(text))
+    return _words(normalize_text(text))
 
 
 def content_hash(text: str) -> str:
@@ -679,12 +687,12 @@ def _substance(text: str, normalized: str | None = None) -> tuple[list[str], boo
     if normalized is None:
         normalized = normalize_text(text)
     if not any(anchor in normalized for anchor in _ANCHORS):
-        return _TOKEN.findall(normalized), False
+        return _words(normalized), False
     words: list[str] = []
     found = False
     for paragraph in text.splitlines():
         normalized = normalize_text(paragraph)
-        paragraph_words = _TOKEN.findall(normalized)
+        paragraph_words = _words(normalized)
         hits = _boilerplate_hits(normalized)
         if hits >= _BOILERPLATE_STRONG or (
             hits and len(paragraph_words) < _BOILERPLATE_PARAGRAPH_TOKENS
@@ -740,25 +748,38 @@ def _permutations(
     )
 
 
-def _shingle_hashes(words: Sequence[str], size: int, seed: int) -> set[int]:
-    """32-bit hashes of the distinct runs of ``size`` tokens (the whole text if shorter)."""
+_MIX: Final = np.uint64(0x9E3779B97F4A7C15)  # odd multiplier of the rolling combination
+_FINAL: Final = np.uint64(0xD6E8FEB86659FD93)  # odd multiplier before taking the high bits
+
+
+def _shingle_hashes(words: Sequence[str], size: int, seed: int) -> npt.NDArray[np.uint64]:
+    """Distinct 32-bit hashes of the runs of ``size`` tokens (of the whole text if shorter).
+
+    Each token is hashed once with xxh3; a shingle's hash is a polynomial
+    combination of its tokens' hashes in wrapping 64-bit arithmetic, mixed
+    and cut to its high 32 bits. Vectorised, it costs one xxh3 call per token.
+    """
     if not words:
-        return set()
-    if len(words) < size:
-        return {xxhash.xxh3_64_intdigest(" ".join(words).encode(), seed) & _LOW32}
-    return {
-        xxhash.xxh3_64_intdigest(" ".join(words[i : i + size]).encode(), seed) & _LOW32
-        for i in range(len(words) - size + 1)
-    }
+        return np.empty(0, dtype=np.uint64)
+    token_hashes = np.fromiter(
+        (xxhash.xxh3_64_intdigest(word.encode(), seed) for word in words),
+        dtype=np.uint64,
+        count=len(words),
+    )
+    width = min(size, len(words))
+    count = len(words) - width + 1
+    combined = np.zeros(count, dtype=np.uint64)
+    for offset in range(width):
+        combined = combined * _MIX + token_hashes[offset : offset + count]
+    return np.unique((combined * _FINAL) >> np.uint64(32))
 
 
-def _signature(hashes: set[int], config: DedupeConfig) -> Signature:
-    if not hashes:
+def _signature(hashes: npt.NDArray[np.uint64], config: DedupeConfig) -> Signature:
+    if hashes.size == 0:
         return np.full(config.num_perm, _EMPTY, dtype="<u4").tobytes()
     a, b = _permutations(config.num_perm, config.seed)
-    x = np.fromiter(hashes, dtype=np.uint64, count=len(hashes)).reshape(-1, 1)
     # uint64 arithmetic wraps modulo 2**64, which is the hash family's definition.
-    minima = ((x * a + b) >> np.uint64(32)).min(axis=0)
+    minima = ((hashes.reshape(-1, 1) * a + b) >> np.uint64(32)).min(axis=0)
     return bytes(minima.astype("<u4").tobytes())
 
 
@@ -843,7 +864,7 @@ def story_features(
         site=_site_of(url),
         title_key=title_key(title),
         tokens=len(words),
-        shingles=len(hashes),
+        shingles=int(hashes.size),
         content_hash=_digest(normalized),
         dedupable=len(words) >= config.min_tokens,
     )
