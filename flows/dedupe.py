@@ -726,7 +726,7 @@ def is_dedupable(text: str, *, config: DedupeConfig = DEFAULT_CONFIG) -> bool:
 Signature = bytes  # num_perm little-endian uint32 minima (a DuckDB BLOB)
 
 _EMPTY: Final = 0xFFFFFFFF  # every slot of the signature of an empty shingle set
-_LOW32: Final = 0xFFFFFFFF
+_SIGNATURE_CHUNK: Final = 4096  # shingles per step: 4096 x 120 x 8 bytes = 3.9 MB
 
 
 @lru_cache(maxsize=4)
@@ -778,8 +778,13 @@ def _signature(hashes: npt.NDArray[np.uint64], config: DedupeConfig) -> Signatur
     if hashes.size == 0:
         return np.full(config.num_perm, _EMPTY, dtype="<u4").tobytes()
     a, b = _permutations(config.num_perm, config.seed)
-    # uint64 arithmetic wraps modulo 2**64, which is the hash family's definition.
-    minima = ((hashes.reshape(-1, 1) * a + b) >> np.uint64(32)).min(axis=0)
+    column = hashes.reshape(-1, 1)
+    minima = np.full(config.num_perm, _EMPTY, dtype=np.uint64)
+    # In slices, so a huge text never needs a (shingles x permutations) matrix at once.
+    for start in range(0, column.shape[0], _SIGNATURE_CHUNK):
+        chunk = column[start : start + _SIGNATURE_CHUNK]
+        # uint64 arithmetic wraps modulo 2**64, which is the hash family's definition.
+        np.minimum(minima, ((chunk * a + b) >> np.uint64(32)).min(axis=0), out=minima)
     return bytes(minima.astype("<u4").tobytes())
 
 

@@ -808,3 +808,14 @@ def test_titles_are_compared_without_the_parts_they_share() -> None:
     a = story_features(text=template, title="Storm" + suffix, url="https://site.com/a")
     b = story_features(text=template, title="Budget" + suffix, url="https://site.com/b")
     assert not is_same_story(a, b)
+
+
+def test_a_huge_text_is_hashed_in_bounded_slices() -> None:
+    # 30,000 tokens: more than seven signature slices; the result must not depend on slicing.
+    text = " ".join(f"w{i}" for i in range(30_000))
+    signature = minhash(text)
+    words = text.split()
+    hashes = dedupe._shingle_hashes(words, 5, dedupe.DEFAULT_CONFIG.seed)
+    a, b = dedupe._permutations(dedupe.DEFAULT_CONFIG.num_perm, dedupe.DEFAULT_CONFIG.seed)
+    at_once = ((hashes.reshape(-1, 1) * a + b) >> np.uint64(32)).min(axis=0)
+    assert signature == at_once.astype("<u4").tobytes()
