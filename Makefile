@@ -7,7 +7,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export PREFECT_SERVER_LOGGING_LEVEL ?= WARNING
 export PREFECT_LOGGING_LEVEL ?= WARNING
 
-.PHONY: setup run test lint typecheck unit bench lock clean
+.PHONY: setup run test lint typecheck unit browser bench lock clean
 
 setup: $(STAMP)
 
@@ -31,8 +31,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+unit: $(STAMP) browser
 	$(BIN)/pytest
+
+## Debian's chromium for the HTML report's browser test (a no-op once installed).
+browser:
+	bash scripts/ensure-chromium.sh
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run

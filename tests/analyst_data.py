@@ -67,7 +67,14 @@ def write_sources(root: Path, server: LocalServer, *, edited: bool) -> Path:
     wire.mkdir(exist_ok=True)
     metro.mkdir(exist_ok=True)
     lines = [
-        record("wire.example", slug, title, words, days, "Dredging resumed." if edited and slug == "harbour" else "")
+        record(
+            "wire.example",
+            slug,
+            title,
+            words,
+            days,
+            "Dredging resumed." if edited and slug == "harbour" else "",
+        )
         for slug, title, words, days in WIRE
     ]
     (wire / "wire.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -126,11 +133,14 @@ def conditional(body: bytes, etag: str, content_type: str) -> Callable[[Request]
 
 
 def serve_site(server: LocalServer) -> None:
-    items = "".join(
-        f"<item><title>New {t} plans approved</title><link>{server.url('/news/' + t)}</link>"
-        f"<guid>{t}</guid><pubDate>Wed, 06 Mar 2024 10:00:00 +0000</pubDate></item>"
-        for t in FEED_TOPICS
-    ) + f"<item><title>Broken</title><link>{server.url('/news/broken')}</link></item>"
+    items = (
+        "".join(
+            f"<item><title>New {t} plans approved</title><link>{server.url('/news/' + t)}</link>"
+            f"<guid>{t}</guid><pubDate>Wed, 06 Mar 2024 10:00:00 +0000</pubDate></item>"
+            for t in FEED_TOPICS
+        )
+        + f"<item><title>Broken</title><link>{server.url('/news/broken')}</link></item>"
+    )
     feed = f'<?xml version="1.0"?><rss version="2.0"><channel><title>Local</title>{items}</channel></rss>'
     server.route("/rss.xml", conditional(feed.encode(), '"feed-1"', "application/rss+xml"))
     server.route("/robots.txt", Response(body=b"User-agent: *\n", content_type="text/plain"))

@@ -2,8 +2,10 @@
 
 One place opens the warehouse for reading, so every analyst command fails the
 same clear way on a missing file, a file that is not a DuckDB database, or a
-DuckDB file that news-ingest never migrated, and waits the same bounded time
-for a run that holds the file.
+DuckDB file that news-ingest never migrated. A run holds the live file for
+its whole duration; when it does and a snapshot has been published
+(``warehouse.operations``), the command reads the snapshot instead, and says
+so, rather than waiting for the run to end.
 
 Error tree::
 
@@ -15,17 +17,18 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import duckdb
 
-from warehouse.db import LockWait, WarehouseError, connect
+from warehouse.db import LockWait, WarehouseError, WarehouseLockedError, connect
+from warehouse.operations import snapshot_path
 
-__all__ = ["READ_WAIT", "NotAWarehouseError", "read_only"]
+__all__ = ["READ_WAIT", "SNAPSHOT_WAIT", "NotAWarehouseError", "read_only"]
 
-# An analyst's command waits a little for a run's batch to commit, not an hour.
-READ_WAIT = 120.0
+READ_WAIT = 120.0  # no snapshot to fall back on: wait this long for the run to let go
+SNAPSHOT_WAIT = 2.0  # with a snapshot: try the live file this long, then read the snapshot
 
 
 class NotAWarehouseError(WarehouseError):
@@ -34,12 +37,25 @@ class NotAWarehouseError(WarehouseError):
 
 @contextmanager
 def read_only(path: Path, *, timeout: float = READ_WAIT) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the warehouse read-only; fail clearly when it is missing or not one of ours."""
+    """Open the warehouse read-only (or its snapshot while a run holds it); check it is ours."""
     if path.exists() and path.is_dir():
         raise WarehouseError(f"{path} is a folder, not a DuckDB file")
-    wait = LockWait(timeout=timeout, notify=_tell)
-    with connect(path, read_only=True, wait=wait) as conn:
-        _check_migrated(conn, path)
+    snapshot = snapshot_path(path)
+    target = path
+    with ExitStack() as stack:
+        conn = None
+        if snapshot.is_file():
+            try:
+                conn = stack.enter_context(
+                    connect(path, read_only=True, wait=LockWait(timeout=SNAPSHOT_WAIT))
+                )
+            except WarehouseLockedError:
+                _tell(f"a run is writing to {path}; reading {snapshot} (as of the last run)")
+                target = snapshot
+        if conn is None:
+            wait = LockWait(timeout=timeout, notify=_tell)
+            conn = stack.enter_context(connect(target, read_only=True, wait=wait))
+        _check_migrated(conn, target)
         yield conn
 
 

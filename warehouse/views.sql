@@ -133,7 +133,9 @@ GROUP BY day, source;
 
 -- Per source: freshness, failures, yield, and error / not-modified rates over its last
 -- 10 runs. `went_quiet`: its last completed run delivered or confirmed no article at all
--- (new + duplicates + updated + unchanged + not_modified = 0) although an earlier one did.
+-- (new + duplicates + updated + unchanged + not_modified = 0) although an earlier one did;
+-- a run whose feeds and sitemaps all answered 304 Not Modified does not count (nothing new
+-- is expected then). The same rule as the run's zero-yield warning (flows/freshness.py).
 CREATE OR REPLACE VIEW main.source_health AS
 WITH ranked AS (
     SELECT rs.*, rs.new + rs.updated + rs.duplicates AS yield,
@@ -154,12 +156,20 @@ recent AS (
 last_run AS (
     SELECT source, status AS last_status, warning AS last_warning FROM ranked WHERE recency = 1
 ),
+discovery AS (
+    SELECT run_id, source, bool_and(outcome = 'not_modified') AS unchanged
+    FROM store.fetch_log WHERE purpose IN ('feed', 'sitemap')
+    GROUP BY run_id, source
+),
 quiet AS (
-    SELECT source,
-           bool_or(completed_recency = 1 AND delivered = 0)
-             AND bool_or(completed_recency > 1 AND delivered > 0) AS went_quiet
-    FROM ranked WHERE status = 'completed'
-    GROUP BY source
+    SELECT r.source,
+           bool_or(r.completed_recency = 1 AND r.delivered = 0
+                   AND NOT coalesce(d.unchanged, false))
+             AND bool_or(r.completed_recency > 1 AND r.delivered > 0) AS went_quiet
+    FROM ranked AS r
+    LEFT JOIN discovery AS d USING (run_id, source)
+    WHERE r.status = 'completed'
+    GROUP BY r.source
 ),
 fetches AS (
     SELECT f.source,
