@@ -1,0 +1,260 @@
+"""Crash safety: `news-ingest run` killed with SIGKILL mid-run, then run again.
+
+Each batch commits in one DuckDB transaction, so a killed run leaves whole
+batches behind and nothing else; the next run marks it crashed and does the
+rest. The kills land at different moments: while a batch is being fetched
+(nothing or two batches committed), and just as the warehouse's write-ahead
+log grows (a commit in flight).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from tests.localserver import LocalServer, Request, Response
+from tests.prefectserver import PrefectServer, stop_process
+from warehouse.db import connect
+
+pytestmark = pytest.mark.slow
+
+WORDS = [
+    "council",
+    "harbour",
+    "railway",
+    "budget",
+    "mayor",
+    "river",
+    "bridge",
+    "school",
+    "museum",
+    "festival",
+    "market",
+    "election",
+    "court",
+    "hospital",
+    "airport",
+    "stadium",
+    "library",
+    "tram",
+    "police",
+    "weather",
+    "farmers",
+    "energy",
+    "water",
+    "housing",
+    "tourism",
+    "factory",
+    "union",
+    "teachers",
+    "nurses",
+    "students",
+]
+
+
+def article(index: int) -> str:
+    rng = random.Random(index)
+    paragraphs = "".join(
+        "<p>" + " ".join(rng.choice(WORDS) for _ in range(40)) + f" Report {index}.</p>"
+        for _ in range(5)
+    )
+    title = f"Story {index}: {' '.join(rng.choice(WORDS) for _ in range(4))}"
+    return (
+        f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>"
+        f"{paragraphs}</article></body></html>"
+    )
+
+
+def start_run(sources: Path, db: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "flows.cli", "run", "--sources", str(sources), "--db", str(db)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def finish(process: subprocess.Popen[bytes], timeout: float = 120) -> str:
+    try:
+        output, _ = process.communicate(timeout=timeout)
+    finally:
+        stop_process(process)
+    assert process.returncode == 0, output.decode(errors="replace")[-3000:]
+    return output.decode(errors="replace")
+
+
+def kill(process: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the flow process alone (its extraction workers are orphaned, as in a crash)."""
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
+    stop_process(process)  # then reap the orphans of its process group
+
+
+def wait_for(condition: Callable[[], bool], process: subprocess.Popen[bytes], what: str) -> None:
+    deadline = time.monotonic() + 90
+    while not condition():
+        if process.poll() is not None:
+            output = process.stdout.read().decode(errors="replace") if process.stdout else ""
+            pytest.fail(f"the run ended before {what}:\n{output[-3000:]}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.002)
+
+
+def query(db: Path, sql: str) -> list[tuple[Any, ...]]:
+    with duckdb.connect(str(db), read_only=True) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def assert_complete(db: Path, expected: int) -> None:
+    """Every expected article exactly once, one version each, and the killed run crashed."""
+    assert query(db, "SELECT count(*), count(DISTINCT url) FROM articles") == [(expected, expected)]
+    assert query(db, "SELECT count(*) FROM store.article_versions") == [(expected,)]
+    assert query(db, "SELECT max(version_count) FROM store.articles") == [(1,)]
+    statuses = query(db, "SELECT status FROM store.runs ORDER BY started_at")
+    assert statuses == [("crashed",), ("completed",)]
+    assert query(db, "SELECT DISTINCT status FROM store.run_sources WHERE run_id = "
+                     "(SELECT run_id FROM store.runs WHERE status = 'crashed')") in (
+        [("crashed",)],
+        [],  # killed before its first source began
+    )  # fmt: skip
+
+
+# ---------------------------------------------------------------- a web site
+
+
+@pytest.fixture
+def site(local_server: LocalServer) -> Iterator[tuple[LocalServer, threading.Event]]:
+    release = threading.Event()
+    for index in range(30):
+        body = article(index).encode()
+
+        def respond(request: Request, body: bytes = body) -> Response:
+            if request.path == "/news/10" or request.path == "/news/2":
+                release.wait(timeout=120)  # held until the test has killed the run
+            return Response(body=body)
+
+        local_server.route(f"/news/{index}", respond)
+    local_server.route("/robots.txt", Response(status=404, body=b"", content_type="text/plain"))
+    try:
+        yield local_server, release
+    finally:
+        release.set()
+
+
+def web_sources(tmp_path: Path, server: LocalServer) -> Path:
+    urls = tmp_path / "urls.txt"
+    urls.write_text("".join(f"{server.url(f'/news/{i}')}\n" for i in range(30)), encoding="utf-8")
+    path = tmp_path / "sources.toml"
+    path.write_text(
+        "[fetch]\nallow_private_addresses = true\nhost_delay = 0\nretries = 0\n"
+        "[pipeline]\nbatch_size = 5\nworkers = 1\n"
+        '[[sources]]\nname = "site"\nkind = "urls"\npath = "urls.txt"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.mark.parametrize(("held_page", "committed"), [(10, 10)])
+def test_killed_while_fetching_a_batch(
+    tmp_path: Path,
+    db_path: Path,
+    site: tuple[LocalServer, threading.Event],
+    prefect_server: PrefectServer,
+    held_page: int,
+    committed: int,
+) -> None:
+    server, release = site
+    other = 2 if held_page == 10 else 10
+    server.route(f"/news/{other}", Response(body=article(other).encode()))  # only one page hangs
+    sources = web_sources(tmp_path, server)
+    process = start_run(sources, db_path, prefect_server.env)
+    try:
+        wait_for(lambda: server.hits(f"/news/{held_page}") > 0, process, "the held page")
+        kill(process)
+    finally:
+        stop_process(process)
+        release.set()
+
+    # Whole batches only: the batches before the held page, nothing of its own.
+    assert query(db_path, "SELECT count(*) FROM store.articles") == [(committed,)]
+    assert query(db_path, "SELECT status FROM store.runs") == [("running",)]
+
+    output = finish(start_run(sources, db_path, prefect_server.env))
+
+    assert "completed" in output
+    assert_complete(db_path, 30)
+    assert query(db_path, "SELECT count(DISTINCT location) FROM store.url_state") == [(30,)]
+
+
+# ---------------------------------------------------------------- a folder of documents
+
+
+def files_sources(tmp_path: Path, count: int) -> Path:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for index in range(count):
+        (docs / f"{index:04d}.html").write_text(article(index), encoding="utf-8")
+    path = tmp_path / "sources.toml"
+    path.write_text(
+        '[pipeline]\nbatch_size = 20\n[[sources]]\nname = "folder"\nkind = "files"\npath = "docs"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def wal_growths(db: Path) -> Callable[[int], Callable[[], bool]]:
+    """A condition factory: true once the write-ahead log grew ``n`` times (commits)."""
+    wal = db.with_name(db.name + ".wal")
+    state = {"size": 0, "growths": 0}
+
+    def grown(n: int) -> Callable[[], bool]:
+        def check() -> bool:
+            try:
+                size = wal.stat().st_size
+            except FileNotFoundError:
+                size = 0
+            if size > state["size"]:
+                state["growths"] += 1
+            state["size"] = size
+            return state["growths"] >= n
+
+        return check
+
+    return grown
+
+
+@pytest.mark.parametrize("commits", [2, 6])
+def test_killed_as_a_commit_lands(
+    tmp_path: Path, db_path: Path, prefect_server: PrefectServer, commits: int
+) -> None:
+    sources = files_sources(tmp_path, 120)
+    with connect(db_path):
+        pass  # migrated up front: the commits counted below are the run's own
+    process = start_run(sources, db_path, prefect_server.env)
+    try:
+        wait_for(wal_growths(db_path)(commits), process, f"{commits} commits")
+        kill(process)
+    finally:
+        stop_process(process)
+
+    # Whatever moment the kill hit, only whole batches of 20 are visible.
+    (stored,) = query(db_path, "SELECT count(*) FROM store.articles")[0]
+    print(f"killed after {commits} commits: {stored} articles stored")
+    assert stored % 20 == 0 and stored < 120
+
+    finish(start_run(sources, db_path, prefect_server.env))
+
+    assert_complete(db_path, 120)
