@@ -454,7 +454,9 @@ def summarise(rows: list[PageResult]) -> dict[str, Any]:
         "lead_visible": len(visible_leads),
         "lead_ok_when_visible": sum(1 for r in visible_leads if r.lead == "ok")
         / max(len(visible_leads), 1),
-        "lead_located_when_visible": sum(1 for r in visible_leads if r.lead in {"ok", "description"})
+        "lead_located_when_visible": sum(
+            1 for r in visible_leads if r.lead in {"ok", "description"}
+        )
         / max(len(visible_leads), 1),
         "lead_in_description": leads["description"] / max(with_lead, 1),
         "lead_wrong": leads["wrong"] / max(with_lead, 1),
