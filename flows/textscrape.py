@@ -329,9 +329,12 @@ _NAME_SPLIT = re.compile(
     re.IGNORECASE,
 )
 _BYLINE_CUT = re.compile(
-    r"\s+(?:[-–—|•·/]\s|\bfor\b|\bpublished\b|\bupdated\b|\bposted\b|\bveröffentlicht\b"
-    r"|\baktualisiert\b|\bpublié\b|\bpublicado\b|\bpubblicato\b|\bin\s+[A-Z][a-z]+\s*$)|\s*\d",
+    r"\s+(?:[-–—|•·/]\s|(?i:\bfor\b|\bpublished\b|\bupdated\b|\bposted\b|\bveröffentlicht\b"
+    r"|\baktualisiert\b|\bpublié\b|\bpublicado\b|\bpubblicato\b|\bfollow\b)"
+    r"|\bin\s+[A-Z][a-z]+\s*$)|\s*\d",
 )
+# A capital glued to the end of a name ("Ulrich ExnerKorrespondent", "Lesotho TimesNovember").
+_GLUED_TAIL = re.compile(r"(?<=[a-zà-ÿ]{2})(?=[A-ZÀ-Þ][a-zà-ÿ])")
 
 _DATE_LABELS_PUBLISHED = (
     r"published(?:\s+on)?|posted(?:\s+on)?|first\s+published|date\s+published|publication"
@@ -1100,13 +1103,36 @@ def _byline_authors(text: str) -> tuple[str, ...] | None:
     names_part = re.sub(r"(?<=[a-z])(?:Twitter|Facebook|Email|X)$", "", names_part).strip(" ,.:")
     names: list[str] = []
     for raw in _NAME_SPLIT.split(names_part):
-        name = _ROLE_WORDS.split(raw, maxsplit=1)[0].strip(" ,.:-")
+        name = _ROLE_WORDS.split(raw, maxsplit=1)[0]
+        name = _GLUED_TAIL.split(name, maxsplit=1)[0] if not name.startswith("Mac") else name
+        name = _without_date_words(name).strip(" ,.:-")
         if not name:
             continue
         if not _looks_like_name(name):
             return None
         names.append(name)
     return tuple(dict.fromkeys(names)) or None
+
+
+_WEEKDAY_NAMES = frozenset(
+    (
+        "mon", "monday", "tue", "tues", "tuesday", "wed", "wednesday", "thu", "thur", "thurs",
+        "thursday", "fri", "friday", "sat", "saturday", "sun", "sunday", "montag", "dienstag",
+        "mittwoch", "donnerstag", "freitag", "samstag", "sonntag", "lundi", "mardi", "mercredi",
+        "jeudi", "vendredi", "samedi", "dimanche",
+    )
+)  # fmt: skip
+
+
+def _without_date_words(name: str) -> str:
+    """Cut a byline where a month or weekday starts ("Cristina Laila Apr. 28")."""
+    tokens = name.split()
+    for k, token in enumerate(tokens):
+        word = _fold(token.strip(".,"))
+        at_end = k == len(tokens) - 1 or tokens[k + 1][:1].isdigit()
+        if k and at_end and (word in _months() or word in _WEEKDAY_NAMES):
+            return " ".join(tokens[:k])
+    return name
 
 
 def _looks_like_name(name: str) -> bool:
@@ -1508,16 +1534,29 @@ def _classify_pre_lead(doc: _Doc, layout: _Layout, window_start: int, isolated: 
             continue
         if not (ln.prose or i in isolated or ln.words >= 8):
             continue
-        picture = ln.caption or _next_to_credit(lines, i) or _picture_caption(doc, i)
+        picture = ln.caption or _next_to_credit(lines, i) or _pictureish(doc, i)
         if picture:
             captions.add(i)
         elif (
             layout.description is None
             and layout.title is not None
             and _only_furniture(doc, layout.title + 1, i)
+            and _standfirst_like(lines[layout.title], ln)
         ):
             layout.description = i
     layout.captions = frozenset(captions)
+
+
+def _standfirst_like(title: _Line, ln: _Line) -> bool:
+    """A summary, not a second headline: new words, and a sentence or longer than the title."""
+    mine, theirs = _plain_tokens(ln.text), _plain_tokens(title.text)
+    if not mine or len(mine & theirs) >= 0.5 * len(mine | theirs):
+        return False
+    return not _DATE_LABEL.search(ln.text) and (ln.terminal or ln.words >= 0.6 * title.words)
+
+
+def _plain_tokens(text: str) -> set[str]:
+    return {t for t in _SLUG_SPLIT.split(_fold(text)) if len(t) > 2}
 
 
 def _next_to_credit(lines: list[_Line], i: int) -> bool:
