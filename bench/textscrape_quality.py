@@ -287,6 +287,8 @@ class PageResult:
     authors_got: list[str] = field(default_factory=list)
     authors_ref: list[str] = field(default_factory=list)
     description_ok: str = "none"  # match | none | wrong
+    lead_failure: str = ""  # why the lead is wrong: see _lead_failure
+    authors_precise: bool | None = None  # every author found is a reference author
     title_visible: bool = False  # the reference title is a line of the scrape
     lead_visible: bool = False  # the reference lead is in the scrape at all
     seconds: float = 0.0
@@ -330,6 +332,28 @@ def _score_lead(ref: Reference, got: TextScrape) -> str:
     if ref.paragraphs and got.description and _starts_with(got.description, ref.paragraphs[0]):
         return "description"
     return "wrong"
+
+
+def _lead_failure(ref: Reference, got: TextScrape, *, visible: bool) -> str:
+    """Failure category of a wrong lead."""
+    leads = [s for s in (*ref.summary[:1], *ref.paragraphs[:1]) if s.strip()]
+    if not visible:
+        return "lead_not_in_scrape"  # page renders the article with JavaScript, or hides it
+    probe = norm(leads[0])[:80]
+    if probe in norm(got.text):
+        return "extra_text_before_lead"  # captions, teasers or notices kept above the lead
+    if got.description and probe in norm(got.description):
+        return "lead_taken_as_description"
+    if any(probe in norm(line) for line, _ in got.dropped):
+        return "lead_dropped"  # taken for a caption, header line or trailing teaser
+    return "other_region"  # another block of prose won
+
+
+def _authors_precise(ref: Reference, got: TextScrape) -> bool | None:
+    if not got.authors:
+        return None
+    known = {norm(a) for a in ref.authors}
+    return all(norm(a) in known for a in got.authors)
 
 
 def _ref_blob(ref: Reference) -> str:
@@ -396,6 +420,8 @@ def score_page(
     seconds = time.perf_counter() - start
     leaked, out_lines = _leaks(ref, got)
     leads = [s for s in (*ref.summary[:1], *ref.paragraphs[:1]) if s.strip()]
+    lead = _score_lead(ref, got)
+    lead_visible = bool(leads) and norm(leads[0])[:80] in scrape_norm
     return PageResult(
         cc=cc,
         page=path.name,
@@ -403,7 +429,11 @@ def score_page(
         title_ref=ref.title,
         title_got=got.title,
         title=_score_title(ref.title, got.title),
-        lead=_score_lead(ref, got),
+        lead=lead,
+        lead_failure=_lead_failure(ref, got, visible=lead_visible)
+        if lead in {"wrong", "empty"}
+        else "",
+        authors_precise=_authors_precise(ref, got),
         lead_ref=(leads[0][:120] if leads else ""),
         lead_got=got.text[:120],
         recall=_recall(ref, got),
@@ -417,7 +447,7 @@ def score_page(
         authors_ref=list(ref.authors),
         description_ok=_score_description(ref, got),
         title_visible=bool(ref.title) and norm(ref.title or "") in scrape_lines,
-        lead_visible=bool(leads) and norm(leads[0])[:80] in scrape_norm,
+        lead_visible=lead_visible,
         seconds=seconds,
     )
 
@@ -468,6 +498,10 @@ def summarise(rows: list[PageResult]) -> dict[str, Any]:
         "date_wrong": dates["wrong"] + dates["no_ref_wrong"],
         "date_none": dates["none"] + dates["no_ref_none"],
         "date_precision": dates["correct"] / max(len(dated), 1),
+        "lead_failures": dict(Counter(r.lead_failure for r in rows if r.lead_failure)),
+        "authors_found": sum(1 for r in rows if r.authors_precise is not None),
+        "authors_precision": sum(1 for r in rows if r.authors_precise)
+        / max(sum(1 for r in rows if r.authors_precise is not None), 1),
         "description_match": sum(1 for r in rows if r.description_ok == "match"),
         "description_wrong": sum(1 for r in rows if r.description_ok == "wrong"),
         "seconds_total": sum(r.seconds for r in rows),

@@ -5,26 +5,37 @@ site chrome (skip links, menus, share bars, cookie notices, adverts), the
 headline, often a standfirst, bylines and datelines, photo captions and
 credits, the article body, then trailing chrome (related stories, comments,
 newsletter boxes, copyright). :func:`clean_text_scrape` recovers the article
-from such text with language-agnostic structure first and small multilingual
-lexicons second:
+with language-agnostic structure first and small multilingual lexicons second
+(pure: standard library and regular expressions only):
 
-1. the text is cut into lines (hard-wrapped paragraphs are re-joined);
-2. every line gets features: length, terminal punctuation, stopword density
-   (the JusText idea, without link density, which text does not have), and
-   lexicon hits for chrome, captions, credits, bylines and dates;
-3. the body is the densest run of prose (a maximum-sum segment over lines:
-   prose counts for its length, everything else against), so the lead is the
-   first prose paragraph of that run and trailing chrome falls off where the
-   prose stops;
-4. the zone just before the lead is read as the article header: the
-   headline is the best-scoring short, title-like line there, a standfirst is
-   taken only when something header-like separates it from the lead, and
-   bylines and dates are taken only from explicitly labelled lines there.
+1. The text is cut into lines (hard-wrapped paragraphs are re-joined) and
+   every line gets features: length (CJK-aware), sentence-final punctuation,
+   stopword density (the JusText idea; text has no link density), and lexicon
+   hits for chrome, notices addressed to the reader, captions, credits,
+   bylines and datelines. Short lines repeated three times are chrome.
+2. The body is the densest run of prose: a maximum-sum segment over lines in
+   which prose counts for its length (half when it stands alone, like teaser
+   text) and everything else counts against, bylines and datelines most. The
+   run ends where prose stops, or at a "Related"/"Mehr zum Thema" marker.
+3. The lead is the first prose line of that run that is not cut off from the
+   rest by header furniture (bylines, datelines) or by a photo credit, and is
+   not a picture description (a full calendar date, "pictured", "FILE -").
+4. The headline is the best-scoring title-shaped line above the lead: length,
+   punctuation, being followed by bylines/datelines, not sitting inside them,
+   not next to a photo credit, not a UI string, and (when ``url`` is given)
+   sharing words with the URL slug. Below a confidence bar it is ``None``.
+5. A standfirst becomes ``description`` only when it sits between headline and
+   lead with nothing but header furniture around it and is not a second
+   headline. Authors come only from explicit bylines ("By", "Von", "Par",
+   ...); dates only from datelines near the headline: a labelled "published"
+   date first, then a bare date if one headline was found and all bare dates
+   agree, then an "updated" date. Never from captions or the body.
 
 Nothing is guessed: a headline without enough evidence, an ambiguous date
-(``03/04/2024`` in English) or a date in a caption all give ``None``. Every
-line that does not make it into the text is listed in ``dropped`` with a
-reason.
+(``03/04/2024`` in English), a relative date ("2 hours ago") or a date in a
+caption all give ``None``. Every line that does not make it into the text is
+listed in ``dropped`` with a reason (chrome, caption, credit, byline,
+dateline, header, headline, description, trailing).
 
 Error tree::
 
@@ -53,7 +64,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MAX_CHARS = 20_000_000
+DEFAULT_MAX_CHARS = 10 * 1024 * 1024  # the pipeline's decoded-page cap; runs in linear time
 
 
 class TextScrapeError(Exception):
@@ -66,10 +77,17 @@ class ScrapeTooLargeError(TextScrapeError):
 
 @dataclass(frozen=True, slots=True)
 class TextScrape:
-    """What :func:`clean_text_scrape` recovered from one text scrape."""
+    """What :func:`clean_text_scrape` recovered from one text scrape.
+
+    ``published_at`` carries a timezone only when the dateline names one
+    ("BST", "+02:00", "Z"); otherwise it is the publisher's local wall time,
+    naive. ``language`` is an ISO 639-1 guess from stopwords or script, or
+    ``None``. ``dropped`` lists ``(line, reason)`` for every line left out of
+    ``text``, in input order.
+    """
 
     title: str | None
-    text: str
+    text: str  # the body from the lead on, paragraphs joined by a blank line
     description: str | None
     authors: tuple[str, ...]
     published_at: datetime | None
@@ -1608,7 +1626,12 @@ def _pick_date(doc: _Doc, zone: range, *, header_found: bool) -> datetime | None
 def clean_text_scrape(
     text: str, *, url: str | None = None, max_chars: int = DEFAULT_MAX_CHARS
 ) -> TextScrape:
-    """Recover headline, body, byline and dateline from a plain-text scrape of a news page."""
+    """Recover headline, body, byline and dateline from a plain-text scrape of a news page.
+
+    ``url``, when known, only helps choose the headline (words of its slug).
+    Raises :class:`ScrapeTooLargeError` above ``max_chars``; never raises for
+    odd content: empty or chrome-only input gives an empty ``text``.
+    """
     if len(text) > max_chars:
         raise ScrapeTooLargeError(f"text scrape has {len(text)} characters, limit {max_chars}")
     lines = _line_features(_split_lines(text))
@@ -1624,6 +1647,15 @@ def clean_text_scrape(
     layout = _layout(doc, segment[0], segment[1], url)
     zone_start = layout.title if layout.title is not None else max(0, layout.lead - 8)
     zone = range(zone_start, min(len(lines), layout.lead + 5))
+    logger.debug(
+        "text scrape: %d lines, body %d..%d, lead %d, headline %s, language %s",
+        len(lines),
+        segment[0],
+        layout.end,
+        layout.lead,
+        layout.title,
+        language,
+    )
     return _assemble(
         doc,
         layout,
