@@ -505,6 +505,7 @@ class _Line:
     caption: bool = False
     ui: bool = False
     prose: bool = False
+    capitalised: float = 0.0  # share of words starting with a capital (menus are Title Case)
     digits: bool = False
 
 
@@ -601,6 +602,10 @@ def _is_caption(line: _Line) -> bool:
 def _features(text: str) -> _Line:
     low = text.casefold()
     words, tokens = _effective_words(low)
+    originals = _WORD.findall(text)
+    capitalised = (
+        sum(1 for w in originals if w[:1].isupper()) / len(originals) if originals else 0.0
+    )
     stop = 0.0
     if tokens:
         stop = sum(1 for t in tokens if t in _ALL_STOPWORDS) / len(tokens)
@@ -612,6 +617,7 @@ def _features(text: str) -> _Line:
         key=_key(text) if words <= 14 else "",
         stop_ratio=stop,
         digits=bool(_DIGIT.search(text)),
+        capitalised=capitalised,
     )
     line.credit = line.key not in _CHROME_KEYS and _is_credit(line)
     line.chrome = not line.credit and (_is_chrome(line) if words <= 12 else _is_share_text(line))
@@ -768,7 +774,7 @@ _MIN_STOP_RATIO = 0.12
 def _title_question(ln: _Line) -> bool:
     """A short single question or exclamation: shaped like a headline, not a paragraph."""
     text = ln.text.rstrip(" \"'”’»)")
-    return text.endswith(("?", "!")) and ln.words <= 16 and len(_SENTENCE_END.findall(text)) <= 1
+    return text.endswith(("?", "!")) and ln.words <= 16 and _sentences(text) <= 1
 
 
 def _mark_prose(lines: list[_Line], *, use_stopwords: bool) -> None:
@@ -779,7 +785,10 @@ def _mark_prose(lines: list[_Line], *, use_stopwords: bool) -> None:
         long_enough = ln.words >= _PROSE_MIN_WORDS
         sentence = (ln.terminal and not _title_question(ln)) or ln.words >= 30
         wordy = not use_stopwords or ln.stop_ratio >= _MIN_STOP_RATIO or _CJK.search(ln.text)
-        ln.prose = long_enough and sentence and bool(wordy)
+        # Title Case runs ("Travel Adventures Azerbaijan Diary ...") are menus, not sentences;
+        # German capitalises nouns, yet its prose stays well below this share.
+        titlecase = ln.words >= 8 and ln.capitalised > 0.7
+        ln.prose = long_enough and sentence and bool(wordy) and not titlecase
 
 
 def _mark_repeated_chrome(lines: list[_Line]) -> None:
@@ -1244,7 +1253,18 @@ _TITLE_MIN_WORDS = 3.0
 _TITLE_MAX_WORDS = 40.0
 _TITLE_MIN_SCORE = 4.0  # measured: below it, wrong headlines outnumber right ones
 _HEADER_WINDOW = 30
-_SENTENCE_END = re.compile(r"[.!?。！？](?:\s|$)")
+_SENTENCE_END = re.compile(r"(\S*)[.!?。！？](?:\s|$)")
+
+
+def _sentences(text: str) -> int:
+    """Sentence ends, not counting abbreviations ("Rep.", "Mont.", "U.S.", "Charles III.")."""
+    count = 0
+    for match in _SENTENCE_END.finditer(text):
+        word = match.group(1).rstrip(".")
+        abbreviation = word[:1].isupper() and len(word) <= 4 and word.isalpha()
+        if not abbreviation and not re.fullmatch(r"(?:[A-Z]\.)*[A-Z]|[IVX]+", word):
+            count += 1
+    return max(count, 1 if text.strip() else 0)
 
 
 def _slug_tokens(url: str | None) -> frozenset[str]:
@@ -1294,7 +1314,7 @@ def _title_shaped(ln: _Line) -> bool:
         return True
     # Prose-flagged lines qualify only as short one- or two-sentence titles ending in ?/!
     # ("Business Brief: Nvidia's into nation building. We cool with that?").
-    ends = len(_SENTENCE_END.findall(text))
+    ends = _sentences(text)
     return ln.words <= 25 and (ends <= 1 or (ends == 2 and text.endswith(("?", "!"))))
 
 
@@ -1438,16 +1458,17 @@ def _skippable(doc: _Doc, i: int) -> bool:
 
 def _caption_like(ln: _Line) -> bool:
     """Short, one- or two-sentence description of a picture."""
-    return ln.words <= 40 and len(_SENTENCE_END.findall(ln.text)) <= 2
+    return ln.words <= 40 and _sentences(ln.text) <= 2
 
 
 def _picture_caption(doc: _Doc, i: int) -> bool:
     """A short line describing a photo: picture words or a full calendar date (the photo's)."""
     ln = doc.lines[i]
+    if _PICTURE_WORDS.search(ln.text):
+        # "is seen", "in this picture": explicit enough for a longer wire caption
+        return ln.words <= 60 and _sentences(ln.text) <= 3
     if not _caption_like(ln):
         return False
-    if _PICTURE_WORDS.search(ln.text):
-        return True
     return ln.digits and bool(_dates_in(ln.text, language=doc.language))
 
 
