@@ -133,8 +133,15 @@ def reading_path(database: Path, *, live: bool = False) -> Path:
 
 def snapshot_is_behind(database: Path) -> bool:
     """The live file changed after the snapshot was published (a run is writing, or crashed)."""
-    snapshot = snapshot_path(database)
     try:
-        return database.stat().st_mtime > snapshot.stat().st_mtime
+        published = snapshot_path(database).stat().st_mtime
     except FileNotFoundError:
         return False
+    # A writer's commits land in the write-ahead log first; the file itself changes later.
+    for path in (database, database.with_name(database.name + ".wal")):
+        try:
+            if path.stat().st_mtime > published:
+                return True
+        except FileNotFoundError:
+            continue
+    return False
