@@ -411,18 +411,18 @@ def test_too_large_input_is_refused() -> None:
 def _large_scrape(size: int) -> str:
     """About ``size`` characters of distinct lines: menus, teasers, datelines and prose."""
     parts: list[str] = []
-    i = 0
-    while sum(len(p) + 1 for p in parts) < size:
-        parts.extend(
-            [
-                f"Section {i}",
-                f"Teaser headline number {i} about the regional council",
-                f"Published {1 + i % 28} May 2021 10:{i % 60:02d}",
-                f"Paragraph {i}: the council said on Tuesday that it would review the plans "
-                f"for the {i}th time, after residents raised concerns about traffic and noise "
-                "in the neighbourhood around the new school building.",
-            ]
-        )
+    total = i = 0
+    while total < size:
+        block = [
+            f"Section {i}",
+            f"Teaser headline number {i} about the regional council",
+            f"Published {1 + i % 28} May 2021 10:{i % 60:02d}",
+            f"Paragraph {i}: the council said on Tuesday that it would review the plans "
+            f"for the {i}th time, after residents raised concerns about traffic and noise "
+            "in the neighbourhood around the new school building.",
+        ]
+        parts.extend(block)
+        total += sum(len(line) + 1 for line in block)
         i += 1
     return "\n".join(parts)
 
@@ -474,3 +474,44 @@ def test_standfirst_between_headline_and_byline_is_the_description() -> None:
     assert result.published_at == datetime(2024, 6, 5, 14, 2, tzinfo=UTC)
     assert result.text.startswith("The company reported revenue")
     assert "Quarterly earnings" not in result.text
+
+
+WIRE = """\
+World News Business Markets Sustainability Legal Breakingviews Technology Investigations Sports \
+Science Lifestyle Sign In Register My View Following Saved Reuters Plus Events Podcasts
+Article content
+Why the port strike matters for global trade?
+By Ana Lopes
+Dockworkers march outside the container terminal in Santos, Brazil, in this picture taken on \
+Monday. REUTERS/Carla Carniel
+Article content
+SANTOS, Brazil (Reuters) - Dockworkers at Latin America's largest port extended their strike \
+on Tuesday, leaving dozens of ships waiting at anchor and exporters counting the cost.
+Article content
+Subscribe now to read the latest news in your city and across the country.
+The union said talks with terminal operators had broken down over wages and overtime rules \
+that were changed earlier this year.
+A man walks past stacked containers at the port on Tuesday. (AP Photo/Pedro Alves)
+Exporters of coffee and soybeans warned that a prolonged stoppage would push up freight costs \
+and delay shipments to Asia and Europe.
+"""
+
+
+def test_wire_story_captions_notices_and_repeated_furniture() -> None:
+    result = clean_text_scrape(WIRE)
+
+    assert result.title == "Why the port strike matters for global trade?"
+    assert result.authors == ("Ana Lopes",)
+    assert result.text.startswith("SANTOS, Brazil (Reuters) - Dockworkers")
+    reasons = _reasons(result)
+    assert reasons["Article content"] == "chrome"  # repeated furniture
+    assert (
+        reasons[
+            "A man walks past stacked containers at the port on Tuesday. (AP Photo/Pedro Alves)"
+        ]
+        == "caption"
+    )
+    for unwanted in ("in this picture", "Subscribe now", "Article content", "World News Business"):
+        assert unwanted not in result.text
+    assert len(_paragraphs(result)) == 3
+    _accounted_for(WIRE, result)
