@@ -227,7 +227,6 @@ _READ_TIME = re.compile(
     r"\b(?:\d+\s*(?:min(?:ute)?s?\.?\s+(?:read|lesezeit|de\s+lecture|de\s+lectura|di\s+lettura))"
     r"|(?:lesezeit|lesedauer|reading\s+time|temps\s+de\s+lecture|tiempo\s+de\s+lectura"
     r"|tempo\s+di\s+lettura|leestijd|lästid|læsetid|lesetid|czas\s+czytania)\s*:?\s*\d+)",
-    re.IGNORECASE,
 )
 _RELATIVE_TIME = re.compile(
     r"\b\d+\s*(?:s|sec|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?|sekunden|minuten|stunden"
@@ -238,7 +237,6 @@ _RELATIVE_TIME = re.compile(
     r"|vandaag|gisteren|idag|igår|i\s+dag|i\s+går|dzisiaj|wczoraj|dnes|včera|bugün|dün"
     r"|сегодня|вчера)\b.*\d|\bvor\s+\d|\bil\s+y\s+a\b|\bhace\s+\d"
     r"|\d+\s*(?:分前|時間前|日前|분\s*전|시간\s*전)",
-    re.IGNORECASE,
 )
 # Words that describe a picture rather than tell a story, for lines near the headline.
 _PICTURE_WORDS = re.compile(
@@ -485,6 +483,7 @@ _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", re.UNICODE)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _TERMINAL = re.compile(r"[.!?…。！？।]['\"”’»)\]」』]*\s*$|[.!?…。！？]\s*\(?[^()]{0,3}\)?$")
 _DIGIT = re.compile(r"\d")
+_YEARISH = re.compile(r"(?:19|20)\d\d")
 _KEY_DROP = re.compile(r"[^\w\s]|\d|_", re.UNICODE)
 _SPACES = re.compile(r"\s+")
 _URLISH = re.compile(r"https?://|www\.|\.(?:com|org|net|de|fr|co\.uk)\b")
@@ -509,9 +508,8 @@ class _Line:
     digits: bool = False
 
 
-def _effective_words(text: str) -> tuple[float, list[str]]:
+def _effective_words(text: str, words: list[str]) -> tuple[float, list[str]]:
     """Word count that also works for CJK (about two characters per word)."""
-    words = _WORD.findall(text)
     cjk = 0 if text.isascii() else len(_CJK.findall(text))
     if cjk:
         latin = [w for w in words if not _CJK.search(w)]
@@ -601,8 +599,8 @@ def _is_caption(line: _Line) -> bool:
 
 def _features(text: str) -> _Line:
     low = text.casefold()
-    words, tokens = _effective_words(low)
     originals = _WORD.findall(text)
+    words, tokens = _effective_words(text, [w.casefold() for w in originals])
     capitalised = (
         sum(1 for w in originals if w[:1].isupper()) / len(originals) if originals else 0.0
     )
@@ -917,10 +915,6 @@ _TZ_OFFSETS = {
     "AEST": 600,
     "AEDT": 660,
 }
-_RELATIVE = re.compile(
-    r"\b(?:ago|vor\s+\d|il y a|hace|fa\b|geleden|sedan|siden|temu|před|önce|lalu|назад)\b",
-    re.IGNORECASE,
-)
 _MONTHS_TABLE: dict[str, int] = {}
 
 
@@ -1045,11 +1039,12 @@ def _order_numeric(a: int, b: int, *, sep: str, language: str | None) -> tuple[i
 
 def _date_hits(text: str, *, language: str | None) -> list[_DateHit]:
     """Dates in a dateline, each tagged with the nearest preceding label."""
-    if _RELATIVE.search(text) and not _dates_in(text, language=language):
-        return []
+    dates = _dates_in(text, language=language)
+    if not dates:
+        return []  # relative dates ("2 hours ago", "vor 3 Stunden") never get here
     hits: list[_DateHit] = []
     labels = [(m.start(), m.end(), m["label"]) for m in _DATE_LABEL.finditer(text)]
-    for start, end, value in _dates_in(text, language=language):
+    for start, end, value in dates:
         label = None
         for l_start, l_end, name in labels:
             if l_end <= start and start - l_end <= 12:
@@ -1197,8 +1192,8 @@ class _Doc:
     def dateline(self, i: int) -> tuple[bool, list[_DateHit]]:
         """Whether line ``i`` is essentially a date, and the dates in it."""
         ln = self.lines[i]
-        if not ln.digits:
-            return False, []
+        if not ln.digits or not _YEARISH.search(ln.text):
+            return False, []  # every date format read here has a four-digit year
         if ln.text not in self._datelines:
             self._datelines[ln.text] = _is_dateline(ln, language=self.language)
         return self._datelines[ln.text]
@@ -1215,11 +1210,13 @@ class _Doc:
         if ln.prose or ln.words > 16:
             return False
         text = ln.text
-        if _CLOCK_ONLY.match(text) or _READ_TIME.search(text):
+        if _CLOCK_ONLY.match(text) or _READ_TIME.search(ln.low):
             return True
-        if ln.words <= 6 and _RELATIVE_TIME.search(text):
+        if ln.words <= 6 and _RELATIVE_TIME.search(ln.low):
             return True
-        if bool(self.authors(i)) or _looks_like_name_list(text):
+        if self.authors(i):
+            return True
+        if ln.capitalised >= 0.5 and not ln.digits and _looks_like_name_list(text):
             return True
         return ln.digits and self.dateline(i)[0]
 
