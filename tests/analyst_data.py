@@ -10,19 +10,39 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import duckdb
 import pytest
 
 from flows.ingest import RunReport, ingest
 from tests.localserver import LocalServer, Request, Response
 
-FILLER = (
-    "Officials said the plan would be reviewed by the committee before the end of the month, "
-    "and residents were invited to comment on the proposal at public meetings. "
+# Neutral words for filler prose: none of the words the tests search for.
+_PROSE_TEXT = (
+    "officials said plan would be reviewed committee before end month residents invited "
+    "comment proposal public meetings budget council members agreed later week statement "
+    "spokesperson added details expected soon critics argued costs rising local groups "
+    "welcomed decision regional government funding earlier years several experts warned "
+    "timetable could slip despite promises contractors workers started preparations morning "
+    "evening weekend district north south east west city town village county national"
 )
+_PROSE = _PROSE_TEXT.split()
+
+
+def prose(seed: str, sentences: int) -> str:
+    """Filler sentences that depend only on ``seed`` (different seeds do not look alike)."""
+    rng = random.Random(seed)
+    lines = [
+        " ".join(rng.choice(_PROSE) for _ in range(rng.randint(9, 16))).capitalize() + "."
+        for _ in range(sentences)
+    ]
+    return " ".join(lines)
+
 
 # (slug, headline, distinctive words repeated in the body, days before the base day)
 WIRE = [
@@ -43,9 +63,10 @@ _BUILT: dict[str, Path] = {}
 
 
 def body(words: str, extra: str = "") -> str:
-    """Six paragraphs about ``words`` with shared filler."""
+    """Six paragraphs about ``words``, with filler prose of their own."""
     return "\n\n".join(
-        f"The {words} story developed further on day {i}. {FILLER}{extra}" for i in range(6)
+        f"The {words} story developed further on day {i}. {prose(words + str(i), 3)}{extra}"
+        for i in range(6)
     )
 
 
@@ -112,8 +133,7 @@ FEED_TOPICS = ("stadium", "hospital", "airport")
 
 def page(topic: str) -> bytes:
     paragraphs = "".join(
-        f"<p>The {topic} project in the northern district moved ahead on day {i}, officials "
-        f"said, after months of debate about the cost of the {topic} and its design.</p>"
+        f"<p>The {topic} project moved ahead on day {i}. {prose(topic + str(i), 3)}</p>"
         for i in range(8)
     )
     return (
@@ -147,6 +167,14 @@ def serve_site(server: LocalServer) -> None:
     server.route("/news/broken", Response(status=500, body=b"oops"))
     for topic in FEED_TOPICS:
         server.route(f"/news/{topic}", conditional(page(topic), f'"{topic}-1"', "text/html"))
+
+
+def one(db: Path, sql: str) -> tuple[Any, ...]:
+    """The single row of a query on a database file (opened read-only)."""
+    with duckdb.connect(str(db), read_only=True) as conn:
+        row = conn.execute(sql).fetchone()
+    assert row is not None
+    return row
 
 
 def run(sources: Path, db: Path) -> RunReport:

@@ -2,10 +2,10 @@
 
 One place opens the warehouse for reading, so every analyst command fails the
 same clear way on a missing file, a file that is not a DuckDB database, or a
-DuckDB file that news-ingest never migrated. A run holds the live file for
-its whole duration; when it does and a snapshot has been published
-(``warehouse.operations``), the command reads the snapshot instead, and says
-so, rather than waiting for the run to end.
+DuckDB file that news-ingest never migrated. Like ``news-ingest sql``, they
+read the snapshot published after each run when there is one
+(:func:`warehouse.operations.reading_path`): a run holds the live file for its
+whole duration, and a reader of the live file would make the next run wait.
 
 Error tree::
 
@@ -17,18 +17,17 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 
-from warehouse.db import LockWait, WarehouseError, WarehouseLockedError, connect
-from warehouse.operations import snapshot_path
+from warehouse.db import LockWait, WarehouseError, connect
+from warehouse.operations import reading_path, snapshot_is_behind
 
-__all__ = ["READ_WAIT", "SNAPSHOT_WAIT", "NotAWarehouseError", "read_only"]
+__all__ = ["READ_WAIT", "NotAWarehouseError", "read_only"]
 
-READ_WAIT = 120.0  # no snapshot to fall back on: wait this long for the run to let go
-SNAPSHOT_WAIT = 2.0  # with a snapshot: try the live file this long, then read the snapshot
+READ_WAIT = 120.0  # reading the live file (no snapshot yet): wait this long for a run
 
 
 class NotAWarehouseError(WarehouseError):
@@ -36,25 +35,17 @@ class NotAWarehouseError(WarehouseError):
 
 
 @contextmanager
-def read_only(path: Path, *, timeout: float = READ_WAIT) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the warehouse read-only (or its snapshot while a run holds it); check it is ours."""
+def read_only(
+    path: Path, *, live: bool = False, timeout: float = READ_WAIT
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse's snapshot (or, without one or with ``live``, the file) read-only."""
     if path.exists() and path.is_dir():
         raise WarehouseError(f"{path} is a folder, not a DuckDB file")
-    snapshot = snapshot_path(path)
-    target = path
-    with ExitStack() as stack:
-        conn = None
-        if snapshot.is_file():
-            try:
-                conn = stack.enter_context(
-                    connect(path, read_only=True, wait=LockWait(timeout=SNAPSHOT_WAIT))
-                )
-            except WarehouseLockedError:
-                _tell(f"a run is writing to {path}; reading {snapshot} (as of the last run)")
-                target = snapshot
-        if conn is None:
-            wait = LockWait(timeout=timeout, notify=_tell)
-            conn = stack.enter_context(connect(target, read_only=True, wait=wait))
+    target = reading_path(path, live=live)
+    if target != path and snapshot_is_behind(path):
+        _tell(f"reading the snapshot {target} of the last finished run; a run is writing {path}")
+    wait = LockWait(timeout=timeout, notify=_tell)
+    with connect(target, read_only=True, wait=wait) as conn:
         _check_migrated(conn, target)
         yield conn
 

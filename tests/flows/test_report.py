@@ -9,11 +9,10 @@ import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from flows.cli import main
-from tests.analyst_data import analyst_db  # noqa: F401 (fixture)
+from tests.analyst_data import analyst_db, one  # noqa: F401 (fixture)
 from warehouse.db import connect
 
 CHROMIUM_FLAGS = [
@@ -122,11 +121,10 @@ def test_report_renders_its_charts_in_headless_chromium(
     assert screenshot.stat().st_size > 10_000
     body = next(attrs for tag, attrs in elements(dom) if tag == "body")
     assert body.get("data-rendered") == "true", body.get("data-error")
-    with duckdb.connect(str(analyst_db), read_only=True) as conn:
-        daily = conn.execute("SELECT count(*) FROM daily_counts WHERE articles > 0").fetchone()
-        sources = conn.execute("SELECT count(*) FROM source_health").fetchone()
-        runs = conn.execute("SELECT count(*) FROM runs").fetchone()
-        top = conn.execute("SELECT max(source_count) FROM stories").fetchone()
+    daily = one(analyst_db, "SELECT count(*) FROM daily_counts WHERE articles > 0")
+    sources = one(analyst_db, "SELECT count(*) FROM source_health")
+    runs = one(analyst_db, "SELECT count(*) FROM runs")
+    top = one(analyst_db, "SELECT max(source_count) FROM stories")
     assert len(points(dom, "chart-daily")) == daily[0]
     story_points = points(dom, "chart-stories")
     assert story_points and max(int(p["data-value"]) for p in story_points) == top[0] == 2

@@ -47,12 +47,12 @@ def actual(conn: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, Columns]]:
         "WHERE table_schema IN (SELECT unnest(?::VARCHAR[]))",
         [list(SCHEMAS)],
     ).fetchall():
-        columns = conn.execute(
+        rows = conn.execute(
             "SELECT column_name, data_type FROM information_schema.columns "
             "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
             [schema, name],
         ).fetchall()
-        found[f"{schema}.{name}"] = ("view" if kind == "VIEW" else "table", dict(columns))
+        found[f"{schema}.{name}"] = ("view" if kind == "VIEW" else "table", dict(rows))
     for schema, name, kind in conn.execute(
         "SELECT DISTINCT schema_name, function_name, function_type FROM duckdb_functions() "
         "WHERE NOT internal AND function_type IN ('macro', 'table_macro') "

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.analyst_data import analyst_db, run  # noqa: F401 (fixture)
+from tests.analyst_data import analyst_db, prose, run  # noqa: F401 (fixture)
 from warehouse import search
 from warehouse.db import connect
 from warehouse.reading import read_only
@@ -27,16 +27,6 @@ THINGS = [
     "bridge", "museum", "ferry", "stadium", "hospital", "airport", "library", "brewery",
     "observatory", "aquarium", "tunnel", "lighthouse", "vineyard", "cathedral", "racetrack",
 ]  # fmt: skip
-FILLER = [
-    "Officials said the decision followed months of consultation with local groups.",
-    "Critics argued that the budget had been underestimated from the start.",
-    "The mayor told reporters that work would continue through the winter.",
-    "Residents have been invited to a public meeting next week.",
-    "A spokesperson declined to comment on the timetable.",
-    "Independent engineers reviewed the plans last spring.",
-    "The regional government will cover part of the cost.",
-    "Opposition councillors called for an independent audit.",
-]
 
 
 def generated_articles(rng: random.Random) -> list[dict[str, str]]:
@@ -46,8 +36,8 @@ def generated_articles(rng: random.Random) -> list[dict[str, str]]:
         for thing in THINGS:
             headline = f"{place} {thing} project approved"
             sentences = [f"The new {thing} in {place} was approved on Monday."]
-            sentences += rng.sample(FILLER, 5)
-            sentences.insert(3, f"Supporters say the {thing} will change {place}.")
+            sentences.append(prose(f"{place}-{thing}", 5))
+            sentences.append(f"Supporters say the {thing} will change {place}.")
             # Other places and things appear in passing, as they do in real news.
             sentences.append(
                 f"A similar {rng.choice(THINGS)} was built in {rng.choice(PLACES)} years ago."
@@ -76,7 +66,8 @@ def test_top_hit_for_a_headlines_distinctive_words_is_that_article(tmp_path: Pat
     sources.write_text(f'[[sources]]\nname = "gen"\nkind = "files"\npath = "{docs}"\n')
     db = tmp_path / "news.duckdb"
     report = run(sources, db)
-    assert report.sources[0].counts.new == len(records)
+    counts = report.sources[0].counts
+    assert counts.new + counts.duplicates == len(records)
 
     misses = []
     with read_only(db) as conn:
@@ -146,9 +137,9 @@ def test_refresh_is_incremental_and_a_rebuild_agrees(analyst_db: Path, tmp_path:
         before = search.search(conn, "tram network harbour").hits
         assert search.refresh_index(conn).indexed == 0  # in step already
         rebuilt = search.rebuild_index(conn, batch_size=3)  # several transactions
-        total = conn.execute("SELECT count(*) FROM store.articles").fetchone()
+        total = conn.execute("SELECT count(*) FROM store.articles").fetchall()
         after = search.search(conn, "tram network harbour").hits
-    assert rebuilt.indexed == total[0]
+    assert [(rebuilt.indexed,)] == total
     assert [(h.article_id, round(h.score, 9)) for h in after] == [
         (h.article_id, round(h.score, 9)) for h in before
     ]
