@@ -1,6 +1,7 @@
 """The ``news-ingest`` command line.
 
-    news-ingest run   [--sources PATH] [--db PATH] [--source NAME]...
+    news-ingest run   [--sources PATH] [--db PATH] [--source NAME]... [--capture | --no-capture]
+    news-ingest reextract [--source NAME]... [--since DATE] [--db PATH] [--sources PATH]
     news-ingest sql   "SELECT ..." [--db PATH] [--format table|csv|json|parquet] [--out FILE]
     news-ingest search "terms" [--since DATE] [--source NAME] [--limit N] [--db PATH]
     news-ingest export --to DIR [--overwrite] [--db PATH]
@@ -20,6 +21,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -78,7 +80,15 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="only this source (repeatable); default: every enabled source",
     )
+    run.add_argument(
+        "--capture",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="write every fetched page to WARC.gz files (default: [capture] warc in the sources "
+        "file); the folder is [capture] directory, else captures/ beside the database",
+    )
     run.set_defaults(handler=_run)
+    _reextract_command(commands)
 
     sql = commands.add_parser("sql", help="run a read-only SQL query against the warehouse")
     sql.add_argument("query", help="the SQL query (read-only)")
@@ -141,8 +151,67 @@ def _run(args: argparse.Namespace) -> int:
                 sources_path=str(args.sources),
                 db_path=str(args.db),
                 source_names=args.sources_selected,
+                capture=args.capture,
             )
         )
+    _print_report(report)
+    return EXIT_OK if report.status == "completed" else EXIT_FAILED
+
+
+def _reextract_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    command = commands.add_parser(
+        "reextract",
+        help="clean captured raw pages again and store versions whose text changed (no fetching)",
+    )
+    command.add_argument(
+        "--source",
+        action="append",
+        dest="sources_selected",
+        metavar="NAME",
+        help="only versions this source delivered (repeatable); default: every source",
+    )
+    command.add_argument(
+        "--since",
+        type=_since,
+        metavar="DATE",
+        help="only pages captured at or after DATE (ISO date or date-time; UTC unless a zone)",
+    )
+    _db_option(command)
+    command.add_argument(
+        "--sources",
+        type=Path,
+        help="sources file whose [pipeline] settings to use (workers, batch size); "
+        "default: built-in defaults",
+    )
+    command.set_defaults(handler=_reextract)
+
+
+def _since(value: str) -> datetime:
+    from flows.reextract import parse_since  # noqa: PLC0415 (imports Prefect: slow)
+
+    try:
+        return parse_since(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _reextract(args: argparse.Namespace) -> int:
+    if args.sources is not None:
+        load_settings(args.sources)  # a bad file is a usage error before Prefect starts
+    from flows.reextract import ReextractError, reextract  # noqa: PLC0415
+
+    try:
+        report = asyncio.run(
+            reextract(
+                db_path=str(args.db),
+                source_names=args.sources_selected,
+                since=args.since,
+                sources_path=str(args.sources) if args.sources else None,
+            )
+        )
+    except ReextractError as exc:
+        print(f"news-ingest: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     _print_report(report)
     return EXIT_OK if report.status == "completed" else EXIT_FAILED
 

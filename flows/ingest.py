@@ -13,7 +13,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import UUID, uuid4
@@ -112,13 +112,17 @@ async def ingest(
     db_path: str = "data/news.duckdb",
     source_names: list[str] | None = None,
     only_due: bool = False,
+    capture: bool | None = None,
 ) -> RunReport:
     """Ingest the configured sources (or the named ones) into the warehouse once.
 
     ``only_due`` (the served deployments set it) skips web sources whose
     adaptive-freshness interval has not elapsed; a manual run fetches them all.
+    ``capture`` overrides the sources file's ``[capture] warc`` for this run.
     """
     settings = load_settings(Path(sources_path))
+    if capture is not None:
+        settings = replace(settings, capture=replace(settings.capture, warc=capture))
     selected = settings.select(source_names)
     connectors = [build_source(config) for config in selected]  # config errors before any work
     database = Path(db_path)

@@ -57,6 +57,10 @@ class BatchResult:
     checkpoints: list[tuple[Checkpoint, datetime]] = field(default_factory=list)
     fetches: list[FetchLogRow] = field(default_factory=list)
     counts: RunCounts = field(default_factory=RunCounts)
+    # Re-extraction (flows.reextract): index in ``articles`` -> the article it is a new
+    # reading of. Nothing was seen on the web, so such a batch writes no url_state rows
+    # and moves no last-seen time (a sitemap lastmod is compared with them).
+    targets: dict[int, int] | None = None
 
 
 @dataclass(slots=True)
@@ -86,10 +90,12 @@ def persist_batch(
     run = str(run_id)
     with store.transaction(conn):
         pending = _load_pending(conn, batch)
-        for article, features in batch.articles:
-            _place(pending, article, features, run, batch.seen_at)
+        targets = batch.targets
+        for index, (article, features) in enumerate(batch.articles):
+            target = targets.get(index) if targets is not None else None
+            _place(pending, article, features, run, batch.seen_at, target=target)
         pending.touched.update(s.article_id for s in batch.seen if s.article_id is not None)
-        _write_articles(conn, pending, run, batch.seen_at)
+        _write_articles(conn, pending, run, None if targets is not None else batch.seen_at)
         counts = _counts(batch, pending)
         _write_rest(conn, batch, pending, run)
         store.add_run_counts(conn, run_id=run_id, source=batch.source, counts=counts)
@@ -100,26 +106,42 @@ def _load_pending(conn: duckdb.DuckDBPyConnection, batch: BatchResult) -> _Pendi
     keys = [key for _, f in batch.articles for key, _, _ in f.identity.aliases]
     aliases = store.find_aliases(conn, keys)
     hashes = [f.content_hash for _, f in batch.articles if f.dedupable]
+    targets = list((batch.targets or {}).values())
     return _Pending(
         aliases=aliases,
-        versions=store.latest_versions(conn, aliases.values()),
+        versions=store.latest_versions(conn, [*aliases.values(), *targets]),
         by_content=store.find_content_hashes(conn, hashes),
         next_id=store.max_article_id(conn) + 1,
     )
 
 
 def _place(
-    pending: _Pending, article: Article, features: Features, run: str, now: datetime
+    pending: _Pending,
+    article: Article,
+    features: Features,
+    run: str,
+    now: datetime,
+    *,
+    target: int | None = None,
 ) -> None:
-    """Decide new article / new version / unchanged for one article and queue the rows."""
-    known = sorted(
-        {pending.aliases[k] for k, _, _ in features.identity.aliases if k in pending.aliases}
+    """Decide new article / new version / unchanged for one article and queue the rows.
+
+    ``target`` pins a re-extracted article to the article it was read for,
+    whatever its URL variants say now.
+    """
+    known = (
+        [target]
+        if target is not None
+        else sorted(
+            {pending.aliases[k] for k, _, _ in features.identity.aliases if k in pending.aliases}
+        )
     )
     if known:
         article_id = known[0]  # several: a canonical loop or variants met late; the oldest wins
         count, version_hash, _story = pending.versions[article_id]
         if version_hash == features.version_hash:
-            pending.touched.add(article_id)
+            if target is None:
+                pending.touched.add(article_id)
             pending.unchanged += 1
         else:
             pending.versions[article_id] = (count + 1, features.version_hash, _story)
@@ -139,7 +161,8 @@ def _place(
         else:
             pending.duplicates += 1
     _add_aliases(pending, features, article_id, run, now)
-    pending.state.append(_state_row(article, article_id, now))
+    if target is None:
+        pending.state.append(_state_row(article, article_id, now))
 
 
 def _story_for(pending: _Pending, article: Article, features: Features, article_id: int) -> int:
@@ -168,13 +191,15 @@ def _add_aliases(
 
 
 def _write_articles(
-    conn: duckdb.DuckDBPyConnection, pending: _Pending, run: str, now: datetime
+    conn: duckdb.DuckDBPyConnection, pending: _Pending, run: str, now: datetime | None
 ) -> None:
+    """Write the queued rows; ``now`` None (re-extraction) leaves last-seen times alone."""
     store.insert_articles(conn, pending.articles)
     store.insert_versions(conn, pending.versions_out)
     store.insert_aliases(conn, pending.aliases_out)
     store.set_version_counts(conn, pending.bumped, seen_at=now, run_id=run)
-    store.touch_articles(conn, pending.touched - set(pending.bumped), seen_at=now, run_id=run)
+    if now is not None:
+        store.touch_articles(conn, pending.touched - set(pending.bumped), seen_at=now, run_id=run)
 
 
 def _write_rest(
@@ -185,9 +210,10 @@ def _write_rest(
         for r, at in batch.rejects
     ]
     store.upsert_rejects(conn, rejects, run_id=run)
-    state = pending.state + [_seen_state(s) for s in batch.seen]
-    state += [_reject_state(r, at) for r, at in batch.rejects if r.raw_hash]
-    store.upsert_url_state(conn, state)
+    if batch.targets is None:
+        state = pending.state + [_seen_state(s) for s in batch.seen]
+        state += [_reject_state(r, at) for r, at in batch.rejects if r.raw_hash]
+        store.upsert_url_state(conn, state)
     checkpoints = [
         CheckpointRow(c.source, c.key, c.fingerprint, c.position, c.done, at)
         for c, at in batch.checkpoints

@@ -23,6 +23,7 @@ import pyarrow as pa
 __all__ = [
     "AliasRow",
     "ArticleRow",
+    "CapturedVersion",
     "CheckpointRow",
     "FetchLogRow",
     "RejectRow",
@@ -30,6 +31,7 @@ __all__ = [
     "UrlStateRow",
     "VersionRow",
     "add_run_counts",
+    "captured_sources",
     "find_aliases",
     "find_content_hashes",
     "finish_run",
@@ -39,6 +41,7 @@ __all__ = [
     "insert_fetch_log",
     "insert_versions",
     "latest_versions",
+    "load_captured_versions",
     "load_checkpoints",
     "load_discovery_validators",
     "load_url_state",
@@ -176,6 +179,28 @@ class FetchLogRow:
     attempts: int
     redirects: int
     fetched_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CapturedVersion:
+    """An article's latest version whose raw page was captured (what re-extraction reads)."""
+
+    article_id: int
+    version_no: int
+    source: str
+    location: str
+    url: str | None
+    retrieved_at: datetime
+    raw_hash: str
+    authors: tuple[str, ...]
+    authors_source: str | None
+    language: str | None
+    hint_origin: str | None
+    hint_guid: str | None
+    hint_title: str | None
+    hint_published_at: datetime | None
+    capture_path: str
+    capture_offset: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -404,9 +429,13 @@ def insert_aliases(conn: duckdb.DuckDBPyConnection, rows: Sequence[AliasRow]) ->
 
 
 def set_version_counts(
-    conn: duckdb.DuckDBPyConnection, counts: Mapping[int, int], *, seen_at: datetime, run_id: str
+    conn: duckdb.DuckDBPyConnection,
+    counts: Mapping[int, int],
+    *,
+    seen_at: datetime | None,
+    run_id: str,
 ) -> None:
-    """Point articles at their new latest version and mark them seen."""
+    """Point articles at their new latest version; mark them seen unless ``seen_at`` is None."""
     if not counts:
         return
     table = pa.table(
@@ -509,6 +538,48 @@ def load_discovery_validators(
         [source],
     ).fetchall()
     return {location: (etag, last_modified) for location, etag, last_modified in rows}
+
+
+_CAPTURED = (
+    "SELECT v.article_id, v.version_no, v.source, v.location, v.url, v.retrieved_at, "
+    "v.raw_hash, v.authors, v.authors_source, v.language, v.hint_origin, v.hint_guid, "
+    "v.hint_title, v.hint_published_at, v.capture_path, v.capture_offset "
+    "FROM store.articles a JOIN store.article_versions v "
+    "ON v.article_id = a.article_id AND v.version_no = a.version_count "
+    "WHERE v.capture_path IS NOT NULL AND v.capture_offset IS NOT NULL "
+    "AND ($since IS NULL OR v.retrieved_at >= $since)"
+)
+
+
+def captured_sources(conn: duckdb.DuckDBPyConnection, *, since: datetime | None) -> list[str]:
+    """Sources of latest versions that point at a captured raw page, by name."""
+    rows = conn.execute(
+        f"SELECT DISTINCT source FROM ({_CAPTURED}) ORDER BY source", {"since": since}
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def load_captured_versions(
+    conn: duckdb.DuckDBPyConnection,
+    *,
+    source: str,
+    since: datetime | None,
+    after_article_id: int,
+    limit: int,
+) -> list[CapturedVersion]:
+    """The next ``limit`` captured latest versions of a source, by article id (keyset paging)."""
+    rows = conn.execute(
+        f"{_CAPTURED} AND v.source = $source AND a.article_id > $after "
+        "ORDER BY a.article_id LIMIT $limit",
+        {"since": since, "source": source, "after": after_article_id, "limit": limit},
+    ).fetchall()
+    return [_captured_version(row) for row in rows]
+
+
+def _captured_version(row: tuple[Any, ...]) -> CapturedVersion:
+    values = dict(zip((f.name for f in fields(CapturedVersion)), row, strict=True))
+    values["authors"] = tuple(values["authors"] or ())  # a VARCHAR[] comes back as a list
+    return CapturedVersion(**values)
 
 
 def record_source_outcome(

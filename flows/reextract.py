@@ -1,0 +1,285 @@
+"""Re-extraction: clean captured raw pages again, store a version only where the output changed.
+
+When trafilatura is upgraded or the cleaning changes, the pages already in
+the warehouse can be cleaned again from their raw capture (the WARC record
+each version points at, ``capture_path`` + ``capture_offset``), without
+fetching anything. For every article whose *latest* version has a capture,
+the record is read back (:func:`connectors.warc.read_capture`), cleaned in the
+same extraction process pool as the ingest flow, and stored through the same
+:func:`flows.persist.persist_batch`, one transaction per batch: a new version
+where the title or text changed, nothing where it did not. A page that no
+longer yields an article, or a capture that is missing or does not hold the
+bytes the version was extracted from, becomes a reject row; the version stays.
+
+The re-extracted document is given back what the original run knew beside
+the page (its location, the feed or sitemap hints stored with the version),
+so a field that came from a hint does not flip to unknown. It is pinned to the
+article it was read for and touches no fetch state: a re-extraction says
+nothing about the web, so ``url_state`` and last-seen times stay as they were.
+
+Each run is recorded like an ingest run (``runs``, and a ``run_sources`` row
+per source with kind ``reextract``), so it shows in ``news-ingest`` reports.
+
+Error tree::
+
+    ReextractError      the warehouse to re-extract does not exist
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, time
+from pathlib import Path
+from uuid import UUID, uuid4
+
+import duckdb
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NONE
+from prefect.runtime import flow_run
+
+from connectors.base import CaptureRef, EntryHints, RawDocument, Rejected, RejectReason
+from connectors.warc import read_capture
+from flows.config import PipelineSettings, load_settings
+from flows.ingest import RunReport, SourceReport
+from flows.persist import BatchResult, persist_batch
+from flows.workers import ExtractionPool
+from warehouse import search, store
+from warehouse.db import LockWait, WarehouseError, connect, run_lock
+from warehouse.operations import publish_snapshot
+from warehouse.store import CapturedVersion, RunCounts
+
+__all__ = ["KIND", "ReextractError", "parse_since", "reextract"]
+
+logger = logging.getLogger(__name__)
+
+KIND = "reextract"  # run_sources.kind of a re-extraction
+
+
+class ReextractError(Exception):
+    """The warehouse to re-extract does not exist."""
+
+
+@dataclass(slots=True)
+class _Job:
+    """What every batch of a re-extraction needs (lives only inside the flow's process)."""
+
+    run_id: UUID
+    conn: duckdb.DuckDBPyConnection
+    pool: ExtractionPool
+    since: datetime | None
+    batch_size: int
+    reports: list[SourceReport] = field(default_factory=list)
+
+
+def parse_since(value: str) -> datetime:
+    """An ISO date or date-time as an aware datetime (no zone: UTC; a date: its midnight)."""
+    text = value.strip()
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ValueError(f"expected an ISO date or date-time, got {value!r}") from exc
+    if len(text) == 10:  # a bare date
+        parsed = datetime.combine(parsed.date(), time.min)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@flow(name="news-ingest-reextract", persist_result=False, log_prints=True)
+async def reextract(
+    db_path: str = "data/news.duckdb",
+    source_names: list[str] | None = None,
+    since: datetime | None = None,
+    sources_path: str | None = None,
+) -> RunReport:
+    """Clean every captured latest version again; store new versions where the output changed.
+
+    ``source_names`` limits it to versions those sources delivered, ``since``
+    to pages captured at or after that time; ``sources_path`` supplies the
+    ``[pipeline]`` settings (workers, batch size, time limit), else defaults.
+    """
+    pipeline = load_settings(Path(sources_path)).pipeline if sources_path else PipelineSettings()
+    database = Path(db_path)
+    if not database.exists():
+        raise ReextractError(f"no database at {database}: run `news-ingest run` first")
+    since = _as_utc(since)
+    lock_wait = LockWait(timeout=pipeline.lock_timeout, notify=_warn)
+    with run_lock(database, wait=lock_wait):
+        with connect(database, wait=lock_wait) as conn:
+            pool = ExtractionPool(workers=pipeline.workers, timeout=pipeline.extraction_timeout)
+            job = _Job(uuid4(), conn, pool, since, pipeline.batch_size)
+            names = list(source_names or store.captured_sources(conn, since=since))
+            _start_run(job, names)
+            status, error = "failed", None
+            try:
+                with pool:
+                    for name in names:
+                        job.reports.append(await _reextract_source(job, name))
+                status = "completed"
+            except BaseException as exc:
+                error = f"{type(exc).__name__}: {exc}"
+                raise
+            finally:
+                _finish_run(job, status, error)
+        _publish_snapshot(database)  # the file is closed; still under the run lock
+    return RunReport(job.run_id, status, tuple(job.reports), str(database))
+
+
+def _publish_snapshot(database: Path) -> None:
+    """Publish the analysts' read-only copy; a failure costs freshness, not the run."""
+    try:
+        publish_snapshot(database)
+    except WarehouseError as exc:
+        logger.warning("read-only snapshot not published: %s", exc)
+
+
+def _start_run(job: _Job, names: list[str]) -> None:
+    now = datetime.now(UTC)
+    with store.transaction(job.conn) as conn:
+        store.mark_abandoned_runs(conn, now=now)
+        store.start_run(
+            conn,
+            run_id=job.run_id,
+            flow_run_id=_flow_run_id(),
+            started_at=now,
+            sources_file=KIND,
+            selected=names,
+        )
+
+
+def _finish_run(job: _Job, status: str, error: str | None) -> None:
+    try:
+        search.refresh_index(job.conn)  # new versions must be searchable
+    except search.SearchError:
+        logger.warning("search index not refreshed; the next run catches up", exc_info=True)
+    store.finish_run(
+        job.conn, run_id=job.run_id, status=status, finished_at=datetime.now(UTC), error=error
+    )
+
+
+async def _reextract_source(job: _Job, name: str) -> SourceReport:
+    """Re-extract one source's captured versions, batch by batch; a failure stays in it."""
+    store.start_run_source(
+        job.conn, run_id=job.run_id, source=name, kind=KIND, started_at=datetime.now(UTC)
+    )
+    totals = RunCounts()
+    status, error = "completed", None
+    try:
+        for versions in _pages(job, name):
+            totals = _add(totals, await reextract_batch(job, name, versions))
+    except Exception as exc:  # one failing source must not stop the others
+        status, error = "failed", f"{type(exc).__name__}: {exc}"
+        logger.exception("re-extraction of source %s failed", name)
+    warning = None if totals.found or error else _nothing_captured(name, job.since)
+    store.finish_run_source(
+        job.conn,
+        run_id=job.run_id,
+        source=name,
+        status=status,
+        finished_at=datetime.now(UTC),
+        warning=warning,
+        error=error,
+    )
+    return SourceReport(name, KIND, status, totals, warning=warning, error=error)
+
+
+def _pages(job: _Job, name: str) -> Iterator[list[CapturedVersion]]:
+    """The source's captured latest versions, ``batch_size`` at a time, by article id."""
+    after = 0
+    while True:
+        page = store.load_captured_versions(
+            job.conn, source=name, since=job.since, after_article_id=after, limit=job.batch_size
+        )
+        if not page:
+            return
+        yield page
+        after = page[-1].article_id
+
+
+@task(name="reextract-batch", cache_policy=NONE, persist_result=False)
+async def reextract_batch(job: _Job, source: str, versions: list[CapturedVersion]) -> RunCounts:
+    """Read, clean and store one batch of captured versions (one transaction)."""
+    now = datetime.now(UTC)
+    targets: dict[int, int] = {}
+    result = BatchResult(source, seen_at=now, targets=targets)
+    read = await asyncio.to_thread(lambda: [_read(version) for version in versions])
+    docs = [(v.article_id, item) for v, item in zip(versions, read, strict=True)]
+    pages = [(article_id, d) for article_id, d in docs if isinstance(d, RawDocument)]
+    result.rejects.extend((d, now) for _, d in docs if isinstance(d, Rejected))
+    cleaned = await asyncio.gather(*(job.pool.process(doc) for _, doc in pages))
+    for (article_id, _), processed in zip(pages, cleaned, strict=True):
+        if isinstance(processed, Rejected):
+            result.rejects.append((processed, now))
+        else:
+            targets[len(result.articles)] = article_id
+            result.articles.append(processed)
+    result.counts = RunCounts(found=len(versions))
+    counts = persist_batch(job.conn, result, run_id=job.run_id)
+    get_run_logger().debug("re-extracted batch of %s: %s", source, counts)
+    return counts
+
+
+def _read(version: CapturedVersion) -> RawDocument | Rejected:
+    """The captured page of a version, as the document the original run cleaned."""
+    ref = CaptureRef(path=version.capture_path, offset=version.capture_offset)
+    item = read_capture(ref, source=version.source)
+    if isinstance(item, Rejected):
+        return replace(item, location=version.location, detail=f"capture: {item.detail}")
+    if item.raw_hash != version.raw_hash:
+        detail = (
+            f"capture {ref.path} at offset {ref.offset} holds other bytes than version "
+            f"{version.version_no} was extracted from"
+        )
+        return Rejected(
+            version.source, version.location, RejectReason.MALFORMED_RECORD, detail, item.raw_hash
+        )
+    return replace(
+        item,
+        location=version.location,
+        url=version.url or item.url,
+        hints=_hints(version),
+        capture=ref,  # the stored name, not the ``.open`` one a live capture file has
+    )
+
+
+def _hints(version: CapturedVersion) -> EntryHints | None:
+    """The feed, sitemap or archive hints stored with a version, as the cleaner's fallbacks."""
+    if version.hint_origin is None:
+        return None
+    from_hint = version.authors_source == version.hint_origin
+    return EntryHints(
+        origin=version.hint_origin,
+        guid=version.hint_guid,
+        title=version.hint_title,
+        published_at=version.hint_published_at,
+        language=version.language,  # the page's own language still wins in cleaning
+        authors=version.authors if from_hint else (),
+    )
+
+
+def _nothing_captured(name: str, since: datetime | None) -> str:
+    after = f" since {since.isoformat()}" if since else ""
+    return f"no captured pages{after} for source {name!r} (fetched with [capture] warc = true?)"
+
+
+def _add(a: RunCounts, b: RunCounts) -> RunCounts:
+    return RunCounts(**{name: getattr(a, name) + getattr(b, name) for name in a.__slots__})
+
+
+def _as_utc(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _flow_run_id() -> UUID | None:
+    value = flow_run.get_id()
+    return UUID(str(value)) if value else None
+
+
+def _warn(message: str) -> None:
+    try:
+        get_run_logger().warning("%s", message)
+    except Exception:
+        logger.debug("no Prefect run context for the lock message")
