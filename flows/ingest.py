@@ -214,7 +214,7 @@ async def _ingest_source(
     if web is not None and run.only_due:
         note = freshness.not_due_note(web.state, at=datetime.now(UTC))
         if note:
-            return _skip_source(run, config, note)
+            return _skip_source(config, note)
     progress = reporter()
     progress.start_source(config.name)
     conn = run.conn
@@ -257,19 +257,14 @@ async def _web_state(run: _Run, config: SourceConfig) -> _WebState:
     return _WebState(load_freshness(run.conn, config.name), await freshness.schedule_period(config))
 
 
-def _skip_source(run: _Run, config: SourceConfig, note: str) -> SourceReport:
-    """Record a web source that a scheduled run leaves alone because it is not due."""
-    now = datetime.now(UTC)
+def _skip_source(config: SourceConfig, note: str) -> SourceReport:
+    """A web source that a scheduled run leaves alone because it is not due.
+
+    It says so in the log and the run's summary; run_sources gets no row, so
+    the source's health counts only the runs that looked at it.
+    """
     logger.info("source %s %s", config.name, note)
     _info(f"source {config.name} {note}")
-    with store.transaction(run.conn) as conn:
-        kind = config.kind.value
-        store.start_run_source(
-            conn, run_id=run.run_id, source=config.name, kind=kind, started_at=now
-        )
-        store.finish_run_source(
-            conn, run_id=run.run_id, source=config.name, status="skipped", finished_at=now
-        )
     return SourceReport(config.name, config.kind.value, "skipped", RunCounts(), note=note)
 
 
