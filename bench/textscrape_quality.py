@@ -256,7 +256,7 @@ _PUNCT_SPACE = re.compile(r"\s+([,.;:!?»”])")
 
 def norm(text: str) -> str:
     """Comparable form: NFKC, casefolded, quotes unified, whitespace collapsed."""
-    text = unicodedata.normalize("NFKC", text).casefold()
+    text = unicodedata.normalize("NFKC", text.replace("\u00ad", "")).casefold()
     text = re.sub(r"[\u2018\u2019\u201a\u201b´`]", "'", text)
     text = re.sub(r"[\u201c\u201d\u201e\u201f«»]", '"', text)
     text = re.sub(r"[\u2010-\u2015\u2212]", "-", text)

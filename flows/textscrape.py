@@ -643,7 +643,8 @@ def _is_ui_text(line: _Line) -> bool:
 # --------------------------------------------------------------------------- segmentation
 
 _BLANK_SPLIT = re.compile(r"\n[ \t\u00a0]*\n")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u200e\u200f\ufeff]")
+# Control characters and invisible format characters (soft hyphens, zero-width marks).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u00ad\u200b\u200e\u200f\u2060\ufeff]")
 
 
 def _split_lines(text: str) -> list[str]:
