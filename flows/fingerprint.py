@@ -1,104 +1,115 @@
-"""Per-article dedupe features, computed in the extraction worker next to cleaning.
+"""Per-article identity and dedupe features, computed in the extraction worker after cleaning.
 
-Applies the pure rules of ``flows.dedupe`` to one :class:`Article`: its
-identity (canonical URL and every alias key), the hash that decides whether
-it changed (title + text), the hash of its normalised text (exact copies), and
-whether its text is long enough to be compared at all.
+Applies the pure rules of :mod:`flows.dedupe` to one :class:`Article`: which
+URL it lives at and every URL variant that leads to it, the hash that decides
+whether it changed (title + text), and its near-duplicate features (MinHash
+signature, LSH band keys, content hash, whether it is long enough to compare).
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
-import unicodedata
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
+from flows import dedupe
 from flows.clean import Article
 
-__all__ = ["MIN_DEDUPE_WORDS", "Features", "Identity", "fingerprint", "may_share_story"]
-
-MIN_DEDUPE_WORDS = 50
-_TRACKING = re.compile(
-    r"^(utm_.*|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|igshid|_ga|yclid)$", re.I
-)
+__all__ = ["Features", "Identity", "fingerprint"]
 
 
 @dataclass(frozen=True, slots=True)
 class Identity:
-    """Who an article is: its canonical URL, host, and every (key, url, kind) alias."""
+    """Where an article lives, and every (url, identity key, kind) variant that leads to it."""
 
     canonical_url: str
     host: str | None
-    aliases: tuple[tuple[str, str, str], ...]
+    aliases: tuple[tuple[str, str, str], ...]  # kind: requested|fetched|redirect|canonical|file
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The identity keys to look up (any hit is this article)."""
+        return tuple(sorted({key for _, key, _ in self.aliases}))
 
 
 @dataclass(frozen=True, slots=True)
 class Features:
-    """What dedupe and versioning need to know about an article."""
+    """What identity, versioning and story assignment need to know about an article."""
 
     identity: Identity
     version_hash: str
-    content_hash: str
-    dedupable: bool
+    story: dedupe.StoryFeatures
+    bands: tuple[int, ...]  # LSH band keys; empty when the text is too short to compare
+
+    @property
+    def content_hash(self) -> str:
+        """Hash of the normalised text (equal hashes: exact copies)."""
+        return self.story.content_hash
+
+    @property
+    def dedupable(self) -> bool:
+        """Whether the text is long and substantive enough to join a story."""
+        return self.story.dedupable
 
 
 def fingerprint(article: Article) -> Features:
-    """Compute an article's identity and hashes."""
-    text = _normalize(article.text)
+    """Compute an article's identity, version hash and story features."""
+    identity = identify(article)
+    web_url = identity.canonical_url if _is_http(identity.canonical_url) else None
+    story = dedupe.story_features(text=article.text, title=article.title, url=web_url)
+    bands = tuple(key for _, key in dedupe.index_rows(story))
     return Features(
-        identity=_identity(article),
-        version_hash=_hash(f"{article.title or ''}\n{article.text}"),
-        content_hash=_hash(text),
-        dedupable=len(text.split()) >= MIN_DEDUPE_WORDS,
+        identity=identity,
+        version_hash=dedupe.version_hash(article.title, article.text),
+        story=story,
+        bands=bands,
     )
 
 
-def may_share_story(
-    host: str | None, title: str | None, other_host: str | None, other_title: str | None
-) -> bool:
-    """Identical text on one site under different titles is boilerplate, not one story."""
-    if host is None or host != other_host:
-        return True
-    return _normalize(title or "") == _normalize(other_title or "")
+def identify(article: Article) -> Identity:
+    """Decide the canonical URL and collect every URL variant seen for an article."""
+    fetched = article.url if article.url and _is_http(article.url) else None
+    hints = {"page_canonical": article.canonical_link, "og_url": article.og_url}
+    if fetched is None:
+        # A saved page read from disk: its own canonical link is the best address it has.
+        stated = next(
+            (u for u in (article.canonical_link, article.og_url) if u and _is_http(u)), None
+        )
+        if stated is None:
+            return _local_identity(article.location)
+        fetched, hints = stated, {"page_canonical": None, "og_url": None}
+    try:
+        decision = dedupe.resolve_identity(fetched, redirects=article.redirects, **hints)
+    except dedupe.InvalidURLError:
+        return _local_identity(article.location)
+    variants: dict[str, str] = {}
+    if _is_http(article.location):
+        variants[article.location] = "requested"
+    else:
+        variants[article.location] = "file"
+    for alias in decision.aliases:
+        variants.setdefault(alias.url, alias.kind.value)
+    variants.setdefault(fetched, "fetched")
+    aliases = tuple((url, _key(url), kind) for url, kind in sorted(variants.items()) if _key(url))
+    return Identity(canonical_url=decision.url, host=_host(decision.url), aliases=aliases)
 
 
-def _identity(article: Article) -> Identity:
-    fetched = [(u, "fetched") for u in (article.url,) if u] + [
-        (u, "redirect") for u in article.redirects
-    ]
-    canonical = article.canonical_link or article.og_url
-    candidates = list(fetched)
-    if canonical and (not fetched or _host(canonical) == _host(fetched[0][0])):
-        candidates.insert(0, (canonical, "canonical"))
-    if not candidates:
-        candidates = [(article.location, "file")]
-    aliases = tuple(dict.fromkeys((_key(u), u, kind) for u, kind in candidates))
-    preferred = candidates[0][0]
-    return Identity(canonical_url=_key(preferred), host=_host(preferred), aliases=aliases)
+def _local_identity(location: str) -> Identity:
+    return Identity(canonical_url=location, host=None, aliases=((location, location, "file"),))
 
 
 def _key(url: str) -> str:
-    parts = urlsplit(url.strip())
-    if parts.scheme not in {"http", "https"}:
-        return url.strip()
-    query = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True))
-    kept = [(k, v) for k, v in query if not _TRACKING.match(k)]
-    netloc = (parts.hostname or "").lower()
-    if parts.port and parts.port not in {80, 443}:
-        netloc += f":{parts.port}"
-    return urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", urlencode(kept), ""))
+    if not _is_http(url):
+        return url
+    try:
+        return dedupe.identity_key(url)
+    except dedupe.InvalidURLError:
+        return ""
+
+
+def _is_http(url: str | None) -> bool:
+    return bool(url) and urlsplit(url or "").scheme.lower() in {"http", "https"}
 
 
 def _host(url: str) -> str | None:
     host = urlsplit(url).hostname
     return host.lower().removeprefix("www.") if host else None
-
-
-def _normalize(text: str) -> str:
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    return " ".join(re.sub(r"[^\w\s]", " ", folded).split())
-
-
-def _hash(text: str) -> str:
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()

@@ -8,7 +8,7 @@ work that was lost.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from uuid import UUID
 
@@ -16,7 +16,8 @@ import duckdb
 
 from connectors.base import Checkpoint, Rejected, Validators
 from flows.clean import Article
-from flows.fingerprint import Features, may_share_story
+from flows.fingerprint import Features
+from flows.stories import StoryItem, StoryPlan, assign_stories, write_index
 from warehouse import store
 from warehouse.store import (
     AliasRow,
@@ -67,10 +68,11 @@ class BatchResult:
 class _Pending:
     """The batch's view of the warehouse, updated as articles are placed."""
 
-    aliases: dict[str, int]
+    aliases: dict[str, int]  # identity key -> article id
     versions: dict[int, tuple[int, str, int]]  # article id -> (count, version hash, story)
-    by_content: dict[str, list[tuple[int, int, str | None, str | None]]]
     next_id: int
+    known_urls: set[str] = field(default_factory=set)
+    story_items: list[StoryItem] = field(default_factory=list)
     articles: list[ArticleRow] = field(default_factory=list)
     versions_out: list[VersionRow] = field(default_factory=list)
     aliases_out: list[AliasRow] = field(default_factory=list)
@@ -95,7 +97,10 @@ def persist_batch(
             target = targets.get(index) if targets is not None else None
             _place(pending, article, features, run, batch.seen_at, target=target)
         pending.touched.update(s.article_id for s in batch.seen if s.article_id is not None)
+        plan = assign_stories(conn, pending.story_items)
+        _apply_stories(pending, plan)
         _write_articles(conn, pending, run, None if targets is not None else batch.seen_at)
+        write_index(conn, pending.story_items, plan, run_id=run_id, at=batch.seen_at)
         counts = _counts(batch, pending)
         _write_rest(conn, batch, pending, run)
         store.add_run_counts(conn, run_id=run_id, source=batch.source, counts=counts)
@@ -103,15 +108,15 @@ def persist_batch(
 
 
 def _load_pending(conn: duckdb.DuckDBPyConnection, batch: BatchResult) -> _Pending:
-    keys = [key for _, f in batch.articles for key, _, _ in f.identity.aliases]
+    keys = [key for _, f in batch.articles for key in f.identity.keys]
     aliases = store.find_aliases(conn, keys)
-    hashes = [f.content_hash for _, f in batch.articles if f.dedupable]
+    urls = [url for _, f in batch.articles for url, _, _ in f.identity.aliases]
     targets = list((batch.targets or {}).values())
     return _Pending(
         aliases=aliases,
         versions=store.latest_versions(conn, [*aliases.values(), *targets]),
-        by_content=store.find_content_hashes(conn, hashes),
         next_id=store.max_article_id(conn) + 1,
+        known_urls=store.known_alias_urls(conn, urls),
     )
 
 
@@ -132,61 +137,59 @@ def _place(
     known = (
         [target]
         if target is not None
-        else sorted(
-            {pending.aliases[k] for k, _, _ in features.identity.aliases if k in pending.aliases}
-        )
+        else sorted({pending.aliases[k] for k in features.identity.keys if k in pending.aliases})
     )
     if known:
         article_id = known[0]  # several: a canonical loop or variants met late; the oldest wins
-        count, version_hash, _story = pending.versions[article_id]
+        count, version_hash, story = pending.versions[article_id]
         if version_hash == features.version_hash:
             if target is None:
                 pending.touched.add(article_id)
             pending.unchanged += 1
         else:
-            pending.versions[article_id] = (count + 1, features.version_hash, _story)
+            pending.versions[article_id] = (count + 1, features.version_hash, story)
             pending.bumped[article_id] = count + 1
             pending.versions_out.append(_version_row(article, features, article_id, count + 1, run))
+            pending.story_items.append(_story_item(features, article_id, count + 1, story))
             pending.updated += 1
     else:
         article_id = pending.next_id
         pending.next_id += 1
-        story_id = _story_for(pending, article, features, article_id)
-        row = _article_row(article, features, ids=(article_id, story_id), run=run, now=now)
+        # The story is decided for the whole batch at once (_apply_stories).
+        row = _article_row(article, features, ids=(article_id, article_id), run=run, now=now)
         pending.articles.append(row)
-        pending.versions[article_id] = (1, features.version_hash, story_id)
+        pending.versions[article_id] = (1, features.version_hash, article_id)
         pending.versions_out.append(_version_row(article, features, article_id, 1, run))
-        if story_id == article_id:
-            pending.new += 1
-        else:
-            pending.duplicates += 1
+        pending.story_items.append(_story_item(features, article_id, 1, None))
     _add_aliases(pending, features, article_id, run, now)
     if target is None:
         pending.state.append(_state_row(article, article_id, now))
 
 
-def _story_for(pending: _Pending, article: Article, features: Features, article_id: int) -> int:
-    """An exact copy of a dedupable text joins that text's story; else a new story."""
-    if not features.dedupable:
-        return article_id
-    matches = [
-        story
-        for other_id, story, host, title in pending.by_content.get(features.content_hash, [])
-        if may_share_story(features.identity.host, article.title, host, title)
-    ]
-    story_id = min(matches) if matches else article_id
-    pending.by_content.setdefault(features.content_hash, []).append(
-        (article_id, story_id, features.identity.host, article.title)
-    )
-    return story_id
+def _story_item(
+    features: Features, article_id: int, version_no: int, story_id: int | None
+) -> StoryItem:
+    return StoryItem(article_id, version_no, features.story, features.bands, story_id)
+
+
+def _apply_stories(pending: _Pending, plan: StoryPlan) -> None:
+    """Give new articles their story and count them as new stories or duplicates."""
+    for index, row in enumerate(pending.articles):
+        story_id = plan.story_of.get(row.article_id, row.article_id)
+        pending.articles[index] = replace(row, story_id=story_id)
+        if story_id == row.article_id:
+            pending.new += 1
+        else:
+            pending.duplicates += 1
 
 
 def _add_aliases(
     pending: _Pending, features: Features, article_id: int, run: str, now: datetime
 ) -> None:
-    for key, url, kind in features.identity.aliases:
-        if key not in pending.aliases:
-            pending.aliases[key] = article_id
+    for url, key, kind in features.identity.aliases:
+        pending.aliases.setdefault(key, article_id)
+        if url not in pending.known_urls:
+            pending.known_urls.add(url)
             pending.aliases_out.append(AliasRow(key, url, article_id, kind, now, run))
 
 

@@ -33,13 +33,13 @@ __all__ = [
     "add_run_counts",
     "captured_sources",
     "find_aliases",
-    "find_content_hashes",
     "finish_run",
     "finish_run_source",
     "insert_aliases",
     "insert_articles",
     "insert_fetch_log",
     "insert_versions",
+    "known_alias_urls",
     "latest_versions",
     "load_captured_versions",
     "load_checkpoints",
@@ -122,7 +122,7 @@ class VersionRow:
 
 @dataclass(frozen=True, slots=True)
 class AliasRow:
-    """A URL variant (by its identity key) that leads to an article."""
+    """A URL variant that leads to an article, with the identity key it normalises to."""
 
     identity_key: str
     url: str
@@ -360,14 +360,22 @@ def load_url_state(
 
 
 def find_aliases(conn: duckdb.DuckDBPyConnection, keys: Iterable[str]) -> dict[str, int]:
-    """Map each known identity key to its article id."""
+    """Map each known identity key to its article id (the oldest, should two claim it)."""
     rows = _select_in(
         conn,
-        "SELECT a.identity_key, a.article_id FROM store.url_aliases a "
-        "JOIN __keys k ON a.identity_key = k.key",
+        "SELECT a.identity_key, min(a.article_id) FROM store.url_aliases a "
+        "JOIN __keys k ON a.identity_key = k.key GROUP BY a.identity_key",
         keys,
     )
     return dict(rows)
+
+
+def known_alias_urls(conn: duckdb.DuckDBPyConnection, urls: Iterable[str]) -> set[str]:
+    """Which of these URL variants are already recorded."""
+    rows = _select_in(
+        conn, "SELECT a.url FROM store.url_aliases a JOIN __keys k ON a.url = k.key", urls
+    )
+    return {row[0] for row in rows}
 
 
 def latest_versions(
@@ -385,23 +393,6 @@ def latest_versions(
         [ids],
     ).fetchall()
     return {row[0]: (row[1], row[2], row[3]) for row in rows}
-
-
-def find_content_hashes(
-    conn: duckdb.DuckDBPyConnection, hashes: Iterable[str]
-) -> dict[str, list[tuple[int, int, str | None, str | None]]]:
-    """Map content hash -> [(article id, story id, host, title)] of articles with that text."""
-    rows = _select_in(
-        conn,
-        "SELECT DISTINCT v.content_hash, a.article_id, a.story_id, a.host, v.title "
-        "FROM store.article_versions v JOIN __keys k ON v.content_hash = k.key "
-        "JOIN store.articles a ON a.article_id = v.article_id",
-        hashes,
-    )
-    found: dict[str, list[tuple[int, int, str | None, str | None]]] = {}
-    for content_hash, article_id, story_id, host, title in rows:
-        found.setdefault(content_hash, []).append((article_id, story_id, host, title))
-    return found
 
 
 def max_article_id(conn: duckdb.DuckDBPyConnection) -> int:
@@ -424,7 +415,7 @@ def insert_versions(conn: duckdb.DuckDBPyConnection, rows: Sequence[VersionRow])
 
 
 def insert_aliases(conn: duckdb.DuckDBPyConnection, rows: Sequence[AliasRow]) -> None:
-    """Insert URL aliases not known yet (an existing key keeps its article)."""
+    """Insert URL variants not known yet (a known URL keeps its article)."""
     _insert(conn, "store.url_aliases", AliasRow, rows, conflict="ON CONFLICT DO NOTHING")
 
 

@@ -12,16 +12,13 @@ import pytest
 
 from flows.ingest import RunReport, ingest
 from tests.localserver import LocalServer, Request, Response
+from tests.textgen import paragraphs
 
 TOPICS = ["harbour", "railway", "library", "stadium", "hospital", "airport"]
 
 
 def article_html(topic: str, extra: str = "") -> bytes:
-    body = "".join(
-        f"<p>The {topic} project in the northern district moved ahead on day {i}, "
-        f"officials said, after months of debate about the cost of the {topic} and its design. {extra}</p>"
-        for i in range(8)
-    )
+    body = "".join(f"<p>{text} {extra}</p>" for text in paragraphs(topic, count=8))
     return (
         f"<html><head><title>News about the {topic}</title>"
         f'<link rel="canonical" href="/news/{topic}"></head>'
