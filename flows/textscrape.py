@@ -642,6 +642,9 @@ def _is_ui_text(line: _Line) -> bool:
 
 # --------------------------------------------------------------------------- segmentation
 
+# Runs of Latin spacing collapse to one space; the ideographic space (U+3000) stays, as it
+# separates phrases in CJK headlines.
+_INLINE_SPACE = re.compile(r"[ \t\f\v\u00a0\u2000-\u200a\u202f\u205f]+")
 _BLANK_SPLIT = re.compile(r"\n[ \t\u00a0]*\n")
 # Control characters and invisible format characters (soft hyphens, zero-width marks).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u00ad\u200b\u200e\u200f\u2060\ufeff]")
@@ -654,7 +657,7 @@ def _split_lines(text: str) -> list[str]:
     wrapped = _looks_hard_wrapped(groups)
     lines: list[str] = []
     for group in groups:
-        stripped = [" ".join(ln.split()) for ln in group]
+        stripped = [_INLINE_SPACE.sub(" ", ln).strip() for ln in group]
         stripped = [ln for ln in stripped if ln]
         for ln in _unwrap(stripped) if wrapped and len(stripped) > 1 else stripped:
             if lines and ln[:1] in ":：" and not _TERMINAL.search(lines[-1]):
