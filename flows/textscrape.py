@@ -779,14 +779,28 @@ def _title_question(ln: _Line) -> bool:
     return text.endswith(("?", "!")) and ln.words <= 16 and _sentences(text) <= 1
 
 
+def _stopword_floor(lines: Sequence[_Line]) -> float:
+    """Stopword share a prose line needs, scaled down for languages that use few of them.
+
+    Agglutinative languages (Turkish, Finnish, Hungarian) glue function words
+    onto nouns, so their sentences carry far fewer separate stopwords; the
+    floor follows the document's own long sentences.
+    """
+    ratios = sorted(ln.stop_ratio for ln in lines if ln.words >= 12 and ln.terminal)
+    if len(ratios) < 3:
+        return _MIN_STOP_RATIO
+    return min(_MIN_STOP_RATIO, 0.4 * ratios[len(ratios) // 2])
+
+
 def _mark_prose(lines: list[_Line], *, use_stopwords: bool) -> None:
     """Prose: long enough, sentence-final punctuation, function words, not chrome."""
+    min_ratio = _stopword_floor(lines)
     for ln in lines:
         if ln.chrome or ln.credit or ln.caption or ln.ui:
             continue
         long_enough = ln.words >= _PROSE_MIN_WORDS
         sentence = (ln.terminal and not _title_question(ln)) or ln.words >= 30
-        wordy = not use_stopwords or ln.stop_ratio >= _MIN_STOP_RATIO or _CJK.search(ln.text)
+        wordy = not use_stopwords or ln.stop_ratio >= min_ratio or _CJK.search(ln.text)
         # Title Case runs ("Travel Adventures Azerbaijan Diary ...") are menus, not sentences;
         # German capitalises nouns, yet its prose stays well below this share.
         titlecase = ln.words >= 8 and ln.capitalised > 0.7
