@@ -1,8 +1,9 @@
 """Full-text search over the latest version of every article, ranked by BM25.
 
-The index is three tables in schema ``store`` (migration 0004): one row per
-indexed article (``search_docs``), its stemmed terms with their counts
-(``search_postings``) and the stop words. :func:`refresh_index` brings it in
+The index is four tables in schema ``store`` (migration 0004): one row per
+indexed article (``search_docs``), the numbered stemmed terms
+(``search_dictionary``), each article's term counts (``search_postings``) and
+the stop words. :func:`refresh_index` brings it in
 step with the articles incrementally: only articles that are new or have a
 new version since they were last indexed are (re)tokenised, in batches, each
 in its own transaction, so the cost of a run's refresh follows what the run
@@ -58,8 +59,8 @@ _STALE = (
 )
 
 # Title words count twice: a headline names what the article is about.
-_INDEX_POSTINGS = r"""
-INSERT INTO store.search_postings (term, article_id, tf)
+_BATCH_TERMS = r"""
+CREATE OR REPLACE TEMP TABLE __search_batch AS
 WITH latest AS (
     SELECT a.article_id, v.title, v.text
     FROM store.articles AS a
@@ -72,30 +73,60 @@ words AS (
     UNION ALL
     SELECT article_id, unnest(store.search_words(text)) AS w, 1 AS weight FROM latest
 )
-SELECT stem(w, 'porter'), article_id, CAST(sum(weight) AS INTEGER)
+SELECT stem(w, 'porter') AS term, article_id, CAST(sum(weight) AS INTEGER) AS tf
 FROM words
 WHERE w <> '' AND w NOT IN (SELECT word FROM store.search_stopwords)
 GROUP BY ALL
 """
 
+_NEW_TERMS = """
+INSERT INTO store.search_dictionary (term_id, term)
+SELECT (SELECT coalesce(max(term_id), 0) FROM store.search_dictionary)
+       + CAST(row_number() OVER (ORDER BY term) AS INTEGER), term
+FROM (SELECT DISTINCT term FROM __search_batch) AS fresh
+WHERE NOT EXISTS (SELECT 1 FROM store.search_dictionary AS d WHERE d.term = fresh.term)
+"""
+
+_INDEX_POSTINGS = """
+INSERT INTO store.search_postings (term_id, article_id, tf)
+SELECT d.term_id, b.article_id, b.tf
+FROM __search_batch AS b JOIN store.search_dictionary AS d USING (term)
+"""
+
 _INDEX_DOCS = """
 INSERT INTO store.search_docs (article_id, version_no, length, indexed_at)
-SELECT a.article_id, a.version_count, CAST(coalesce(sum(p.tf), 0) AS INTEGER), $now
+SELECT a.article_id, a.version_count, CAST(coalesce(sum(b.tf), 0) AS INTEGER), $now
 FROM store.articles AS a
-LEFT JOIN store.search_postings AS p USING (article_id)
+LEFT JOIN __search_batch AS b USING (article_id)
 WHERE a.article_id IN (SELECT unnest($ids::BIGINT[]))
 GROUP BY a.article_id, a.version_count
 """
 
+# Filter and rank on narrow columns first; read titles and texts of the top hits only.
 _SEARCH = """
-SELECT s.score, s.matched_terms, a.article_id, a.title, a.url, a.source,
-       a.published_at, a.first_seen_at, a.story_id, a.text
-FROM search_articles($query) AS s
-JOIN main.articles AS a USING (article_id)
-WHERE ($since IS NULL OR coalesce(a.published_at, a.first_seen_at) >= $since)
-  AND ($source IS NULL OR a.source = $source)
-ORDER BY s.score DESC, a.article_id
-LIMIT $limit
+WITH scored AS (
+    SELECT s.article_id, s.score, s.matched_terms, a.source, a.first_seen_at, a.story_id,
+           a.canonical_url, a.version_count
+    FROM search_articles($query) AS s
+    JOIN store.articles AS a USING (article_id)
+    WHERE $source IS NULL OR a.source = $source
+),
+dated AS (
+    SELECT c.*, v.published_at
+    FROM scored AS c
+    JOIN store.article_versions AS v
+      ON v.article_id = c.article_id AND v.version_no = c.version_count
+    WHERE $since IS NULL OR coalesce(v.published_at, c.first_seen_at) >= $since
+),
+top AS (
+    SELECT * FROM dated ORDER BY score DESC, article_id LIMIT $limit
+)
+SELECT t.score, t.matched_terms, t.article_id, v.title, t.canonical_url, t.source,
+       t.published_at, t.first_seen_at, t.story_id, v.text
+FROM top AS t
+JOIN store.article_versions AS v
+  ON v.article_id = t.article_id AND v.version_no = t.version_count
+ORDER BY t.score DESC, t.article_id
 """
 
 
@@ -222,6 +253,7 @@ def rebuild_index(
         conn.execute("BEGIN TRANSACTION")
         conn.execute("DELETE FROM store.search_postings")
         conn.execute("DELETE FROM store.search_docs")
+        conn.execute("DELETE FROM store.search_dictionary")
         conn.execute("COMMIT")
     except duckdb.Error as exc:
         conn.execute("ROLLBACK")
@@ -252,8 +284,11 @@ def _index_batch(conn: duckdb.DuckDBPyConnection, stale: list[tuple[int, bool]])
                 "DELETE FROM store.search_docs WHERE article_id IN (SELECT unnest(?::BIGINT[]))",
                 [replaced],
             )
-        conn.execute(_INDEX_POSTINGS, {"ids": ids})
+        conn.execute(_BATCH_TERMS, {"ids": ids})
+        conn.execute(_NEW_TERMS)
+        conn.execute(_INDEX_POSTINGS)
         conn.execute(_INDEX_DOCS, {"ids": ids, "now": datetime.now(UTC)})
+        conn.execute("DROP TABLE __search_batch")
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")

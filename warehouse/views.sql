@@ -227,13 +227,14 @@ WHERE w <> '' AND w NOT IN (SELECT word FROM store.search_stopwords);
 -- ORDER BY score DESC LIMIT 10;
 CREATE OR REPLACE MACRO main.search_articles(query) AS TABLE
 WITH q AS (
-    SELECT term FROM search_terms(query)
+    SELECT d.term_id FROM store.search_dictionary AS d
+    WHERE d.term IN (SELECT term FROM search_terms(query))
 ),
 hits AS MATERIALIZED (
-    SELECT p.term, p.article_id, p.tf FROM store.search_postings AS p SEMI JOIN q USING (term)
+    SELECT p.term_id, p.article_id, p.tf FROM store.search_postings AS p SEMI JOIN q USING (term_id)
 ),
 df AS (
-    SELECT term, count(*) AS df FROM hits GROUP BY term
+    SELECT term_id, count(*) AS df FROM hits GROUP BY term_id
 ),
 stats AS (
     SELECT count(*) AS n, avg(length) AS avgdl FROM store.search_docs
@@ -244,7 +245,7 @@ SELECT
         * h.tf * 2.2 / (h.tf + 1.2 * (0.25 + 0.75 * d.length / stats.avgdl))) AS score,
     count(*) AS matched_terms
 FROM hits AS h
-JOIN df USING (term)
+JOIN df USING (term_id)
 JOIN store.search_docs AS d USING (article_id)
 CROSS JOIN stats
 GROUP BY h.article_id;
