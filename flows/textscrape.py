@@ -1487,11 +1487,24 @@ def _picture_caption(doc: _Doc, i: int) -> bool:
     return ln.digits and bool(_dates_in(ln.text, language=doc.language))
 
 
+def _isolating(doc: _Doc, j: int) -> bool:
+    """Header furniture that cuts a standfirst off from the lead.
+
+    A bare list of names does not: inside articles it is an author or
+    interviewee box, and alone it is weak evidence of a byline.
+    """
+    if not doc.headerish(j):
+        return False
+    bare_names = _looks_like_name_list(doc.lines[j].text)
+    return not bare_names or bool(doc.authors(j)) or doc.dateline(j)[0]
+
+
 def _locate_lead(doc: _Doc, start: int, end: int) -> tuple[int, list[int]]:
     """First body paragraph: skip prose cut off from the rest by header lines or a picture."""
     lines = doc.lines
     isolated: list[int] = []
     i = start
+    furniture_seen = False
     for _ in range(4):
         nxt = doc.next_prose(i + 1, end)
         if nxt is None:
@@ -1500,11 +1513,15 @@ def _locate_lead(doc: _Doc, start: int, end: int) -> tuple[int, list[int]]:
         if remaining < 1.5 * lines[i].words:
             break
         gap = range(i + 1, nxt)
-        header_gap = any(doc.headerish(j) for j in gap)
+        # Bylines and datelines come once, between standfirst and lead; after that, only a
+        # photo can still separate a line from the body (author boxes sit inside articles).
+        header_gap = not furniture_seen and any(_isolating(doc, j) for j in gap)
+        furniture_seen = furniture_seen or header_gap
         picture_gap = any(lines[j].credit or lines[j].caption for j in gap)
-        # A photo credit right after a short one-sentence line marks that line as its caption
-        # (captions found this way on the development corpus have at most 18 words; a lead
-        # paragraph followed by a credit-only photo is usually longer).
+        # A photo credit after a very short line marks that line as the photo's caption.
+        # Publishers put credits above or below captions, so a paragraph followed by a
+        # credit is common too; captions isolated this way on the development corpus have
+        # at most 18 words, leads are longer.
         short_caption = picture_gap and lines[i].words <= 18 and _caption_like(lines[i])
         if header_gap or short_caption or _picture_caption(doc, i):
             isolated.append(i)
