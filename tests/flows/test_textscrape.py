@@ -515,3 +515,31 @@ def test_wire_story_captions_notices_and_repeated_furniture() -> None:
         assert unwanted not in result.text
     assert len(_paragraphs(result)) == 3
     _accounted_for(WIRE, result)
+
+
+AUTHOR_BOX = """\
+Politics
+Parliament passes new housing law after long debate
+Ministers say the reform will speed up planning decisions for a million new homes.
+4 min read
+The housing bill cleared its final vote on Wednesday evening after months of amendments in \
+both chambers of parliament.
+Sarah Jones
+Sarah Jones is the political correspondent of the paper and covers parliament and elections.
+Follow
+Opposition parties said they would review the law once in power, arguing that it weakens \
+local control over development.
+Builders welcomed the vote and said work on the first sites could start next spring.
+"""
+
+
+def test_author_box_inside_the_article_does_not_move_the_lead() -> None:
+    result = clean_text_scrape(AUTHOR_BOX)
+
+    assert result.title == "Parliament passes new housing law after long debate"
+    assert result.description == (
+        "Ministers say the reform will speed up planning decisions for a million new homes."
+    )
+    assert result.text.startswith("The housing bill cleared its final vote")
+    assert "4 min read" not in result.text
+    assert _paragraphs(result)[-1].startswith("Builders welcomed the vote")
