@@ -1375,7 +1375,7 @@ _CREDIT_TAIL = re.compile(
 _NOT_HEADLINE = re.compile(
     r"^(?:[…]|\.\.\.)|^(?:audio|video\w*|live|podcast|galerie|gallery|bilder\w*|fotos?|photos?"
     r"|grafik|infografik)\s*:"
-    r"|\(\d+\s*(?:min|sek|sec|s)\.?\)\s*$|(?:を見る|する|について|はこちら|一覧)$",
+    r"|\(\d+\s*(?:min|sek|sec|s)\.?\)\s*$|(?:を見る|する|について|はこちら|一覧)(?:[(（]\d+枚[)）])?$",
     re.IGNORECASE,
 )
 _GLUED = re.compile(r"[a-zà-ÿ][A-ZÀ-Þ]")
