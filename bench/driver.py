@@ -13,6 +13,9 @@ OUT.json, per stage: calls, summed seconds and the wall-clock seconds during
 which the stage was active (overlaps counted once); and how long the
 extraction workers sat idle and what the main process was doing meanwhile.
 
+With ``BENCH_PROFILE=FILE`` in the environment the main thread also runs
+under cProfile and its statistics are dumped to FILE.
+
 A wrapper whose target has gone (the pipeline changed) is skipped with a note
 in the output instead of failing the run.
 """
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 import threading
 import time
@@ -50,6 +54,7 @@ class Timeline:
     notes: list[str] = field(default_factory=list)
     workers: int = 0
     samples: list[tuple[float, str]] = field(default_factory=list)  # main thread's stack
+    thread_cpu: dict[str, float] = field(default_factory=dict)  # flow body CPU per thread
 
     def add(self, stage: str, start: float, end: float) -> None:
         """Record that ``stage`` was active from ``start`` to ``end``."""
@@ -80,6 +85,7 @@ class Timeline:
             "counts": dict(self.counts),
             "workers": self.workers,
             "idle": self._idle(),
+            "thread_cpu": self.thread_cpu,
             "notes": self.notes,
         }
 
@@ -161,6 +167,26 @@ def _place(frame: Any) -> str:
             return name if current is frame else f"{name} > {inner}"
         current = current.f_back
     return inner
+
+
+def thread_cpu() -> dict[str, float]:
+    """CPU seconds of each thread of this process so far, by thread name (summed per name)."""
+    names = {t.native_id: t.name for t in threading.enumerate() if t.native_id}
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[str, float] = {}
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            raw = open(f"/proc/self/task/{tid}/stat").read()  # noqa: SIM115
+            comm = open(f"/proc/self/task/{tid}/comm").read().strip()  # noqa: SIM115
+        except OSError:
+            continue
+        fields = raw[raw.rindex(")") + 2 :].split()
+        seconds = (int(fields[11]) + int(fields[12])) / tick
+        name = names.get(int(tid)) or comm
+        # Numbered pools (ThreadPoolExecutor-0_1, DuckDB's workers) are summed by family.
+        family = name.rstrip("0123456789_-") or name
+        out[family] = out.get(family, 0.0) + seconds
+    return out
 
 
 def _sample_main_thread(stop: threading.Event, interval: float = 0.01) -> None:
@@ -320,10 +346,17 @@ def _wrap_flow(module: Any) -> None:
     @functools.wraps(inner)
     async def body(*args: Any, **kwargs: Any) -> Any:
         TIMELINE.marks["flow_body_start"] = time.time()
+        before = thread_cpu()
         try:
             return await inner(*args, **kwargs)
         finally:
             TIMELINE.marks["flow_body_end"] = time.time()
+            after = thread_cpu()
+            TIMELINE.thread_cpu = {
+                name: round(seconds - before.get(name, 0.0), 3)
+                for name, seconds in sorted(after.items(), key=lambda i: -i[1])
+                if seconds - before.get(name, 0.0) > 0
+            }
 
     flow.fn = body
 
@@ -386,6 +419,12 @@ def main(argv: list[str]) -> int:
     stop = threading.Event()
     sampler = threading.Thread(target=_sample_main_thread, args=(stop,), daemon=True)
     sampler.start()
+    profiler = None
+    if os.environ.get("BENCH_PROFILE"):
+        import cProfile
+
+        profiler = cProfile.Profile(time.thread_time)  # CPU of this thread, not wall
+        profiler.enable()
     try:
         code = cli_main(cli_args)
     except BaseException as exc:
@@ -394,6 +433,9 @@ def main(argv: list[str]) -> int:
     finally:
         stop.set()
         TIMELINE.marks["cli_end"] = time.time()
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(os.environ["BENCH_PROFILE"])
         summary = {"exit_code": code, "error": error, **TIMELINE.summary()}
         out.write_text(json.dumps(summary, indent=1))
     return code

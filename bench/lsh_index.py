@@ -11,9 +11,9 @@ separately, since DuckDB loads indexes on first touch).
 
 Strategies:
 
-- ``pipeline``: the warehouse's own lookup, once it exists (see
-  :func:`pipeline_lookup`): the index is filled through the warehouse's
-  migrations and tables and queried with its function;
+- ``pipeline``: the warehouse's own index and lookup: ``store.story_bands``
+  (created by the migrations, ART index on the key) filled through Arrow, and
+  ``warehouse.stories.find_band_matches`` with every band key of a batch;
 - ``join``: reference, a plain table and an Arrow hash join (scans the table);
 - ``in-list``: reference, an ART index on the key and a constant IN list
   (``--art``; building the index at 1M takes about a minute and 3 GB).
@@ -28,6 +28,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,14 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-__all__ = ["LookupResult", "build_reference", "measure", "pipeline_lookup", "query_batches"]
+__all__ = [
+    "LookupResult",
+    "build_pipeline",
+    "build_reference",
+    "measure",
+    "pipeline_lookup",
+    "query_batches",
+]
 
 BANDS = 40  # flows.dedupe.DEFAULT_CONFIG.bands
 CHUNK_ARTICLES = 250_000
@@ -146,18 +154,40 @@ def _in_list(conn: duckdb.DuckDBPyConnection, keys: np.ndarray) -> int:
 Lookup = Callable[[duckdb.DuckDBPyConnection, np.ndarray], int]
 
 
-def pipeline_lookup() -> tuple[Lookup, Callable[[Path, int], float]] | None:
-    """The warehouse's own band lookup and a filler for its tables, once they exist.
+def build_pipeline(path: Path, articles: int, *, seed: int = 1) -> float:
+    """Fill the warehouse's own index (``store.story_bands``) with ``articles`` articles' keys.
 
-    Looked up by name so this harness runs before and after the index lands;
-    returns None while ``warehouse.store`` has no band lookup.
+    The warehouse is created by its migrations; the ART index is dropped for
+    the bulk load and created again with the migration's own statement.
     """
-    from warehouse import store
+    from warehouse.db import connect
 
-    for name in ("find_band_candidates", "find_near_duplicates", "lookup_bands", "band_candidates"):
-        if hasattr(store, name):
-            return None  # an adapter is written when the function's signature is known
-    return None
+    started = time.perf_counter()
+    with connect(path) as conn:
+        conn.execute("SET enable_progress_bar = false")
+        conn.execute("DROP INDEX IF EXISTS store.story_bands_key")
+        for chunk in _band_chunks(articles, BANDS, seed):
+            conn.register("__chunk", chunk)
+            conn.execute("INSERT INTO store.story_bands SELECT key, article_id FROM __chunk")
+            conn.unregister("__chunk")
+        conn.execute("CREATE INDEX story_bands_key ON store.story_bands (key)")
+        conn.execute("CHECKPOINT")
+    return time.perf_counter() - started
+
+
+def _pipeline(conn: duckdb.DuckDBPyConnection, keys: np.ndarray) -> int:
+    from warehouse.stories import find_band_matches
+
+    return len(find_band_matches(conn, keys.reshape(-1).tolist()))
+
+
+def pipeline_lookup() -> Lookup | None:
+    """The warehouse's own band lookup (``warehouse.stories.find_band_matches``), if present."""
+    try:
+        from warehouse.stories import find_band_matches  # noqa: F401
+    except ImportError:
+        return None
+    return _pipeline
 
 
 def measure(
@@ -172,13 +202,18 @@ def measure(
     """Build an index of ``articles`` articles and time lookups of ``batch``-article batches."""
     path = folder / f"lsh-{strategy}-{articles}.duckdb"
     path.unlink(missing_ok=True)
-    lookup: Lookup = _in_list if strategy == "in-list" else _join
-    build = build_reference(path, articles, art=art or strategy == "in-list")
+    lookup: Lookup
+    if strategy == "pipeline":
+        build, lookup, table = build_pipeline(path, articles), _pipeline, "store.story_bands"
+    else:
+        lookup = _in_list if strategy == "in-list" else _join
+        build = build_reference(path, articles, art=art or strategy == "in-list")
+        table = "bench_bands"
     started = time.perf_counter()
-    with duckdb.connect(str(path)) as conn:
+    with _open(path, pipeline=strategy == "pipeline") as conn:
         conn.execute("SET enable_progress_bar = false")
         opened = time.perf_counter() - started
-        queries = query_batches(conn, "bench_bands", batch=batch, count=batches + 1, seed=99)
+        queries = query_batches(conn, table, batch=batch, count=batches + 1, seed=99)
         start = time.perf_counter()
         lookup(conn, queries[0])
         cold = time.perf_counter() - start
@@ -203,6 +238,19 @@ def measure(
         batch=batch,
         candidates_per_article=round(found / (batch * len(times)), 2),
     )
+
+
+@contextmanager
+def _open(path: Path, *, pipeline: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The warehouse's own connect() for its index, a plain connection otherwise."""
+    if pipeline:
+        from warehouse.db import connect
+
+        with connect(path) as conn:
+            yield conn
+        return
+    with duckdb.connect(str(path)) as conn:
+        yield conn
 
 
 def run(
