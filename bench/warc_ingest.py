@@ -36,6 +36,7 @@ import itertools
 import json
 import multiprocessing
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -160,7 +161,7 @@ def run_pipeline(folder: Path, warc: Path, *, workers: int) -> dict[str, Any]:
         PREFECT_SERVER_LOGGING_LEVEL="WARNING",
         PYTHONPATH=str(ROOT),
     )
-    command = [sys.executable, "-m", "flows.cli", "run", "--sources", str(sources)]
+    command = [sys.executable, "-m", "flows.cli", "-v", "run", "--sources", str(sources)]
     command += ["--db", str(database)]
     began = time.perf_counter()
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
@@ -176,6 +177,7 @@ def run_pipeline(folder: Path, warc: Path, *, workers: int) -> dict[str, Any]:
         ).fetchone() or (0, 0, 0, 0)
         texts = conn.execute("SELECT count(*) FROM store.article_versions").fetchone() or (0,)
     found, new, duplicates, rejected = counts
+    index = re.search(r"search index: \d+ article\(s\) indexed .* in ([\d.]+) s", done.stderr)
     return {
         "status": status,
         "wall_seconds": round(wall, 2),
@@ -185,6 +187,7 @@ def run_pipeline(folder: Path, warc: Path, *, workers: int) -> dict[str, Any]:
         "duplicates": duplicates,
         "rejected": rejected,
         "versions": texts[0],
+        "search_index_seconds": float(index.group(1)) if index else None,  # part of the body
         "pages_per_second": round(found / body, 2) if body else 0.0,
         "pages_per_second_wall": round(found / wall, 2),
     }
@@ -330,6 +333,7 @@ def _print(results: dict[str, Any]) -> None:
     print(
         f"ratio pipeline/bare: {results['ratio_vs_cold']} (cold), {results['ratio_vs_warm']} (warm)"
     )
+    print(f"search index refresh inside the run body: {pipeline['search_index_seconds']} s")
     print(f"1-minute load average: {results['load_average_1min']} on {results['cpus']} CPUs")
     print(
         f"pipeline stored: new {pipeline['new']}, duplicates {pipeline['duplicates']}, "
