@@ -10,6 +10,8 @@ same extraction process pool as the ingest flow, and stored through the same
 where the title or text changed, nothing where it did not. A page that no
 longer yields an article, or a capture that is missing or does not hold the
 bytes the version was extracted from, becomes a reject row; the version stays.
+Pages fetched with ``[capture] warc = true`` point at their capture files;
+pages read from a ``warc`` source point at their record in that archive.
 
 The re-extracted document is given back what the original run knew beside
 the page (its location, the feed or sitemap hints stored with the version),

@@ -435,9 +435,10 @@ def test_captured_fetches_ingested_into_a_fresh_database_give_the_same_articles(
         assert (document.url, document.raw_hash) == (url, raw)
 
     archive_db = tmp_path / "archive" / "news.duckdb"
-    report = run(warc_sources(tmp_path, [captures]), archive_db)
+    archive = warc_sources(tmp_path, [captures])
+    assert main(["run", "--sources", str(archive), "--db", str(archive_db)]) == 0
 
-    assert report.sources[0].counts.new == 4
+    assert query(archive_db, "SELECT kind, new FROM run_sources") == [("warc", 4)]
     compare = "SELECT url, title, text, retrieved_at FROM articles ORDER BY url"
     fetched = query(fetched_db, compare)
     assert query(archive_db, compare) == fetched
