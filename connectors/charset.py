@@ -1,9 +1,12 @@
 """Turn the bytes of a page into text: BOM, then HTTP header, then <meta>, then detection.
 
-The order follows the HTML standard's encoding sniffing: a byte order mark
-wins, then the transport's declared charset, then a ``<meta charset>`` in the
-first 1024 bytes, then statistical detection (charset-normalizer), and UTF-8
-as the last resort. Undecodable bytes become U+FFFD, as in a browser.
+The order follows the HTML standard's encoding sniffing, with one deliberate
+exception: a byte order mark wins; then a body whose non-ASCII bytes are valid
+UTF-8 is UTF-8 (pages re-saved as UTF-8 keep stale declarations, and legacy
+text is almost never valid UTF-8 by chance); then the transport's declared
+charset, a ``<meta charset>`` in the first 1024 bytes, statistical detection
+(charset-normalizer), and UTF-8 as the last resort. Undecodable bytes become
+U+FFFD, as in a browser.
 """
 
 from __future__ import annotations
@@ -59,10 +62,27 @@ def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]
     for bom, encoding in _BOMS:
         if body.startswith(bom):
             return body[len(bom) :].decode(encoding, errors="replace"), encoding
+    if _is_utf8_text(body):
+        return body.decode("utf-8"), "utf-8"
     encoding = (
         charset_from_content_type(content_type) or _meta_charset(body) or _detected_charset(body)
     )
     return body.decode(encoding, errors="replace"), encoding
+
+
+def _is_utf8_text(body: bytes) -> bool:
+    """Non-ASCII bytes that decode as UTF-8 are UTF-8, whatever a header or <meta> claims.
+
+    Legacy-encoded text is almost never valid UTF-8 by accident, while pages
+    re-saved as UTF-8 often keep their old charset declaration.
+    """
+    if body.isascii():
+        return False
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def looks_binary(body: bytes) -> bool:

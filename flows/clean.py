@@ -34,7 +34,7 @@ from connectors.base import (
     RejectReason,
     Validators,
 )
-from flows.textscrape import clean_text_scrape
+from flows.textscrape import TextScrapeError, clean_text_scrape
 
 __all__ = ["EXTRACTOR", "MIN_TEXT_CHARS", "Article", "DatedValue", "PageMeta", "clean", "page_meta"]
 
@@ -168,14 +168,15 @@ def _extract(tree: HtmlElement, url: str | None) -> Document | None:
 
 
 def _clean_text(doc: RawDocument) -> Article | Rejected:
-    scrape = clean_text_scrape(doc.content, url=doc.url)
+    try:
+        scrape = clean_text_scrape(doc.content, url=doc.url)
+    except TextScrapeError as exc:
+        return _reject(doc, RejectReason.TOO_LARGE, str(exc))
     text = scrape.text.strip()
     if len(text) < MIN_TEXT_CHARS:
         return _reject(doc, RejectReason.NO_ARTICLE, _too_short(text))
     title, title_source = _with_fallback(scrape.title, "text", doc.hints, "title")
-    published = (
-        DatedValue(scrape.published_at, "second", "text") if scrape.published_at else None
-    ) or _hint_date(doc.hints)
+    published = _scrape_date(scrape.published_at) or _hint_date(doc.hints)
     return Article(
         source=doc.source,
         location=doc.location,
@@ -201,6 +202,15 @@ def _clean_text(doc: RawDocument) -> Article | Rejected:
         validators=doc.validators,
         capture=doc.capture,
     )
+
+
+def _scrape_date(value: datetime | None) -> DatedValue | None:
+    """A dateline's time with a stated zone is exact; without one only its day is kept."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return _plausible(DatedValue(datetime.combine(value.date(), time.min, UTC), "day", "text"))
+    return _plausible(DatedValue(value.astimezone(UTC), "second", "text"))
 
 
 def page_meta(tree: HtmlElement) -> PageMeta:
