@@ -90,7 +90,7 @@ def test_pages_without_an_article_are_rejected_with_a_reason() -> None:
 
 def test_text_scrape_dateline_without_zone_keeps_the_day() -> None:
     text = (
-        "Skip to content\n\nHarbour plans approved\n\nPublished 5 March 2024 10:04\n\n"
+        "Skip to content\n\nCity council approves new harbour plans\n\nPublished 5 March 2024 10:04\n\n"
         + "\n\n".join(paragraphs("scrape"))
     )
     result = article(text, media=Media.TEXT, url=None)
