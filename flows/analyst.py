@@ -30,7 +30,7 @@ from rich.table import Table
 from warehouse import export, search
 from warehouse.reading import read_only
 
-__all__ = ["QUERY_TYPES", "add_commands", "run_sql"]
+__all__ = ["QUERY_TYPES", "add_commands", "refusal", "run_sql", "write_rows"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -89,7 +89,7 @@ def run_sql(db: Path, query: str, *, fmt: str, out: Path | None) -> int:
     if fmt == "parquet" and out is None:
         return _fail("--format parquet needs --out FILE", EXIT_USAGE)
     with read_only(db) as conn:
-        problem = _refuse(conn, query)
+        problem = refusal(conn, query)
         if problem:
             return _fail(problem, EXIT_USAGE)
         try:
@@ -108,12 +108,15 @@ def run_sql(db: Path, query: str, *, fmt: str, out: Path | None) -> int:
     return EXIT_OK
 
 
-def _refuse(conn: duckdb.DuckDBPyConnection, query: str) -> str | None:
-    """Why the query is not run, or None to run it."""
+def refusal(conn: duckdb.DuckDBPyConnection, query: str) -> str | None:
+    """Why the sql command would not run ``query`` (it writes, or is several statements)."""
     try:
-        statements = conn.extract_statements(query)
+        parsed = conn.extract_statements(query)
     except duckdb.Error as exc:
         return _explain(exc)
+    # A dynamic PIVOT expands into generated statements (a CREATE TYPE, then the SELECT) that
+    # carry no text of their own: the user wrote one statement, judged by its last part.
+    statements = [s for s in parsed if s.query.strip()] or parsed[-1:]
     if not statements:
         return "no SQL statement given"
     if len(statements) > 1:

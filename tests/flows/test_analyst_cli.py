@@ -94,6 +94,10 @@ def test_sql_explains_bad_queries_and_bad_databases(
 ) -> None:
     code, _, err = cli(capsys, "sql", "SELECT * FROM nonexistent", "--db", str(analyst_db))
     assert code == 1 and "docs/schema.md" in err
+    code, out, _ = cli(
+        capsys, "sql", "PIVOT daily_counts ON source USING sum(articles)", "--db", str(analyst_db)
+    )
+    assert code == 0 and "wire" in out  # a dynamic PIVOT is one statement to the user
     code, _, err = cli(capsys, "sql", "SELECT 1; SELECT 2", "--db", str(analyst_db))
     assert code == 2 and "one statement" in err
     code, _, err = cli(capsys, "sql", "  -- nothing", "--db", str(analyst_db))
