@@ -102,7 +102,7 @@ WHERE a.article_id IN (SELECT unnest($ids::BIGINT[]))
 GROUP BY a.article_id, a.version_count
 """
 
-# Filter and rank on narrow columns first; read titles and texts of the top hits only.
+# Filter and rank on narrow columns first; titles and texts are read for the top hits only.
 _SEARCH = """
 WITH scored AS (
     SELECT s.article_id, s.score, s.matched_terms, a.source, a.first_seen_at, a.story_id,
@@ -110,24 +110,20 @@ WITH scored AS (
     FROM search_articles($query) AS s
     JOIN store.articles AS a USING (article_id)
     WHERE $source IS NULL OR a.source = $source
-),
-dated AS (
-    SELECT c.*, v.published_at
-    FROM scored AS c
-    JOIN store.article_versions AS v
-      ON v.article_id = c.article_id AND v.version_no = c.version_count
-    WHERE $since IS NULL OR coalesce(v.published_at, c.first_seen_at) >= $since
-),
-top AS (
-    SELECT * FROM dated ORDER BY score DESC, article_id LIMIT $limit
 )
-SELECT t.score, t.matched_terms, t.article_id, v.title, t.canonical_url, t.source,
-       t.published_at, t.first_seen_at, t.story_id, v.text
-FROM top AS t
+SELECT c.score, c.matched_terms, c.article_id, c.canonical_url, c.source, v.published_at,
+       c.first_seen_at, c.story_id, c.version_count
+FROM scored AS c
 JOIN store.article_versions AS v
-  ON v.article_id = t.article_id AND v.version_no = t.version_count
-ORDER BY t.score DESC, t.article_id
+  ON v.article_id = c.article_id AND v.version_no = c.version_count
+WHERE $since IS NULL OR coalesce(v.published_at, c.first_seen_at) >= $since
+ORDER BY c.score DESC, c.article_id
+LIMIT $limit
 """
+
+# One point lookup per hit: DuckDB skips the row groups whose zone maps exclude the id,
+# where a join or an IN list would read every text of the table.
+_TEXT = "SELECT title, text FROM store.article_versions WHERE article_id = ? AND version_no = ?"
 
 
 class SearchError(Exception):
@@ -205,11 +201,12 @@ def search(
     params = {"query": query, "since": _as_datetime(since), "source": source, "limit": limit}
     try:
         rows = conn.execute(_SEARCH, params).fetchall()
+        texts = _texts(conn, [(int(row[2]), int(row[8])) for row in rows])
     except duckdb.CatalogException as exc:
         raise IndexMissingError(_MISSING) from exc
     except duckdb.Error as exc:
         raise SearchError(f"search failed: {exc}") from exc
-    hits = tuple(_hit(row, terms) for row in rows)
+    hits = tuple(_hit(row, texts.get(int(row[2]), (None, "")), terms) for row in rows)
     return SearchResult(terms=terms, hits=hits, not_indexed=stale_count(conn))
 
 
@@ -301,8 +298,23 @@ def _as_datetime(value: date | datetime | None) -> datetime | None:
     return datetime(value.year, value.month, value.day, tzinfo=UTC)
 
 
-def _hit(row: tuple[Any, ...], terms: tuple[str, ...]) -> SearchHit:
-    score, matched, article_id, title, url, source, published, first_seen, story, text = row
+def _texts(
+    conn: duckdb.DuckDBPyConnection, versions: list[tuple[int, int]]
+) -> dict[int, tuple[str | None, str]]:
+    """Title and text of each (article id, version) of the hits."""
+    found: dict[int, tuple[str | None, str]] = {}
+    for article_id, version_no in versions:
+        row = conn.execute(_TEXT, [article_id, version_no]).fetchone()
+        if row is not None:
+            found[article_id] = (row[0], str(row[1]))
+    return found
+
+
+def _hit(
+    row: tuple[Any, ...], content: tuple[str | None, str], terms: tuple[str, ...]
+) -> SearchHit:
+    score, matched, article_id, url, source, published, first_seen, story, _version = row
+    title, text = content
     return SearchHit(
         score=float(score),
         matched_terms=int(matched),
@@ -313,7 +325,7 @@ def _hit(row: tuple[Any, ...], terms: tuple[str, ...]) -> SearchHit:
         published_at=published,
         first_seen_at=first_seen,
         story_id=int(story),
-        snippet=snippet(str(text), terms),
+        snippet=snippet(text, terms),
     )
 
 

@@ -5,7 +5,7 @@
 -- dropped and Porter-stemmed with the fts extension's stem() function.
 -- Why not PRAGMA create_fts_index: it can only rebuild the whole index (133 s for 100,000
 -- articles here), so every run that adds a few articles would pay minutes; refreshing this
--- index costs what the run changed (about 1.6 s per 100 articles at 100,000). Terms are
+-- index costs what the run changed (about 0.3-0.5 s per 100 articles at 100,000). Terms are
 -- numbered (search_dictionary) because a scan of integer ids is several times faster than
 -- of strings. See docs/queries.md#full-text-search for the measurements.
 -- (Replaces 0004_search.sql of an early development version, whose tables it drops.)
