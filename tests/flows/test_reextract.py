@@ -17,6 +17,7 @@ import pytest
 from flows.cli import main
 from flows.reextract import parse_since
 from tests.localserver import LocalServer, Response
+from tests.textgen import paragraphs
 
 TOPICS = ("harbour", "railway", "library", "stadium", "hospital")
 LISTED = ("museum", "bridge")
@@ -24,11 +25,7 @@ OLD_TEXT = "Home | Local | Sport. "  # what an older extractor kept of the navig
 
 
 def article_html(topic: str) -> bytes:
-    body = "".join(
-        f"<p>The {topic} project in the northern district moved ahead on day {i}, officials "
-        f"said, after months of debate about the cost of the {topic} and its design.</p>"
-        for i in range(6)
-    )
+    body = "".join(f"<p>{text}</p>" for text in paragraphs(topic))
     return (
         f"<html><head><title>News about the {topic}</title></head><body>"
         f"<nav>Home | Local | Sport</nav><article><h1>New {topic} plans</h1>{body}"
@@ -121,7 +118,9 @@ def test_reextract_stores_exactly_the_changed_versions_and_fetches_nothing(
     original = dict(query(db, "SELECT article_id, text FROM articles"))
     age(db, "harbour", "library")
     state_before = query(db, "SELECT * FROM store.url_state ORDER BY location")
-    seen_before = query(db, "SELECT article_id, last_seen_at FROM store.articles ORDER BY 1")
+    seen_before = query(
+        db, "SELECT article_id, story_id, last_seen_at FROM store.articles ORDER BY 1"
+    )
     requests = len(site.requests)
 
     assert main(["reextract", "--db", str(db)]) == 0
@@ -148,10 +147,11 @@ def test_reextract_stores_exactly_the_changed_versions_and_fetches_nothing(
         "feed": ("reextract", "completed", 5, 0, 0, 2, 3, 0, None),
         "list": ("reextract", "completed", 2, 0, 0, 0, 2, 0, None),
     }
-    # A re-extraction saw nothing on the web: fetch state and last-seen times stay.
+    # A re-extraction saw nothing on the web: fetch state, last-seen times and stories stay.
     assert query(db, "SELECT * FROM store.url_state ORDER BY location") == state_before
     assert (
-        query(db, "SELECT article_id, last_seen_at FROM store.articles ORDER BY 1") == seen_before
+        query(db, "SELECT article_id, story_id, last_seen_at FROM store.articles ORDER BY 1")
+        == seen_before
     )
     assert query(db, "SELECT count(*) FROM store.search_docs WHERE version_no = 2") == [(2,)]
 

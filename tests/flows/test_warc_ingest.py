@@ -25,6 +25,7 @@ from connectors.warc import CHECKPOINT_EVERY, read_capture
 from flows.cli import main
 from flows.ingest import RunReport, ingest
 from tests.localserver import LocalServer, Response
+from tests.textgen import paragraphs
 
 START = datetime(2024, 3, 1, 12, 0, 0, 250000, tzinfo=UTC)
 TOPICS = ("harbour", "railway", "library", "stadium", "hospital", "airport", "museum", "bridge")
@@ -34,12 +35,8 @@ TOPICS = ("harbour", "railway", "library", "stadium", "hospital", "airport", "mu
 
 
 def article_html(topic: str, n: int = 0) -> bytes:
-    """A page that cleans to an article whose text names its topic and number."""
-    body = "".join(
-        f"<p>The {topic} project number {n} in the northern district moved ahead on day {i}, "
-        f"officials said, after months of debate about the cost of the {topic} and its design.</p>"
-        for i in range(6)
-    )
+    """A page that cleans to an article of its own (distinct text for each topic and number)."""
+    body = "".join(f"<p>{text}</p>" for text in paragraphs(f"{topic}-{n}"))
     return (
         f"<html><head><title>News about the {topic} {n}</title></head><body>"
         f"<nav>Home | Local | Sport</nav><article><h1>New {topic} plans {n}</h1>{body}"
@@ -197,7 +194,7 @@ def test_warc_records_are_stored_with_their_uri_and_date_and_a_rerun_adds_nothin
         assert (path, offset) == (str(warc), ref.offset)  # the version points at its record
         document = read_capture(CaptureRef(path, offset), source="check")
         assert isinstance(document, RawDocument) and document.raw_hash == raw
-        assert url.rsplit("/", 1)[1] in text
+        assert paragraphs(f"{url.rsplit('/', 1)[1]}-0")[0] in text  # its own page's text
     assert query(db_path, "SELECT key, done, position FROM store.checkpoints") == [
         (str(warc), True, warc.stat().st_size)
     ]
@@ -299,7 +296,7 @@ def test_odd_records_and_files_that_are_not_warcs_become_rejects_and_the_run_goe
 ) -> None:
     folder = tmp_path / "warcs"
     folder.mkdir()
-    good = article_html("harbour")
+    good = article_html("harbour", 1)
     html = ("Content-Type", "text/html")
     write_warc(
         folder / "a-mixed.warc.gz",
