@@ -308,7 +308,13 @@ def _check_api(api_url: str) -> None:
 def embedded_server(
     *, port: int = DEFAULT_PORT, env: dict[str, str] | None = None
 ) -> Iterator[str]:
-    """Run ``prefect server start`` on 127.0.0.1:``port`` as a child process; yield its API URL."""
+    """Run ``prefect server start`` on 127.0.0.1:``port`` as a child process; yield its API URL.
+
+    Its output goes to ``news-ingest-server.log`` in PREFECT_HOME (SQLite
+    contention tracebacks from the server are noise on a terminal).
+    """
+    from prefect.settings import PREFECT_HOME  # noqa: PLC0415 (slow import)
+
     if not _port_free(port):
         raise ServeError(
             f"port {port} on 127.0.0.1 is in use: if a Prefect server runs there, set "
@@ -319,18 +325,28 @@ def embedded_server(
     environment.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
     command = [sys.executable, "-m", "prefect", "server", "start"]
     command += ["--host", "127.0.0.1", "--port", str(port)]
-    logger.info("starting a Prefect server on 127.0.0.1:%d", port)
-    process = subprocess.Popen(  # noqa: S603 (our own interpreter, fixed arguments)
-        command,
-        env=environment,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        start_new_session=True,
-        preexec_fn=_die_with_parent,  # noqa: PLW1509 (sets one process attribute only)
+    home = Path(PREFECT_HOME.value()).expanduser()
+    home.mkdir(parents=True, exist_ok=True)
+    log_path = home / "news-ingest-server.log"
+    print(
+        f"news-ingest serve: starting a Prefect server on 127.0.0.1:{port} (UI "
+        f"http://127.0.0.1:{port}, log {log_path}); set PREFECT_API_URL to use your own",
+        file=sys.stderr,
+        flush=True,
     )
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(  # noqa: S603 (our own interpreter, fixed arguments)
+            command,
+            env=environment,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,  # noqa: PLW1509 (sets one process attribute only)
+        )
     try:
         api_url = f"http://127.0.0.1:{port}/api"
-        _wait_healthy(api_url, process)
+        _wait_healthy(api_url, process, log_path)
         yield api_url
     finally:
         _stop(process)
@@ -338,6 +354,8 @@ def embedded_server(
 
 def _port_free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # As the server will: connections of a previous server in TIME_WAIT do not count.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
@@ -352,11 +370,13 @@ def _die_with_parent() -> None:
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def _wait_healthy(api_url: str, process: subprocess.Popen[bytes]) -> None:
+def _wait_healthy(api_url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
     deadline = time.monotonic() + _SERVER_START_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise ServeError(f"the Prefect server exited with code {process.returncode}")
+            raise ServeError(
+                f"the Prefect server exited with code {process.returncode} (see {log_path})"
+            )
         with contextlib.suppress(httpx.HTTPError):
             if httpx.get(f"{api_url}/health", timeout=2).status_code == 200:
                 return
