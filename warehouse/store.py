@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -622,10 +622,10 @@ def _insert(
 
 def _arrow(record: type, rows: Sequence[Any]) -> pa.Table:
     """Column-wise Arrow table of dataclass rows, typed from the dataclass annotations."""
-    columns = [f.name for f in fields(record)]
     schema = pa.schema([(f.name, _arrow_type(str(f.type))) for f in fields(record)])
-    data = [asdict(row) for row in rows]
-    return pa.table({c: [d[c] for d in data] for c in columns}, schema=schema)
+    # getattr, not dataclasses.asdict: asdict deep-copies every value (measured: 0.05-0.1 ms
+    # per article version row against 0.005 ms, about 0.3 ms of main-process CPU per page).
+    return pa.table({c: [getattr(row, c) for row in rows] for c in schema.names}, schema=schema)
 
 
 def _arrow_type(annotation: str) -> pa.DataType:
