@@ -64,6 +64,7 @@ DEFAULT_PORT = 4200
 FLOW_NAME = "news-ingest"
 _SERVER_START_TIMEOUT = 120.0
 _PR_SET_PDEATHSIG = 1
+_FRACTION_SLASH = "\u2044"
 
 
 class ServeError(Exception):
@@ -110,7 +111,8 @@ def unscheduled_sources(settings: Settings) -> list[str]:
 
 def _schedule_name(config: SourceConfig) -> str | None:
     if config.schedule is not None:
-        return f"cron {config.schedule}"
+        # Prefect names cannot hold "/" (flow/deployment separator): "*/15" shows as "*⁄15".
+        return f"cron {config.schedule.replace('/', _FRACTION_SLASH)}"
     if config.interval is not None:
         return f"every {_duration(config.interval)}"
     return None

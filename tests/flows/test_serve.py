@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import duckdb
 import httpx
@@ -85,6 +86,7 @@ def test_sources_sharing_a_schedule_share_a_deployment(tmp_path: Path) -> None:
         '[[sources]]\nname = "a"\nkind = "files"\npath = "docs"\ninterval = "30m"\n'
         '[[sources]]\nname = "b"\nkind = "files"\npath = "docs"\ninterval = "1800"\n'
         '[[sources]]\nname = "c"\nkind = "files"\npath = "docs"\nschedule = "0 * * * *"\n'
+        '[[sources]]\nname = "q"\nkind = "files"\npath = "docs"\nschedule = "*/15 * * * *"\n'
         '[[sources]]\nname = "d"\nkind = "files"\npath = "docs"\n'
         '[[sources]]\nname = "e"\nkind = "files"\npath = "docs"\ninterval = "90s"\n'
         "enabled = false\n",
@@ -94,6 +96,7 @@ def test_sources_sharing_a_schedule_share_a_deployment(tmp_path: Path) -> None:
     plans = plan_deployments(load_settings(path))
 
     assert [(p.name, p.sources, p.cron, p.interval) for p in plans] == [
+        ("cron *\u204415 * * * *", ("q",), "*/15 * * * *", None),
         ("cron 0 * * * *", ("c",), "0 * * * *", None),
         ("every 30m", ("a", "b"), None, timedelta(minutes=30)),
     ]
@@ -351,3 +354,63 @@ def test_serve_runs_its_own_server_and_catches_up_after_a_restart(
     # Each ran, or was superseded by a later missed run that ran (none is left waiting).
     assert {r["state_name"] for r in missed} <= {"Completed", "Cancelled"}
     assert query(db_path, "SELECT count(*), count(DISTINCT url) FROM articles") == [(3, 3)]
+
+
+# ---------------------------------------------------------------- start-up housekeeping
+
+
+async def _housekeeping(api_url: str, tag: str) -> dict[str, Any]:
+    """Stale deployments paused, orphaned runs crashed, missed runs collapsed (real API)."""
+    from prefect.client.orchestration import PrefectClient
+    from prefect.states import Running, Scheduled
+
+    from flows.serve import _crash_orphans, _pause_stale, collapse_missed_runs
+
+    async with PrefectClient(api_url) as client:
+        flow_id = await client.create_flow_from_name("news-ingest")
+        suffix = uuid4().hex[:8]
+        kept = await client.create_deployment(flow_id, f"kept {suffix}", tags=[tag])
+        stale = await client.create_deployment(flow_id, f"stale {suffix}", tags=[tag])
+        other = await client.create_deployment(flow_id, f"other {suffix}", tags=["elsewhere"])
+        now = datetime.now(UTC)
+        missed = [
+            await client.create_flow_run_from_deployment(
+                kept, state=Scheduled(scheduled_time=now - timedelta(minutes=m))
+            )
+            for m in (30, 20, 10)
+        ]
+        future = await client.create_flow_run_from_deployment(
+            kept, state=Scheduled(scheduled_time=now + timedelta(hours=1))
+        )
+        orphan = await client.create_flow_run_from_deployment(kept)
+        await client.set_flow_run_state(orphan.id, Running(), force=True)
+
+        await _pause_stale(client, keep={kept}, tag=tag)
+        await _crash_orphans(client, [kept])
+        cancelled = await collapse_missed_runs(client, [kept])
+
+        async def state(run_id: Any) -> str:
+            run = await client.read_flow_run(run_id)
+            assert run.state is not None
+            return str(run.state.name)
+
+        return {
+            "paused": [(await client.read_deployment(d)).paused for d in (kept, stale, other)],
+            "missed": [await state(r.id) for r in missed],
+            "future": await state(future.id),
+            "orphan": await state(orphan.id),
+            "cancelled": cancelled,
+        }
+
+
+@pytest.mark.slow
+def test_start_up_housekeeping_against_a_real_server(prefect_server: PrefectServer) -> None:
+    import asyncio
+
+    result = asyncio.run(_housekeeping(prefect_server.api_url, "sources:/tmp/x.toml"))
+
+    assert result["paused"] == [False, True, False]  # only this file's unused schedule
+    assert result["missed"] == ["Cancelled", "Cancelled", "Scheduled"]  # the latest runs
+    assert result["future"] == "Scheduled"
+    assert result["orphan"] == "Crashed"
+    assert result["cancelled"] == 2
