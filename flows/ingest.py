@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar, cast
 from uuid import UUID, uuid4
 
 import duckdb
@@ -23,6 +24,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import acreate_markdown_artifact
 from prefect.cache_policies import NONE
 from prefect.runtime import flow_run
+from prefect.utilities.annotations import quote
 
 from connectors.base import (
     Candidate,
@@ -403,10 +405,14 @@ async def _web_batches(run: _Run, connector: WebSource) -> AsyncIterator[RunCoun
             seen.add(item.url)
             candidates.append(item)
         if len(candidates) >= size:
-            yield await ingest_web_batch(run, connector.name, candidates, rejects)
+            yield await ingest_web_batch(
+                _as_is(run), connector.name, _as_is(candidates), _as_is(rejects)
+            )
             candidates, rejects = [], []
     if candidates or rejects:
-        yield await ingest_web_batch(run, connector.name, candidates, rejects)
+        yield await ingest_web_batch(
+            _as_is(run), connector.name, _as_is(candidates), _as_is(rejects)
+        )
 
 
 @task(name="ingest-web-batch", cache_policy=NONE, persist_result=False)
@@ -523,7 +529,7 @@ async def _local_batches(run: _Run, connector: DocumentSource) -> AsyncIterator[
     conn = run.conn
     resume = {row.key: _checkpoint(row) for row in store.load_checkpoints(conn, connector.name)}
     for items in _batched(connector.documents(resume), run.settings.pipeline.batch_size):
-        yield await ingest_local_batch(run, connector.name, items, resume)
+        yield await ingest_local_batch(_as_is(run), connector.name, _as_is(items), _as_is(resume))
 
 
 @task(name="ingest-local-batch", cache_policy=NONE, persist_result=False)
@@ -591,6 +597,20 @@ def _batched(items: Iterable[LocalItem], size: int) -> Iterator[list[LocalItem]]
             batch, documents = [], 0
     if batch:
         yield batch
+
+
+_T = TypeVar("_T")
+
+
+def _as_is(value: _T) -> _T:
+    """A task argument Prefect hands over without walking through it.
+
+    Prefect visits every element of every task argument (lists, dicts,
+    dataclasses) looking for futures, twice per call; for a batch of
+    candidates and the run's state that is the larger part of a batch task's
+    overhead. ``quote`` stops the walk and is unwrapped before the task runs.
+    """
+    return cast(_T, quote(value))
 
 
 def _checkpoint(row: CheckpointRow) -> Checkpoint:
