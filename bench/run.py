@@ -194,6 +194,8 @@ def one_repeat(
         host_concurrency=args.host_concurrency, batch_size=args.batch_size,
     )  # fmt: skip
     db = workdir / f"{label}.duckdb"
+    for stale in workdir.glob(f"{label}.*duckdb*"):  # the first run starts from nothing
+        stale.unlink()
     common: dict[str, Any] = {"sources": sources, "db": db, "workdir": workdir, "env": env,
               "server_pid": server.process.pid, "port": server.port, "workers": workers}  # fmt: skip
     set_server_mode(server.port, validators=True)
