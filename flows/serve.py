@@ -189,6 +189,7 @@ async def _deployment(plan: DeploymentPlan, sources_path: Path, db_path: Path, t
         name=plan.name,
         cron=plan.cron,
         interval=plan.interval,
+        paused=False,  # the sources file decides: a schedule paused as stale comes back
         parameters={
             "sources_path": str(sources_path.resolve()),
             "db_path": str(db_path.resolve()),

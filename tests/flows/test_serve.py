@@ -230,7 +230,7 @@ def query(db: Path, sql: str) -> list[tuple[Any, ...]]:
 
 
 @pytest.mark.slow
-def test_scheduled_runs_land_once_and_a_missed_run_runs_on_restart(
+def test_two_scheduled_runs_land_the_articles_once(
     tmp_path: Path, db_path: Path, site: LocalServer, prefect_server: PrefectServer
 ) -> None:
     sources = write_sources(tmp_path, site)
@@ -261,42 +261,8 @@ def test_scheduled_runs_land_once_and_a_missed_run_runs_on_restart(
     (artifact,) = api.artifacts(done[0]["id"])
     assert artifact["key"] == "ingest-summary" and artifact["type"] == "markdown"
     assert "| feed | completed |" in artifact["data"]
-    # Stopping serve did not pause the schedule.
+    # Stopping serve did not pause the schedule. (Missed runs: the next two tests.)
     assert api.deployments(sources)[0]["paused"] is False
-
-    # While nothing serves it, the schedule goes on: runs fall due and are missed.
-    earlier = {r["id"] for r in api.runs(deployment["id"]) if r["state_type"] != "SCHEDULED"}
-
-    def due_before(at: datetime) -> list[dict[str, Any]]:
-        return [
-            r
-            for r in api.runs(deployment["id"])
-            if r["id"] not in earlier and when(r["expected_start_time"]) < at
-        ]
-
-    deadline = time.monotonic() + 60
-    while len(due_before(datetime.now(UTC))) < 2 and time.monotonic() < deadline:
-        time.sleep(1)
-    assert len(due_before(datetime.now(UTC))) >= 2, "the server did not keep scheduling runs"
-
-    restart_at = datetime.now(UTC)
-    serve = start_serve(sources, db_path, prefect_server.env, log)
-    try:
-        wait_until(
-            lambda: any(r["state_type"] == "COMPLETED" for r in due_before(restart_at)),
-            serve,
-            log,
-            150,
-        )
-    finally:
-        interrupt(serve)
-
-    # Exactly one of the runs missed while serve was down ran; the older ones were cancelled.
-    missed = due_before(restart_at)
-    states = sorted(r["state_name"] for r in missed)
-    assert len(missed) >= 2
-    assert states == ["Cancelled"] * (len(missed) - 1) + ["Completed"]
-    assert query(db_path, "SELECT count(*) FROM article_versions") == [(3,)]
 
 
 @pytest.mark.slow
