@@ -253,7 +253,6 @@ def test_an_interrupted_file_resumes_at_its_last_stored_checkpoint(
 # --------------------------------------------------------------------------- bad input
 
 
-@pytest.mark.slow
 @pytest.mark.usefixtures("prefect_harness")
 def test_a_truncated_warc_gz_keeps_every_record_before_the_damage(
     tmp_path: Path, db_path: Path
@@ -289,7 +288,6 @@ def test_a_truncated_warc_gz_keeps_every_record_before_the_damage(
     assert query(db_path, "SELECT times_seen FROM rejects") == [(1,)]
 
 
-@pytest.mark.slow
 @pytest.mark.usefixtures("prefect_harness")
 def test_odd_records_and_files_that_are_not_warcs_become_rejects_and_the_run_goes_on(
     tmp_path: Path, db_path: Path
@@ -359,7 +357,6 @@ def test_odd_records_and_files_that_are_not_warcs_become_rejects_and_the_run_goe
     assert query(db_path, "SELECT count(*), bool_and(done) FROM store.checkpoints") == [(4, True)]
 
 
-@pytest.mark.slow
 @pytest.mark.usefixtures("prefect_harness")
 def test_a_file_that_disappears_mid_run_is_a_reject_and_the_other_files_are_read(
     tmp_path: Path, db_path: Path, monkeypatch: pytest.MonkeyPatch
