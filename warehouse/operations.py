@@ -88,6 +88,8 @@ def publish_snapshot(database: Path) -> Path:
     target = snapshot_path(database)
     if database.with_name(database.name + ".wal").exists():
         _checkpoint(database)
+    for leftover in target.parent.glob(f".{target.name}.*.tmp"):
+        leftover.unlink(missing_ok=True)  # a copy a killed run never finished
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         shutil.copyfile(database, temporary)

@@ -51,6 +51,17 @@ def test_a_reader_of_the_old_snapshot_keeps_it_while_a_new_one_is_published(
     assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
 
 
+def test_a_copy_left_by_a_killed_run_is_removed(tmp_path: Path, db_path: Path) -> None:
+    write(db_path, 1)
+    leftover = tmp_path / ".news.snapshot.duckdb.999999.tmp"
+    leftover.write_bytes(b"half a copy")
+
+    publish_snapshot(db_path)
+
+    assert not leftover.exists()
+    assert values(snapshot_path(db_path)) == [1]
+
+
 def test_a_leftover_write_ahead_log_is_folded_in_before_copying(db_path: Path) -> None:
     conn = duckdb.connect(str(db_path))
     conn.execute("CREATE TABLE main.t (v INTEGER)")
