@@ -326,6 +326,8 @@ def embedded_server(
     environment = {**os.environ, **(env or {})}
     environment.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     environment.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
+    # The UI asks the API at this address; left alone it points at port 4200 whatever --port says.
+    environment["PREFECT_UI_API_URL"] = f"http://127.0.0.1:{port}/api"
     command = [sys.executable, "-m", "prefect", "server", "start"]
     command += ["--host", "127.0.0.1", "--port", str(port)]
     home = Path(PREFECT_HOME.value()).expanduser()

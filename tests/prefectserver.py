@@ -53,6 +53,7 @@ class PrefectServer:
             "PREFECT_HOME": str(home),
             "PREFECT_API_URL": self.api_url,
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "PREFECT_UI_API_URL": self.api_url,
             "PREFECT_SERVER_LOGGING_LEVEL": "WARNING",
             "PREFECT_LOGGING_LEVEL": "INFO",
         }
