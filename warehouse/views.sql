@@ -22,7 +22,9 @@ SELECT
     a.version_count,
     v.retrieved_at,
     a.first_seen_at,
-    a.last_seen_at
+    a.last_seen_at,
+    v.title_source,
+    v.authors_source
 FROM store.articles AS a
 JOIN store.article_versions AS v
   ON v.article_id = a.article_id AND v.version_no = a.version_count;
@@ -39,15 +41,15 @@ CREATE OR REPLACE VIEW main.runs AS
 SELECT
     r.run_id, r.flow_run_id, r.started_at, r.finished_at, r.status,
     r.finished_at - r.started_at AS duration,
-    coalesce(sum(s.found), 0)        AS found,
-    coalesce(sum(s.fetched), 0)      AS fetched,
-    coalesce(sum(s.not_modified), 0) AS not_modified,
-    coalesce(sum(s.new), 0)          AS new,
-    coalesce(sum(s.updated), 0)      AS updated,
-    coalesce(sum(s.unchanged), 0)    AS unchanged,
-    coalesce(sum(s.duplicates), 0)   AS duplicates,
-    coalesce(sum(s.rejected), 0)     AS rejected,
-    coalesce(sum(s.errors), 0)       AS errors,
+    CAST(coalesce(sum(s.found), 0) AS BIGINT)        AS found,
+    CAST(coalesce(sum(s.fetched), 0) AS BIGINT)      AS fetched,
+    CAST(coalesce(sum(s.not_modified), 0) AS BIGINT) AS not_modified,
+    CAST(coalesce(sum(s.new), 0) AS BIGINT)          AS new,
+    CAST(coalesce(sum(s.updated), 0) AS BIGINT)      AS updated,
+    CAST(coalesce(sum(s.unchanged), 0) AS BIGINT)    AS unchanged,
+    CAST(coalesce(sum(s.duplicates), 0) AS BIGINT)   AS duplicates,
+    CAST(coalesce(sum(s.rejected), 0) AS BIGINT)     AS rejected,
+    CAST(coalesce(sum(s.errors), 0) AS BIGINT)       AS errors,
     r.sources_file, r.selected_sources, r.error
 FROM store.runs AS r
 LEFT JOIN store.run_sources AS s USING (run_id)
