@@ -32,6 +32,8 @@ counted in :attr:`WarcSource.counts` (keys: ``records``, ``documents``,
 ``skipped_revisit``, ``skipped_other_type``, ``skipped_not_http``,
 ``skipped_status``, ``skipped_not_html``, ``skipped_host``, ``skipped_date``,
 ``skipped_language``, ``files_read``, ``files_resumed``, ``files_skipped_done``).
+A file that is done and unchanged is not opened: its checkpoint is yielded
+back so the flow can count it as not modified.
 
 Offsets: FastWARC's ``stream_pos`` is exact for a record that starts its own
 gzip member (or any record of an uncompressed WARC), but for a record *inside*
@@ -317,6 +319,7 @@ class WarcSource:
         if previous is not None and previous.fingerprint == fingerprint:
             if previous.done:
                 self._counts["files_skipped_done"] += 1
+                yield previous  # unchanged and fully read: handed back so the flow counts it
                 return
             start = previous.position
         try:

@@ -203,7 +203,8 @@ def test_warc_records_are_stored_with_their_uri_and_date_and_a_rerun_adds_nothin
     second = run(sources, db_path)
 
     assert second.sources[0].status == "completed"
-    assert second.sources[0].counts.found == 0  # the finished file is not opened again
+    # The finished file is not opened again: it counts once, as not modified.
+    assert (second.sources[0].counts.found, second.sources[0].counts.not_modified) == (1, 1)
     assert totals(db_path) == before
     assert query(db_path, "SELECT count(*) FROM runs WHERE status = 'completed'") == [(2,)]
 
@@ -284,7 +285,8 @@ def test_a_truncated_warc_gz_keeps_every_record_before_the_damage(
 
     rerun = run(sources, db_path)
 
-    assert rerun.sources[0].counts.found == 0  # the damaged file is not reread until it changes
+    # The damaged file is not reread until it changes (both files count as not modified).
+    assert (rerun.sources[0].counts.found, rerun.sources[0].counts.not_modified) == (2, 2)
     assert query(db_path, "SELECT times_seen FROM rejects") == [(1,)]
 
 
