@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from flows.cli import main
+from flows.report import ReportData, render_html
 from tests.analyst_data import analyst_db, one  # noqa: F401 (fixture)
 from warehouse.db import connect
 
@@ -159,3 +160,26 @@ def test_report_over_zero_articles_renders_and_says_so(
     empties = [a for t, a in elements(dom) if t == "svg" and a.get("data-empty") == "true"]
     assert len(empties) == 4
     assert all(points(dom, chart) == [] for chart in ("chart-daily", "chart-runs"))
+
+
+def test_hostile_titles_cannot_break_out_of_the_data_block() -> None:
+    data = ReportData(
+        database="x.duckdb",
+        generated_at="now",
+        totals={"articles": 1, "stories": 1, "sources": 1, "runs": 0},
+        daily=[],
+        stories=[
+            {
+                "story_id": 1,
+                "title": "</script><script>alert(1)</script>\u2028",
+                "sources": 1,
+                "articles": 1,
+                "names": ["<b>x</b>"],
+            }
+        ],
+        health=[],
+        runs=[],
+    )
+    page = render_html(data)
+    assert "alert(1)</script>" not in page and "<b>x</b>" not in page
+    assert page.count("<script") == 2  # the data block and our script, nothing injected
