@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from flows.cli import main
 from tests.analyst_data import analyst_db, prose, run  # noqa: F401 (fixture)
 from warehouse import search
 from warehouse.db import connect
@@ -81,7 +82,9 @@ def test_top_hit_for_a_headlines_distinctive_words_is_that_article(tmp_path: Pat
 
 
 @pytest.mark.usefixtures("prefect_harness")
-def test_seed_article_is_the_first_hit_for_airspace(tmp_path: Path) -> None:
+def test_seed_article_is_the_first_hit_for_airspace(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     docs = tmp_path / "seeds"
     shutil.copytree(SEEDS, docs, ignore=shutil.ignore_patterns("*.toml"))
     sources = tmp_path / "sources.toml"
@@ -94,6 +97,10 @@ def test_seed_article_is_the_first_hit_for_airspace(tmp_path: Path) -> None:
     assert result.terms == ("airspac",)
     assert result.hits[0].title == "Pakistan, US Discussing Counterterror Use of Airspace"
     assert "airspace" in result.hits[0].snippet.lower()
+
+    assert main(["search", "airspace", "--db", str(db), "--format", "json"]) == 0
+    hits = json.loads(capsys.readouterr().out)
+    assert hits[0]["title"] == "Pakistan, US Discussing Counterterror Use of Airspace"
 
 
 def test_index_follows_edits_and_filters_apply(analyst_db: Path) -> None:  # noqa: F811
