@@ -225,6 +225,9 @@ def refresh_index(
         stale = conn.execute(_STALE).fetchall()
         for start in range(0, len(stale), batch_size):
             _index_batch(conn, stale[start : start + batch_size])
+            if len(stale) > batch_size:  # a backfill: say how far indexing has come
+                done = min(start + batch_size, len(stale))
+                logger.info("search index: %d of %d articles indexed", done, len(stale))
     except duckdb.Error as exc:
         raise SearchError(f"search index refresh failed: {exc}") from exc
     result = IndexRefresh(
