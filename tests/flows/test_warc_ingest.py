@@ -144,7 +144,7 @@ def on_persist(
 ) -> None:
     """Hook the flow's batch store: ``before`` runs first on each call; call ``fail_at``
     raises, as a crash in the middle of a source would."""
-    real = flows.ingest.persist_batch
+    real = flows.ingest.persist_batch  # type: ignore[attr-defined]
     calls = 0
 
     def persist(*args: Any, **kwargs: Any) -> Any:
