@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import json
 import logging
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from datetime import date, datetime
-from pathlib import Path
-from typing import Any
 
-import duckdb
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -28,9 +22,8 @@ from rich.table import Table
 
 from flows import progress
 from flows.ingest import SUMMARY_COLUMNS, RunReport
-from warehouse.db import ReadOnlyError, WarehouseError, connect
 
-__all__ = ["live_progress", "print_report", "run_query"]
+__all__ = ["live_progress", "print_report"]
 
 
 class _RichProgress:
@@ -196,76 +189,3 @@ def print_report(report: RunReport) -> None:
             if message:
                 console.print(f"[bold]{source.name}[/bold]: {message}", markup=True)
     console.print(f"database: {report.database}")
-
-
-def run_query(db: Path, query: str, *, fmt: str, out: Path | None) -> int:
-    """Run a read-only query and write its result as a table, CSV, JSON or Parquet."""
-    if fmt == "parquet" and out is None:
-        print("news-ingest: --format parquet needs --out FILE", file=sys.stderr)
-        return 2
-    with connect(db, read_only=True) as conn:
-        try:
-            relation: duckdb.DuckDBPyRelation | None = conn.sql(query)
-        except duckdb.Error as exc:
-            raise _query_error(exc) from exc
-        if relation is None:
-            print("(statement returned no rows)")
-            return 0
-        if fmt == "parquet":
-            assert out is not None
-            relation.write_parquet(str(out))
-            return 0
-        columns = relation.columns
-        rows = relation.fetchall()
-    _write_rows(columns, rows, fmt=fmt, out=out)
-    return 0
-
-
-def _query_error(exc: duckdb.Error) -> WarehouseError:
-    message = str(exc)
-    if "read-only" in message.lower() or "read only" in message.lower():
-        return ReadOnlyError(
-            f"the sql command is read-only; writes are refused ({message.splitlines()[0]})"
-        )
-    return WarehouseError(f"query failed: {message}")
-
-
-def _write_rows(
-    columns: list[str], rows: list[tuple[Any, ...]], *, fmt: str, out: Path | None
-) -> None:
-    handle = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
-    try:
-        if fmt == "csv":
-            writer = csv.writer(handle)
-            writer.writerow(columns)
-            writer.writerows(rows)
-        elif fmt == "json":
-            records = [dict(zip(columns, row, strict=True)) for row in rows]
-            json.dump(records, handle, default=_json_default, ensure_ascii=False, indent=2)
-            handle.write("\n")
-        else:
-            _print_table(columns, rows, handle)
-    finally:
-        if out:
-            handle.close()
-
-
-def _print_table(columns: list[str], rows: list[tuple[Any, ...]], handle: Any) -> None:
-    table = Table(show_lines=False)
-    for column in columns:
-        table.add_column(column, overflow="fold", max_width=60)
-    for row in rows:
-        table.add_row(*("NULL" if v is None else _short(v) for v in row))
-    Console(file=handle).print(table)
-    Console(file=handle).print(f"{len(rows)} row(s)")
-
-
-def _short(value: object) -> str:
-    text = str(value)
-    return text if len(text) <= 300 else text[:297] + "..."
-
-
-def _json_default(value: object) -> str:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return str(value)
