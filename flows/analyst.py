@@ -202,11 +202,14 @@ def _search(args: argparse.Namespace) -> int:
             return _fail(str(exc), EXIT_USAGE)
         except search.SearchError as exc:
             return _fail(str(exc), EXIT_FAILED)
-    columns = ["score", "published", "source", "title", "url", "snippet", "article_id"]
+    # "date" is the publication day when known, else the first-seen day marked "(seen)".
+    columns = ["score", "date", "source", "title", "url", "snippet", "article_id"]
     rows = [
         (
             round(h.score, 3),
-            (h.published_at or h.first_seen_at).strftime("%Y-%m-%d"),
+            h.published_at.strftime("%Y-%m-%d")
+            if h.published_at
+            else f"{h.first_seen_at:%Y-%m-%d} (seen)",
             h.source,
             h.title,
             h.url,
