@@ -2,9 +2,10 @@
 
 Each batch commits in one DuckDB transaction, so a killed run leaves whole
 batches behind and nothing else; the next run marks it crashed and does the
-rest. The kills land at two kinds of moment: while the third batch is being
+rest. The kills land at different moments: while the third batch is being
 fetched (exactly two batches committed), and just as the warehouse's
-write-ahead log grows (a commit in flight).
+write-ahead log grows (a commit in flight), twice in a row before a run
+completes.
 """
 
 from __future__ import annotations
@@ -118,14 +119,14 @@ def query(db: Path, sql: str) -> list[tuple[Any, ...]]:
         return conn.execute(sql).fetchall()
 
 
-def assert_complete(db: Path, expected: int) -> None:
-    """Every expected article exactly once, one version each, and the killed run crashed."""
+def assert_complete(db: Path, expected: int, *, crashed: int = 1) -> None:
+    """Every expected article exactly once, one version each, and the killed runs crashed."""
     assert query(db, "SELECT count(*), count(DISTINCT url) FROM articles") == [(expected, expected)]
     assert query(db, "SELECT count(*) FROM store.article_versions") == [(expected,)]
     assert query(db, "SELECT max(version_count) FROM store.articles") == [(1,)]
     statuses = query(db, "SELECT status FROM store.runs ORDER BY started_at")
-    assert statuses == [("crashed",), ("completed",)]
-    assert query(db, "SELECT DISTINCT status FROM store.run_sources WHERE run_id = "
+    assert statuses == [("crashed",)] * crashed + [("completed",)]
+    assert query(db, "SELECT DISTINCT status FROM store.run_sources WHERE run_id IN "
                      "(SELECT run_id FROM store.runs WHERE status = 'crashed')") in (
         [("crashed",)],
         [],  # killed before its first source began
@@ -236,25 +237,27 @@ def wal_growths(db: Path) -> Callable[[int], Callable[[], bool]]:
     return grown
 
 
-@pytest.mark.parametrize("commits", [6])
-def test_killed_as_a_commit_lands(
-    tmp_path: Path, db_path: Path, prefect_server: PrefectServer, commits: int
+def test_killed_as_commits_land_twice_then_completed(
+    tmp_path: Path, db_path: Path, prefect_server: PrefectServer
 ) -> None:
     sources = files_sources(tmp_path, 120)
     with connect(db_path):
         pass  # migrated up front: the commits counted below are the run's own
-    process = start_run(sources, db_path, prefect_server.env)
-    try:
-        wait_for(wal_growths(db_path)(commits), process, f"{commits} commits")
-        kill(process)
-    finally:
-        stop_process(process)
-
-    # Whatever moment the kill hit, only whole batches of 20 are visible.
-    (stored,) = query(db_path, "SELECT count(*) FROM store.articles")[0]
-    print(f"killed after {commits} commits: {stored} articles stored")
-    assert stored % 20 == 0 and stored < 120
+    stored = [0]
+    # The first run dies after a few batches; the second, resuming, dies early in its work.
+    for commits in (6, 3):
+        process = start_run(sources, db_path, prefect_server.env)
+        try:
+            wait_for(wal_growths(db_path)(commits), process, f"{commits} commits")
+            kill(process)
+        finally:
+            stop_process(process)
+        # Whatever moment the kill hit, only whole batches of 20 are visible.
+        (count,) = query(db_path, "SELECT count(*) FROM store.articles")[0]
+        print(f"killed after {commits} commits: {count} articles stored")
+        assert count % 20 == 0 and stored[-1] <= count < 120
+        stored.append(count)
 
     finish(start_run(sources, db_path, prefect_server.env))
 
-    assert_complete(db_path, 120)
+    assert_complete(db_path, 120, crashed=2)
