@@ -389,7 +389,12 @@ def _log_row(run_id: UUID, source: str, record: FetchRecord) -> store.FetchLogRo
 
 
 async def _web_batches(run: _Run, connector: WebSource) -> AsyncIterator[RunCounts]:
-    """Discover candidates and ingest them batch by batch (each URL once per run)."""
+    """Discover candidates and ingest them batch by batch (each URL once per run).
+
+    Two batches are in flight: the next one is fetched and cleaned while the
+    previous one is stored, so the extraction workers are not left idle while
+    the warehouse commits; batches still commit in the order discovered.
+    """
     assert run.fetcher is not None
     conn = run.conn
     stored = store.load_discovery_validators(conn, connector.name)
@@ -398,28 +403,55 @@ async def _web_batches(run: _Run, connector: WebSource) -> AsyncIterator[RunCoun
     seen: set[str] = set()
     candidates: list[Candidate] = []
     rejects: list[Rejected] = []
-    async for item in connector.discover(run.fetcher, known):
-        if isinstance(item, Rejected):
-            rejects.append(item)
-        elif item.url not in seen:
-            seen.add(item.url)
-            candidates.append(item)
-        if len(candidates) >= size:
-            yield await ingest_web_batch(
-                _as_is(run), connector.name, _as_is(candidates), _as_is(rejects)
-            )
-            candidates, rejects = [], []
-    if candidates or rejects:
-        yield await ingest_web_batch(
-            _as_is(run), connector.name, _as_is(candidates), _as_is(rejects)
+    in_flight: asyncio.Task[RunCounts] | None = None
+    try:
+        async for item in connector.discover(run.fetcher, known):
+            if isinstance(item, Rejected):
+                rejects.append(item)
+            elif item.url not in seen:
+                seen.add(item.url)
+                candidates.append(item)
+            if len(candidates) >= size:
+                started = _start_web_batch(run, connector.name, candidates, rejects, in_flight)
+                if in_flight is not None:
+                    yield await in_flight
+                in_flight, candidates, rejects = started, [], []
+        if candidates or rejects:
+            started = _start_web_batch(run, connector.name, candidates, rejects, in_flight)
+            if in_flight is not None:
+                yield await in_flight
+            in_flight = started
+        if in_flight is not None:
+            yield await in_flight
+    finally:
+        if in_flight is not None and not in_flight.done():
+            in_flight.cancel()
+
+
+def _start_web_batch(
+    run: _Run,
+    source: str,
+    candidates: list[Candidate],
+    rejects: list[Rejected],
+    after: asyncio.Task[RunCounts] | None,
+) -> asyncio.Task[RunCounts]:
+    """Start a batch task now; it stores its batch only after ``after`` has stored its own."""
+    return asyncio.ensure_future(
+        ingest_web_batch(
+            _as_is(run), source, _as_is(candidates), _as_is(rejects), after=_as_is(after)
         )
+    )
 
 
 @task(name="ingest-web-batch", cache_policy=NONE, persist_result=False)
 async def ingest_web_batch(
-    run: _Run, source: str, candidates: list[Candidate], rejects: list[Rejected]
+    run: _Run,
+    source: str,
+    candidates: list[Candidate],
+    rejects: list[Rejected],
+    after: asyncio.Task[RunCounts] | None = None,
 ) -> RunCounts:
-    """Fetch, clean and store one batch of discovered URLs."""
+    """Fetch, clean and store one batch of discovered URLs (after the batch ``after``)."""
     progress = reporter()
     now = datetime.now(UTC)
     result = BatchResult(source, seen_at=now)
@@ -436,6 +468,8 @@ async def ingest_web_batch(
         not_modified=outcomes.count("not_modified"),
         errors=outcomes.count("error"),
     )
+    if after is not None:
+        await after  # commits stay in discovery order; a failed batch stops the ones after it
     result.fetches = _drain(run, source)
     conn = run.conn
     counts = persist_batch(conn, result, run_id=run.run_id)
