@@ -282,6 +282,24 @@ def _wrap_gen(owner: type, name: str, stage: str) -> None:
     setattr(owner, name, timed)
 
 
+def _watch_duckdb_memory(module: Any) -> None:
+    """After each batch is stored, note how much memory DuckDB holds (its buffer pool)."""
+    persist = getattr(module, "persist_batch", None)
+    if persist is None:
+        return
+
+    @functools.wraps(persist)
+    def watched(conn: Any, *args: Any, **kwargs: Any) -> Any:
+        result = persist(conn, *args, **kwargs)
+        row = conn.execute("SELECT sum(memory_usage_bytes) FROM duckdb_memory()").fetchone()
+        used = int(row[0] or 0) if row else 0
+        TIMELINE.counts["duckdb_memory_peak"] = max(TIMELINE.counts["duckdb_memory_peak"], used)
+        TIMELINE.counts["duckdb_memory_last"] = used
+        return result
+
+    module.persist_batch = watched
+
+
 def _wrap_connect(module: Any) -> None:
     original = getattr(module, "connect", None)
     if original is None:
@@ -381,6 +399,7 @@ def install() -> None:
     _wrap_tasks(flows.ingest)
     _wrap_connect(flows.ingest)
     _wrap_sync(flows.ingest, "persist_batch", "persist")
+    _watch_duckdb_memory(flows.ingest)
     _wrap_sync(warehouse.store, "load_url_state", "state_lookup")
     _wrap_async(connectors.fetch.Fetcher, "fetch", _page_or_discovery)
     original_process = flows.workers.ExtractionPool.process

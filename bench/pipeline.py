@@ -123,19 +123,29 @@ def run_pipeline(
     server_pid: int,
     port: int,
     workers: int,
+    code: Path | None = None,
 ) -> PipelineRun:
-    """Run ``news-ingest run`` once through the driver and collect every figure."""
+    """Run ``news-ingest run`` once through the driver and collect every figure.
+
+    ``code`` runs the pipeline from another source tree (an export of an older
+    commit, for before/after comparisons on the same pages); the driver is
+    always this tree's.
+    """
     out = workdir / f"{label}.driver.json"
+    if code is not None:
+        env = {**env, "PYTHONPATH": str(code)}
     log = workdir / f"{label}.log"
     before = server_stats(port)["statuses"]
     server_cpu = cpu_seconds(server_pid)
-    command = [sys.executable, "-m", "bench.driver", str(out), "--", "run",
+    # Run as a script so that `flows` and friends come from PYTHONPATH, this tree or ``code``.
+    driver = Path(__file__).with_name("driver.py")
+    command = [sys.executable, str(driver), str(out), "--", "run",
                "--sources", str(sources), "--db", str(db)]  # fmt: skip
     started = time.time()
     with log.open("wb") as handle:
         process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, env=env)
         sampler = TreeSampler(process.pid).start()
-        code = process.wait()
+        exit_code = process.wait()
     ended = time.time()
     tree = sampler.stop()
     server_cpu = cpu_seconds(server_pid) - server_cpu
@@ -168,8 +178,9 @@ def run_pipeline(
         peak_rss_bytes=tree.peak_rss,
         peak_rss_by_kind=tree.peak_by_kind,
         server_requests={k: after.get(k, 0) - before.get(k, 0) for k in after},
-        exit_code=code if not driver else int(driver.get("exit_code", code)),
-        error=driver.get("error") or (None if code == 0 else f"exit code {code}, see {log}"),
+        exit_code=exit_code if not driver else int(driver.get("exit_code", exit_code)),
+        error=driver.get("error")
+        or (None if exit_code == 0 else f"exit code {exit_code}, see {log}"),
         notes=driver.get("notes", []),
     )
 
