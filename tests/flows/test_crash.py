@@ -3,7 +3,7 @@
 Each batch commits in one DuckDB transaction, so a killed run leaves whole
 batches behind and nothing else; the next run marks it crashed and does the
 rest. The kills land at different moments: while the third batch is being
-fetched (exactly two batches committed), and just as the warehouse's
+fetched (the first one or two batches committed), and just as the warehouse's
 write-ahead log grows (a commit in flight), twice in a row before a run
 completes.
 """
@@ -189,8 +189,12 @@ def test_killed_while_fetching_a_batch(
         stop_process(process)
         release.set()
 
-    # Whole batches only: the batches before the held page, nothing of its own.
-    assert query(db_path, "SELECT count(*) FROM store.articles") == [(committed,)]
+    # Whole batches only, nothing of the held page's: the second batch may still be in
+    # flight while the third starts fetching (two batches overlap), so one or two.
+    assert query(db_path, "SELECT count(*) FROM store.articles") in (
+        [(committed - 5,)],
+        [(committed,)],
+    )
     assert query(db_path, "SELECT status FROM store.runs") == [("running",)]
 
     output = finish(start_run(sources, db_path, prefect_server.env))
