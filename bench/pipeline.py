@@ -51,6 +51,8 @@ class PipelineRun:
     processes: dict[str, int]
     peak_rss_bytes: int
     peak_rss_by_kind: dict[str, int]
+    peak_rss_at: float  # seconds after the process started
+    rss_mib_series: list[tuple[float, int, int]]  # (seconds, main MiB, tree MiB), about every 2 s
     server_requests: dict[str, int]
     exit_code: int
     error: str | None
@@ -177,6 +179,11 @@ def run_pipeline(
         processes=tree.processes_by_kind,
         peak_rss_bytes=tree.peak_rss,
         peak_rss_by_kind=tree.peak_by_kind,
+        peak_rss_at=round(tree.peak_at, 1),
+        rss_mib_series=[
+            (round(t - started, 1), by_kind.get("main", 0) // 2**20, sum(by_kind.values()) // 2**20)
+            for t, by_kind in tree.rss_series[:: max(1, int(2 / 0.2))]
+        ],
         server_requests={k: after.get(k, 0) - before.get(k, 0) for k in after},
         exit_code=exit_code if not driver else int(driver.get("exit_code", exit_code)),
         error=driver.get("error")

@@ -73,6 +73,8 @@ class TreeSample:
     processes_by_kind: dict[str, int] = field(default_factory=dict)
     # (time.time(), cumulative CPU seconds per kind) at every sample
     series: list[tuple[float, dict[str, float]]] = field(default_factory=list)
+    # (time.time(), RSS bytes per kind) at every sample
+    rss_series: list[tuple[float, dict[str, int]]] = field(default_factory=list)
 
     def cpu_between(self, start: float, end: float) -> dict[str, float]:
         """CPU seconds per kind spent between two time.time() readings (nearest samples)."""
@@ -148,6 +150,7 @@ class TreeSampler:
             kind = self._kinds.get(pid, "other")
             cumulative[kind] = cumulative.get(kind, 0.0) + seconds
         self.result.series.append((time.time(), cumulative))
+        self.result.rss_series.append((time.time(), by_kind))
         self.result.samples += 1
         if total > self.result.peak_rss:
             self.result.peak_rss = total

@@ -283,6 +283,7 @@ def _row(item: dict[str, Any], pages: int) -> dict[str, Any]:
         row["startup_seconds"] = first["startup_seconds"]
         row["teardown_seconds"] = first["teardown_seconds"]
         row["peak_rss_mib"] = round(first["peak_rss_bytes"] / 2**20, 1)
+        row["peak_rss_mib_main"] = round(first["peak_rss_by_kind"].get("main", 0) / 2**20, 1)
         # CPU of the flow body only: start-up is a fixed cost, reported apart.
         cpu = first["body_cpu_seconds"]
         row["cpu_ms_per_page_total"] = round(sum(cpu.values()) * 1000 / extracted, 2)
@@ -310,6 +311,8 @@ def _row(item: dict[str, Any], pages: int) -> dict[str, Any]:
                 other["body_cpu_seconds"].get("main", 0) * 1000 / other["extracted"], 2
             )
             row["ab_worker_idle_share"] = other["idle"].get("idle_share")
+            row["ab_peak_rss_mib"] = round(other["peak_rss_bytes"] / 2**20, 1)
+            row["ab_peak_rss_mib_main"] = round(other["peak_rss_by_kind"].get("main", 0) / 2**20, 1)
             if bare_run:
                 row["ab_ratio_vs_bare"] = round(
                     other["pages_per_second"] / bare_run["pages_per_second"], 4
@@ -420,13 +423,15 @@ def report(results: dict[str, Any]) -> None:
             print(f"(c) rerun, {name:<20} {_fmt(fig.get(f'{key}_ms_per_page'), ' ms/page', 3)}, ratio "
                   f"{_fmt(fig.get(f'{key}_ratio'), '', 4)} (target <= 0.05), re-extracted "
                   f"{_fmt(fig.get(f'{key}_reextracted'), '', 0)}, fixed {_fmt(fig.get(f'{key}_fixed_seconds'), ' s')}")  # fmt: skip
-        print(f"(d) peak RSS            {_fmt(fig.get('peak_rss_mib'), ' MiB', 0)} (whole tree)")
+        print(f"(d) peak RSS            {_fmt(fig.get('peak_rss_mib'), ' MiB', 0)} (whole tree; "
+              f"main process {_fmt(fig.get('peak_rss_mib_main'), ' MiB', 0)})")  # fmt: skip
         if fig.get("ratio_current_vs_ab"):
             ref = results["args"].get("ab")
             print(f"A/B vs {ref}:  {_fmt(fig.get('ab_pages_per_second'), ' pages/s')} as of {ref}; "
                   f"this tree / {ref} {_fmt(fig.get('ratio_current_vs_ab'), '', 3)}; {ref} / bare "
                   f"{_fmt(fig.get('ab_ratio_vs_bare'), '', 3)}; main CPU {_fmt(fig.get('ab_cpu_ms_per_page_main'), ' ms/page', 2)}, "
-                  f"idle {_fmt(fig.get('ab_worker_idle_share'), '', 3)}")  # fmt: skip
+                  f"idle {_fmt(fig.get('ab_worker_idle_share'), '', 3)}, peak RSS "
+                  f"{_fmt(fig.get('ab_peak_rss_mib'), ' MiB', 0)} (main {_fmt(fig.get('ab_peak_rss_mib_main'), ' MiB', 0)})")  # fmt: skip
     _report_stages(results)
     lsh = results.get("lsh")
     if lsh:
