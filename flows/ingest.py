@@ -39,18 +39,17 @@ from connectors.base import (
 )
 from connectors.capture import WarcCapture
 from connectors.fetch import Fetcher, FetchOutcome, FetchRecord, FetchResult, Purpose
-from flows import freshness
+from flows import freshness, runs
 from flows.config import Settings, SourceConfig, load_settings
 from flows.persist import BatchResult, Seen, persist_batch
 from flows.progress import reporter
 from flows.sources import build_source
 from flows.workers import ExtractionPool
-from warehouse import search, store
-from warehouse.db import LockWait, WarehouseError, connect, run_lock
+from warehouse import store
+from warehouse.db import LockWait, connect, run_lock
 from warehouse.operations import (
     SourceFreshness,
     load_freshness,
-    publish_snapshot,
     record_freshness,
 )
 from warehouse.store import CheckpointRow, RunCounts, UrlStateRow
@@ -138,7 +137,7 @@ async def ingest(
     selected = settings.select(source_names)
     connectors = [build_source(config) for config in selected]  # config errors before any work
     database = Path(db_path)
-    lock_wait = LockWait(timeout=settings.pipeline.lock_timeout, notify=_warn)
+    lock_wait = LockWait(timeout=settings.pipeline.lock_timeout, notify=runs.warn)
     with run_lock(database, wait=lock_wait):
         with connect(database, wait=lock_wait) as conn:
             run = _Run(settings, database, uuid4(), _pool(settings), conn, only_due=only_due)
@@ -155,8 +154,8 @@ async def ingest(
                 error = f"{type(exc).__name__}: {exc}"
                 raise
             finally:
-                _finish_run(run, status, error)
-        _publish_snapshot(database)  # the file is closed; still under the run lock
+                runs.end_run(run.conn, run_id=run.run_id, status=status, error=error)
+        runs.publish_snapshot_quietly(database)  # the file is closed; still under the run lock
     report = RunReport(run.run_id, status, tuple(run.reports), str(database))
     await _publish_summary(report)
     return report
@@ -188,35 +187,12 @@ def _pool(settings: Settings) -> ExtractionPool:
 
 
 def _start_run(run: _Run, selected: Iterable[SourceConfig]) -> None:
-    now = datetime.now(UTC)
-    with store.transaction(run.conn) as conn:
-        crashed = store.mark_abandoned_runs(conn, now=now)
-        if crashed:
-            logger.warning("marked %d earlier run(s) that never finished as crashed", crashed)
-        store.start_run(
-            conn,
-            run_id=run.run_id,
-            flow_run_id=_flow_run_id(),
-            started_at=now,
-            sources_file=str(run.settings.path),
-            selected=[s.name for s in selected],
-        )
-
-
-def _finish_run(run: _Run, status: str, error: str | None) -> None:
-    conn = run.conn
-    _refresh_search(conn)
-    store.finish_run(
-        conn, run_id=run.run_id, status=status, finished_at=datetime.now(UTC), error=error
+    runs.begin_run(
+        run.conn,
+        run_id=run.run_id,
+        sources_file=str(run.settings.path),
+        selected=[s.name for s in selected],
     )
-
-
-def _refresh_search(conn: duckdb.DuckDBPyConnection) -> None:
-    """Index the run's new and changed articles; on failure the next run catches up."""
-    try:
-        search.refresh_index(conn)
-    except search.SearchError:
-        logger.warning("search index not refreshed; the next run catches up", exc_info=True)
 
 
 async def _ingest_source(
@@ -276,7 +252,7 @@ def _skip_source(config: SourceConfig, note: str) -> SourceReport:
     the source's health counts only the runs that looked at it.
     """
     logger.info("source %s %s", config.name, note)
-    _info(f"source {config.name} {note}")
+    runs.say(f"source {config.name} {note}")
     return SourceReport(config.name, config.kind.value, "skipped", RunCounts(), note=note)
 
 
@@ -308,7 +284,7 @@ def _finish_source(
             now=now,
         )
         if assessment.warning:
-            _warn(assessment.warning)
+            runs.warn(assessment.warning)
     with store.transaction(run.conn) as conn:
         store.insert_fetch_log(conn, log)
         if status == "completed":
@@ -673,25 +649,6 @@ def _add(a: RunCounts, b: RunCounts) -> RunCounts:
     return RunCounts(**{name: getattr(a, name) + getattr(b, name) for name in a.__slots__})
 
 
-def _flow_run_id() -> UUID | None:
-    value = flow_run.get_id()
-    return UUID(str(value)) if value else None
-
-
-def _warn(message: str) -> None:
-    try:
-        get_run_logger().warning("%s", message)
-    except Exception:
-        logger.debug("no Prefect run context for the lock message")
-
-
-def _info(message: str) -> None:
-    try:
-        get_run_logger().info("%s", message)
-    except Exception:
-        logger.debug("no Prefect run context for: %s", message)
-
-
 def _scheduled_at() -> datetime:
     """When the flow run was scheduled to start (now for a run started by hand)."""
     try:
@@ -699,14 +656,6 @@ def _scheduled_at() -> datetime:
     except Exception:
         return datetime.now(UTC)
     return datetime.fromtimestamp(value.timestamp(), tz=UTC)
-
-
-def _publish_snapshot(database: Path) -> None:
-    """Publish the analysts' read-only copy; a failure costs freshness, not the run."""
-    try:
-        publish_snapshot(database)
-    except WarehouseError as exc:
-        logger.warning("read-only snapshot not published: %s", exc)
 
 
 async def _publish_summary(report: RunReport) -> None:

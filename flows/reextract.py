@@ -40,17 +40,16 @@ from uuid import UUID, uuid4
 import duckdb
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
-from prefect.runtime import flow_run
 
 from connectors.base import CaptureRef, EntryHints, RawDocument, Rejected, RejectReason
 from connectors.warc import read_capture
+from flows import runs
 from flows.config import PipelineSettings, load_settings
 from flows.ingest import RunReport, SourceReport
 from flows.persist import BatchResult, persist_batch
 from flows.workers import ExtractionPool
-from warehouse import search, store
-from warehouse.db import LockWait, WarehouseError, connect, run_lock
-from warehouse.operations import publish_snapshot
+from warehouse import store
+from warehouse.db import LockWait, connect, run_lock
 from warehouse.store import CapturedVersion, RunCounts
 
 __all__ = ["KIND", "ReextractError", "parse_since", "reextract"]
@@ -106,7 +105,7 @@ async def reextract(
     if not database.exists():
         raise ReextractError(f"no database at {database}: run `news-ingest run` first")
     since = _as_utc(since)
-    lock_wait = LockWait(timeout=pipeline.lock_timeout, notify=_warn)
+    lock_wait = LockWait(timeout=pipeline.lock_timeout, notify=runs.warn)
     with run_lock(database, wait=lock_wait):
         with connect(database, wait=lock_wait) as conn:
             pool = ExtractionPool(workers=pipeline.workers, timeout=pipeline.extraction_timeout)
@@ -123,41 +122,13 @@ async def reextract(
                 error = f"{type(exc).__name__}: {exc}"
                 raise
             finally:
-                _finish_run(job, status, error)
-        _publish_snapshot(database)  # the file is closed; still under the run lock
+                runs.end_run(job.conn, run_id=job.run_id, status=status, error=error)
+        runs.publish_snapshot_quietly(database)  # the file is closed; still under the run lock
     return RunReport(job.run_id, status, tuple(job.reports), str(database))
 
 
-def _publish_snapshot(database: Path) -> None:
-    """Publish the analysts' read-only copy; a failure costs freshness, not the run."""
-    try:
-        publish_snapshot(database)
-    except WarehouseError as exc:
-        logger.warning("read-only snapshot not published: %s", exc)
-
-
 def _start_run(job: _Job, names: list[str]) -> None:
-    now = datetime.now(UTC)
-    with store.transaction(job.conn) as conn:
-        store.mark_abandoned_runs(conn, now=now)
-        store.start_run(
-            conn,
-            run_id=job.run_id,
-            flow_run_id=_flow_run_id(),
-            started_at=now,
-            sources_file=KIND,
-            selected=names,
-        )
-
-
-def _finish_run(job: _Job, status: str, error: str | None) -> None:
-    try:
-        search.refresh_index(job.conn)  # new versions must be searchable
-    except search.SearchError:
-        logger.warning("search index not refreshed; the next run catches up", exc_info=True)
-    store.finish_run(
-        job.conn, run_id=job.run_id, status=status, finished_at=datetime.now(UTC), error=error
-    )
+    runs.begin_run(job.conn, run_id=job.run_id, sources_file=KIND, selected=names)
 
 
 async def _reextract_source(job: _Job, name: str) -> SourceReport:
@@ -273,15 +244,3 @@ def _as_utc(moment: datetime | None) -> datetime | None:
     if moment is None:
         return None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def _flow_run_id() -> UUID | None:
-    value = flow_run.get_id()
-    return UUID(str(value)) if value else None
-
-
-def _warn(message: str) -> None:
-    try:
-        get_run_logger().warning("%s", message)
-    except Exception:
-        logger.debug("no Prefect run context for the lock message")
