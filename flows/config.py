@@ -105,6 +105,7 @@ class PipelineSettings:
     workers: int = max(1, os.cpu_count() or 1)
     extraction_timeout: float = 30.0
     lock_timeout: float = 3600.0  # how long a run waits for a database held by someone else
+    snapshot: bool = True  # copy the database for analysts after each run (see operations.md)
 
 
 @dataclass(frozen=True, slots=True)

@@ -155,7 +155,8 @@ async def ingest(
                 raise
             finally:
                 runs.end_run(run.conn, run_id=run.run_id, status=status, error=error)
-        runs.publish_snapshot_quietly(database)  # the file is closed; still under the run lock
+        # The file is closed; the run lock is still held.
+        runs.update_snapshot(database, enabled=settings.pipeline.snapshot)
     report = RunReport(run.run_id, status, tuple(run.reports), str(database))
     await _publish_summary(report)
     return report

@@ -123,7 +123,8 @@ async def reextract(
                 raise
             finally:
                 runs.end_run(job.conn, run_id=job.run_id, status=status, error=error)
-        runs.publish_snapshot_quietly(database)  # the file is closed; still under the run lock
+        # The file is closed; the run lock is still held.
+        runs.update_snapshot(database, enabled=pipeline.snapshot)
     return RunReport(job.run_id, status, tuple(job.reports), str(database))
 
 

@@ -21,9 +21,9 @@ from prefect.runtime import flow_run
 
 from warehouse import search, store
 from warehouse.db import WarehouseError
-from warehouse.operations import publish_snapshot
+from warehouse.operations import publish_snapshot, snapshot_path
 
-__all__ = ["begin_run", "end_run", "flow_run_id", "publish_snapshot_quietly", "say", "warn"]
+__all__ = ["begin_run", "end_run", "flow_run_id", "say", "update_snapshot", "warn"]
 
 logger = logging.getLogger(__name__)
 
@@ -62,8 +62,14 @@ def end_run(
     store.finish_run(conn, run_id=run_id, status=status, finished_at=datetime.now(UTC), error=error)
 
 
-def publish_snapshot_quietly(database: Path) -> None:
-    """Publish the analysts' read-only copy; a failure costs freshness, not the run."""
+def update_snapshot(database: Path, *, enabled: bool) -> None:
+    """Publish the analysts' read-only copy, or remove a stale one when snapshots are off.
+
+    A failure to publish costs freshness, not the run: it is logged.
+    """
+    if not enabled:
+        snapshot_path(database).unlink(missing_ok=True)  # readers then use the live file
+        return
     try:
         publish_snapshot(database)
     except WarehouseError as exc:

@@ -160,3 +160,19 @@ def test_rerun_adds_nothing_and_an_edit_adds_a_version(
         db_path,
         "SELECT version_count, text LIKE '%fifteen%' FROM articles WHERE title LIKE 'Council%'",
     ) == [(2, True)]
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_snapshot_is_published_and_retired_when_turned_off(
+    tmp_path: Path, docs_dir: Path, db_path: Path
+) -> None:
+    sources = sources_file(tmp_path, docs_dir)
+    snapshot = db_path.with_name("news.snapshot.duckdb")
+    run(sources, db_path)
+    assert query(snapshot, "SELECT count(*) FROM articles") == [(3,)]
+
+    sources.write_text(
+        "[pipeline]\nsnapshot = false\n" + sources.read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    run(sources, db_path)
+    assert not snapshot.exists()  # a stale copy would mislead readers; they use the live file
