@@ -14,7 +14,10 @@ which the stage was active (overlaps counted once); and how long the
 extraction workers sat idle and what the main process was doing meanwhile.
 
 With ``BENCH_PROFILE=FILE`` in the environment the main thread also runs
-under cProfile and its statistics are dumped to FILE.
+under cProfile and its statistics are dumped to FILE. Memory experiments:
+``BENCH_MALLOC_TRIM=1`` calls glibc's ``malloc_trim`` after each stored
+batch; ``BENCH_DUCKDB_MEMORY_LIMIT=256MB`` sets DuckDB's memory limit on the
+run's connection.
 
 A wrapper whose target has gone (the pipeline changed) is skipped with a note
 in the output instead of failing the run.
@@ -288,9 +291,17 @@ def _watch_duckdb_memory(module: Any) -> None:
     if persist is None:
         return
 
+    trim = None
+    if os.environ.get("BENCH_MALLOC_TRIM"):  # experiment: give freed heap back after each batch
+        import ctypes
+
+        trim = ctypes.CDLL("libc.so.6").malloc_trim
+
     @functools.wraps(persist)
     def watched(conn: Any, *args: Any, **kwargs: Any) -> Any:
         result = persist(conn, *args, **kwargs)
+        if trim is not None:
+            trim(0)
         row = conn.execute("SELECT sum(memory_usage_bytes) FROM duckdb_memory()").fetchone()
         used = int(row[0] or 0) if row else 0
         TIMELINE.counts["duckdb_memory_peak"] = max(TIMELINE.counts["duckdb_memory_peak"], used)
@@ -302,6 +313,7 @@ def _watch_duckdb_memory(module: Any) -> None:
 
 def _wrap_connect(module: Any) -> None:
     original = getattr(module, "connect", None)
+    limit = os.environ.get("BENCH_DUCKDB_MEMORY_LIMIT")  # experiment: cap DuckDB's buffer pool
     if original is None:
         TIMELINE.notes.append("flows.ingest.connect not found: database opens not timed")
         return
@@ -311,6 +323,8 @@ def _wrap_connect(module: Any) -> None:
         start = time.time()
         manager = original(*args, **kwargs)
         conn = manager.__enter__()
+        if limit:
+            conn.execute(f"SET memory_limit = '{limit}'")
         TIMELINE.add("db_open", start, time.time())
         try:
             yield conn
