@@ -8,7 +8,6 @@ version). Built once per session; tests open it read-only or copy it.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import random
 from collections.abc import Callable
@@ -19,7 +18,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from flows.ingest import RunReport, ingest
+from tests.helpers import run
 from tests.localserver import LocalServer, Request, Response
 
 # Neutral words for filler prose: none of the words the tests search for.
@@ -175,10 +174,6 @@ def one(db: Path, sql: str) -> tuple[Any, ...]:
         row = conn.execute(sql).fetchone()
     assert row is not None
     return row
-
-
-def run(sources: Path, db: Path) -> RunReport:
-    return asyncio.run(ingest(sources_path=str(sources), db_path=str(db)))
 
 
 def build(root: Path) -> Path:

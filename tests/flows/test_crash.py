@@ -19,11 +19,10 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
-import duckdb
 import pytest
 
+from tests.helpers import query
 from tests.localserver import LocalServer, Request, Response
 from tests.prefectserver import PrefectServer, stop_process
 from warehouse.db import connect
@@ -112,11 +111,6 @@ def wait_for(condition: Callable[[], bool], process: subprocess.Popen[bytes], wh
         if time.monotonic() > deadline:
             pytest.fail(f"timed out waiting for {what}")
         time.sleep(0.002)
-
-
-def query(db: Path, sql: str) -> list[tuple[Any, ...]]:
-    with duckdb.connect(str(db), read_only=True) as conn:
-        return conn.execute(sql).fetchall()
 
 
 def assert_complete(db: Path, expected: int, *, crashed: int = 1) -> None:

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 
 from flows.config import SourceConfig, SourceKind
@@ -20,8 +19,9 @@ from flows.freshness import (
     next_interval,
     schedule_period,
 )
-from flows.ingest import RunReport, ingest, summary_markdown
+from flows.ingest import summary_markdown
 from tests.flows.test_ingest_web import article_html, conditional, rss
+from tests.helpers import query, run
 from tests.localserver import LocalServer, Response
 from warehouse.operations import SourceFreshness
 from warehouse.store import RunCounts
@@ -170,15 +170,6 @@ def sources(tmp_path: Path, server: LocalServer) -> Path:
         encoding="utf-8",
     )
     return path
-
-
-def run(path: Path, db: Path, *, only_due: bool) -> RunReport:
-    return asyncio.run(ingest(sources_path=str(path), db_path=str(db), only_due=only_due))
-
-
-def query(db: Path, sql: str) -> list[tuple[Any, ...]]:
-    with duckdb.connect(str(db), read_only=True) as conn:
-        return conn.execute(sql).fetchall()
 
 
 @pytest.mark.slow

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import shutil
 from pathlib import Path
-from typing import Any
 
-import duckdb
 import pytest
 
-from flows.ingest import RunReport, ingest
+from tests.helpers import query, run
 
 SEEDS = Path(__file__).parents[2] / "seeds"
 PARAGRAPH = (
@@ -40,15 +37,6 @@ def sources_file(folder: Path, docs: Path) -> Path:
         f'[[sources]]\nname = "local"\nkind = "files"\npath = "{docs}"\n', encoding="utf-8"
     )
     return path
-
-
-def run(sources: Path, db: Path) -> RunReport:
-    return asyncio.run(ingest(sources_path=str(sources), db_path=str(db)))
-
-
-def query(db: Path, sql: str) -> list[tuple[Any, ...]]:
-    with duckdb.connect(str(db), read_only=True) as conn:
-        return conn.execute(sql).fetchall()
 
 
 @pytest.fixture

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-import duckdb
 import pytest
 
-from flows.ingest import RunReport, ingest
+from tests.helpers import query, run
 from tests.localserver import LocalServer, Request, Response
 from tests.textgen import paragraphs
 
@@ -101,15 +98,6 @@ path = "urls.txt"
         encoding="utf-8",
     )
     return path
-
-
-def run(path: Path, db: Path) -> RunReport:
-    return asyncio.run(ingest(sources_path=str(path), db_path=str(db)))
-
-
-def query(db: Path, sql: str) -> list[tuple[Any, ...]]:
-    with duckdb.connect(str(db), read_only=True) as conn:
-        return conn.execute(sql).fetchall()
 
 
 @pytest.mark.usefixtures("prefect_harness")

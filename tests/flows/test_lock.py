@@ -13,12 +13,12 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
-import duckdb
 import pytest
 
 from tests.flows.test_crash import article
+from tests.helpers import query
 from tests.prefectserver import PrefectServer, stop_process
 from warehouse.db import connect
 from warehouse.operations import snapshot_path
@@ -104,11 +104,6 @@ def sources_file(tmp_path: Path, count: int) -> Path:
 
 def run_command(sources: Path, db: Path) -> list[str]:
     return [sys.executable, "-m", "flows.cli", "run", "--sources", str(sources), "--db", str(db)]
-
-
-def query(db: Path, sql: str) -> list[tuple[Any, ...]]:
-    with duckdb.connect(str(db), read_only=True) as conn:
-        return conn.execute(sql).fetchall()
 
 
 def test_a_run_waits_for_a_reader_then_completes(

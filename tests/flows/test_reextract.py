@@ -16,6 +16,7 @@ import pytest
 
 from flows.cli import main
 from flows.reextract import parse_since
+from tests.helpers import query
 from tests.localserver import LocalServer, Response
 from tests.textgen import paragraphs
 
@@ -68,11 +69,6 @@ def fetch_with_capture(tmp_path: Path, site: LocalServer) -> Path:
     db = tmp_path / "news.duckdb"
     assert main(["run", "--sources", str(sources), "--db", str(db)]) == 0
     return db
-
-
-def query(db: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-    with duckdb.connect(str(db), read_only=True) as conn:
-        return conn.execute(sql, params or []).fetchall()
 
 
 def execute(db: Path, sql: str, params: list[Any] | None = None) -> None:

@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
-import duckdb
 import httpx
 import pytest
 
 from flows.cli import main
 from flows.config import load_settings
 from flows.serve import plan_deployments
+from tests.helpers import query
 from tests.localserver import LocalServer, Request, Response
 from tests.prefectserver import PrefectServer, free_port, stop_process
 
@@ -222,11 +222,6 @@ def when(value: str) -> datetime:
 
 def completed(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [r for r in runs if r["state_type"] == "COMPLETED"]
-
-
-def query(db: Path, sql: str) -> list[tuple[Any, ...]]:
-    with duckdb.connect(str(db), read_only=True) as conn:
-        return conn.execute(sql).fetchall()
 
 
 @pytest.mark.slow

@@ -6,7 +6,6 @@ uses) for well-formed files, or byte by byte for records no writer would emit.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import gzip
 import hashlib
@@ -15,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 
 import flows.ingest
@@ -23,7 +21,7 @@ from connectors.base import CaptureRef, RawDocument
 from connectors.capture import WarcCapture
 from connectors.warc import CHECKPOINT_EVERY, read_capture
 from flows.cli import main
-from flows.ingest import RunReport, ingest
+from tests.helpers import query, run
 from tests.localserver import LocalServer, Response
 from tests.textgen import paragraphs
 
@@ -117,15 +115,6 @@ def warc_sources(
         encoding="utf-8",
     )
     return path
-
-
-def run(sources: Path, db: Path) -> RunReport:
-    return asyncio.run(ingest(sources_path=str(sources), db_path=str(db)))
-
-
-def query(db: Path, sql: str) -> list[tuple[Any, ...]]:
-    with duckdb.connect(str(db), read_only=True) as conn:
-        return conn.execute(sql).fetchall()
 
 
 def totals(db: Path) -> tuple[Any, ...]:

@@ -12,7 +12,8 @@ import duckdb
 import pytest
 
 from flows.cli import main
-from tests.analyst_data import analyst_db, prose, run  # noqa: F401 (fixture)
+from tests.analyst_data import analyst_db, prose  # noqa: F401 (fixture)
+from tests.helpers import run
 from warehouse import search
 from warehouse.db import connect
 from warehouse.reading import read_only
