@@ -20,6 +20,8 @@ from uuid import UUID
 import duckdb
 import pyarrow as pa
 
+from warehouse.lookup import select_in
+
 __all__ = [
     "AliasRow",
     "ArticleRow",
@@ -349,11 +351,10 @@ def load_url_state(
     conn: duckdb.DuckDBPyConnection, locations: Iterable[str]
 ) -> dict[str, UrlStateRow]:
     """The stored state of each of these locations that has one."""
-    rows = _select_in(
+    rows = select_in(
         conn,
-        "SELECT s.location, s.source, s.raw_hash, s.article_id, s.etag, s.last_modified, "
-        "s.last_seen_at, s.last_changed_at, s.kind FROM store.url_state s "
-        "JOIN __keys k ON s.location = k.key",
+        "SELECT location, source, raw_hash, article_id, etag, last_modified, "
+        "last_seen_at, last_changed_at, kind FROM store.url_state WHERE location IN ({keys})",
         locations,
     )
     return {row[0]: UrlStateRow(*row) for row in rows}
@@ -361,10 +362,10 @@ def load_url_state(
 
 def find_aliases(conn: duckdb.DuckDBPyConnection, keys: Iterable[str]) -> dict[str, int]:
     """Map each known identity key to its article id (the oldest, should two claim it)."""
-    rows = _select_in(
+    rows = select_in(
         conn,
-        "SELECT a.identity_key, min(a.article_id) FROM store.url_aliases a "
-        "JOIN __keys k ON a.identity_key = k.key GROUP BY a.identity_key",
+        "SELECT identity_key, min(article_id) FROM store.url_aliases "
+        "WHERE identity_key IN ({keys}) GROUP BY identity_key",
         keys,
     )
     return dict(rows)
@@ -372,9 +373,7 @@ def find_aliases(conn: duckdb.DuckDBPyConnection, keys: Iterable[str]) -> dict[s
 
 def known_alias_urls(conn: duckdb.DuckDBPyConnection, urls: Iterable[str]) -> set[str]:
     """Which of these URL variants are already recorded."""
-    rows = _select_in(
-        conn, "SELECT a.url FROM store.url_aliases a JOIN __keys k ON a.url = k.key", urls
-    )
+    rows = select_in(conn, "SELECT url FROM store.url_aliases WHERE url IN ({keys})", urls)
     return {row[0] for row in rows}
 
 
@@ -382,16 +381,14 @@ def latest_versions(
     conn: duckdb.DuckDBPyConnection, article_ids: Iterable[int]
 ) -> dict[int, tuple[int, str, int]]:
     """Map article id -> (version count, latest version hash, story id)."""
-    ids = sorted(set(article_ids))
-    if not ids:
-        return {}
-    rows = conn.execute(
+    rows = select_in(
+        conn,
         "SELECT a.article_id, a.version_count, v.version_hash, a.story_id "
         "FROM store.articles a JOIN store.article_versions v "
         "ON v.article_id = a.article_id AND v.version_no = a.version_count "
-        "WHERE a.article_id IN (SELECT unnest(?::BIGINT[]))",
-        [ids],
-    ).fetchall()
+        "WHERE a.article_id IN ({keys})",
+        article_ids,
+    )
     return {row[0]: (row[1], row[2], row[3]) for row in rows}
 
 
@@ -446,13 +443,13 @@ def touch_articles(
     conn: duckdb.DuckDBPyConnection, article_ids: Iterable[int], *, seen_at: datetime, run_id: str
 ) -> None:
     """Mark articles seen again without a content change."""
-    ids = sorted(set(article_ids))
-    if ids:
-        conn.execute(
-            "UPDATE store.articles SET last_seen_at = greatest(last_seen_at, ?), "
-            "last_run_id = ?::UUID WHERE article_id IN (SELECT unnest(?::BIGINT[]))",
-            [seen_at, run_id, ids],
-        )
+    select_in(
+        conn,
+        "UPDATE store.articles SET last_seen_at = greatest(last_seen_at, ?), "
+        "last_run_id = ?::UUID WHERE article_id IN ({keys})",
+        article_ids,
+        (seen_at, run_id),
+    )
 
 
 def upsert_url_state(conn: duckdb.DuckDBPyConnection, rows: Sequence[UrlStateRow]) -> None:
@@ -640,15 +637,3 @@ def _registered(conn: duckdb.DuckDBPyConnection, table: pa.Table) -> Iterator[No
         yield
     finally:
         conn.unregister("__batch")
-
-
-def _select_in(conn: duckdb.DuckDBPyConnection, sql: str, keys: Iterable[str]) -> list[Any]:
-    unique = sorted(set(keys))
-    if not unique:
-        return []
-    table = pa.table({"key": unique}, schema=pa.schema([("key", pa.string())]))
-    conn.register("__keys", table)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.unregister("__keys")

@@ -19,6 +19,8 @@ from uuid import UUID
 import duckdb
 import pyarrow as pa
 
+from warehouse.lookup import select_in
+
 __all__ = [
     "StoryFeatureRow",
     "find_band_matches",
@@ -125,42 +127,38 @@ def find_content_matches(
     conn: duckdb.DuckDBPyConnection, hashes: Iterable[str]
 ) -> list[tuple[str, int]]:
     """(content hash, article id) of dedupable versions with one of these exact texts."""
-    unique = sorted(set(hashes))
-    if not unique:
-        return []
-    rows = conn.execute(
-        "SELECT DISTINCT content_hash, article_id FROM store.story_features "
-        "WHERE dedupable AND content_hash IN (SELECT unnest(?::VARCHAR[]))",
-        [unique],
-    ).fetchall()
-    return [(str(h), int(a)) for h, a in rows]
+    # ``dedupable`` is tested here, not in SQL: with a second condition DuckDB 1.5.5 stops
+    # using the content_hash index and scans the table (5 ms vs 18 ms a batch at 1M articles).
+    rows = select_in(
+        conn,
+        "SELECT content_hash, article_id, dedupable FROM store.story_features "
+        "WHERE content_hash IN ({keys})",
+        hashes,
+    )
+    return sorted({(str(h), int(a)) for h, a, dedupable in rows if dedupable})
 
 
 def load_features(
     conn: duckdb.DuckDBPyConnection, article_ids: Iterable[int], *, scheme: str
 ) -> list[StoryFeatureRow]:
     """Stored features of every version of these articles (of the given scheme)."""
-    ids = sorted(set(article_ids))
-    if not ids:
-        return []
-    rows = conn.execute(
+    rows = select_in(
+        conn,
         f"SELECT {_FEATURE_COLUMNS} FROM store.story_features "
-        "WHERE scheme = ? AND article_id IN (SELECT unnest(?::BIGINT[]))",
-        [scheme, ids],
-    ).fetchall()
+        "WHERE scheme = ? AND article_id IN ({keys})",
+        article_ids,
+        (scheme,),
+    )
     return [StoryFeatureRow(*row) for row in rows]
 
 
 def story_ids(conn: duckdb.DuckDBPyConnection, article_ids: Iterable[int]) -> dict[int, int]:
     """The current story of each of these articles."""
-    ids = sorted(set(article_ids))
-    if not ids:
-        return {}
-    rows = conn.execute(
-        "SELECT article_id, story_id FROM store.articles "
-        "WHERE article_id IN (SELECT unnest(?::BIGINT[]))",
-        [ids],
-    ).fetchall()
+    rows = select_in(
+        conn,
+        "SELECT article_id, story_id FROM store.articles WHERE article_id IN ({keys})",
+        article_ids,
+    )
     return {int(a): int(s) for a, s in rows}
 
 

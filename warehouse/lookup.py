@@ -1,0 +1,48 @@
+"""Point lookups of many keys at once that use the table's index at any warehouse size.
+
+DuckDB 1.5.5 answers ``column IN (?, ?, ...)`` with bound parameters from the
+column's ART index (a primary key or ``CREATE INDEX``), but plans a join with
+a registered Arrow table, or ``IN (SELECT unnest(?))``, as a hash join that
+scans the whole table. Measured on an indexed VARCHAR column with 400 keys:
+the parameter list takes 7.3 ms at 30,000 rows and 12 ms at 3,000,000, the
+join 5.8 ms and 38 ms, ``unnest`` 4.4 ms and 39 ms. Per-batch lookups of
+URLs, identity keys, hashes and article ids therefore go through
+:func:`select_in`, so that the cost of storing a batch does not grow with the
+warehouse beyond the index lookups. Keys are always bound parameters, never
+text pasted into SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable
+from typing import Any
+
+import duckdb
+
+__all__ = ["IN_CHUNK", "select_in"]
+
+IN_CHUNK = 1000  # keys per statement: bounded planning cost, few statements per batch
+
+
+def select_in(
+    conn: duckdb.DuckDBPyConnection,
+    sql: str,
+    keys: Iterable[Hashable],
+    params: tuple[Any, ...] = (),
+) -> list[Any]:
+    """Rows of ``sql`` for these keys; ``{keys}`` in ``sql`` stands for the parameter list.
+
+    ``sql`` goes through :meth:`str.format`, so it holds no other braces.
+
+    ``params`` are bound before the keys (for placeholders that precede
+    ``{keys}``). The keys are deduplicated and sent in chunks of
+    :data:`IN_CHUNK`, so a query that groups by the key column gives the same
+    rows as one statement would.
+    """
+    unique = sorted(set(keys))  # type: ignore[type-var]
+    rows: list[Any] = []
+    for start in range(0, len(unique), IN_CHUNK):
+        chunk = unique[start : start + IN_CHUNK]
+        statement = sql.format(keys=", ".join("?" * len(chunk)))
+        rows.extend(conn.execute(statement, [*params, *chunk]).fetchall())
+    return rows
