@@ -14,8 +14,8 @@ text pasted into SQL.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, TypeVar
 
 import duckdb
 
@@ -23,11 +23,13 @@ __all__ = ["IN_CHUNK", "select_in"]
 
 IN_CHUNK = 1000  # keys per statement: bounded planning cost, few statements per batch
 
+Key = TypeVar("Key", str, int)
+
 
 def select_in(
     conn: duckdb.DuckDBPyConnection,
     sql: str,
-    keys: Iterable[Hashable],
+    keys: Iterable[Key],
     params: tuple[Any, ...] = (),
 ) -> list[Any]:
     """Rows of ``sql`` for these keys; ``{keys}`` in ``sql`` stands for the parameter list.
@@ -39,10 +41,10 @@ def select_in(
     :data:`IN_CHUNK`, so a query that groups by the key column gives the same
     rows as one statement would.
     """
-    unique = sorted(set(keys))  # type: ignore[type-var]
+    unique: list[Key] = sorted(set(keys))
     rows: list[Any] = []
     for start in range(0, len(unique), IN_CHUNK):
-        chunk = unique[start : start + IN_CHUNK]
+        chunk: list[Key] = unique[start : start + IN_CHUNK]
         statement = sql.format(keys=", ".join("?" * len(chunk)))
         rows.extend(conn.execute(statement, [*params, *chunk]).fetchall())
     return rows
