@@ -4,6 +4,9 @@ A file that cannot be used becomes a :class:`Rejected` with a reason; the
 folder is read on. Each file ends with a :class:`Checkpoint` (fingerprint =
 size and modification time), so a rerun skips files that did not change
 without reading them, and a JSONL file interrupted mid-way resumes at its line.
+A file that could not be opened or read (``unreadable``, ``missing_path``) gets
+no final checkpoint: fixing its permissions changes neither size nor mtime, so
+a done checkpoint would make every later run skip it.
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ MAX_FILE_BYTES = 10 * 2**20  # decoded, per document (DESIGN: 10 MiB for pages)
 _JSONL_CHECKPOINT_EVERY = 500
 SUFFIXES = {".html": Media.HTML, ".htm": Media.HTML, ".txt": Media.TEXT}
 _RECORD_SUFFIXES = {".json", ".jsonl"}
+# Rejects that say nothing about the file's bytes: the next run tries the file again.
+_RETRY_REASONS = frozenset({RejectReason.UNREADABLE, RejectReason.MISSING_PATH})
 
 
 class _BadFileError(Exception):
@@ -104,6 +109,8 @@ class FilesSource:
             yield self._read_document(file, SUFFIXES[str(kind)])
         except _BadFileError as problem:
             yield self._reject(file, problem.reason, problem.detail, problem.digest)
+            if problem.reason in _RETRY_REASONS:
+                return
         yield Checkpoint(self.name, str(file), fingerprint, 0, done=True)
 
     def _read_document(self, file: Path, media: Media) -> RawDocument:
@@ -138,6 +145,8 @@ class FilesSource:
                     yield Checkpoint(self.name, str(file), fingerprint, number, done=False)
         except _BadFileError as problem:
             yield self._reject(file, problem.reason, problem.detail, problem.digest)
+            if problem.reason in _RETRY_REASONS:
+                return
         yield Checkpoint(self.name, str(file), fingerprint, number, done=True)
 
     def _record_document(
@@ -247,7 +256,10 @@ def _iter_records(file: Path) -> Iterator[tuple[int, bytes | dict[str, Any]]]:
             yield from enumerate(_bounded_lines(handle), start=1)
     except FileNotFoundError as exc:
         raise _BadFileError(RejectReason.MISSING_PATH, f"file vanished: {exc}") from exc
-    except (OSError, EOFError, zlib.error) as exc:
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        # Cut or corrupt gzip: permanent for these bytes, like a bad .html.gz.
+        raise _BadFileError(RejectReason.BINARY, f"not valid gzip: {exc}") from exc
+    except OSError as exc:
         raise _BadFileError(RejectReason.UNREADABLE, f"cannot read: {exc}") from exc
 
 
