@@ -84,11 +84,14 @@ def add_commands(
     stats.set_defaults(handler=_stats)
 
 
-def run_sql(db: Path, query: str, *, fmt: str, out: Path | None) -> int:
-    """Run one read-only query; print it as a table, CSV or JSON, or write Parquet."""
+def run_sql(db: Path, query: str, *, fmt: str, out: Path | None, live: bool = False) -> int:
+    """Run one read-only query; print it as a table, CSV or JSON, or write Parquet.
+
+    It reads the published snapshot when there is one, or with ``live`` the live file.
+    """
     if fmt == "parquet" and out is None:
         return _fail("--format parquet needs --out FILE", EXIT_USAGE)
-    with read_only(db) as conn:
+    with read_only(db, live=live) as conn:
         problem = refusal(conn, query)
         if problem:
             return _fail(problem, EXIT_USAGE)

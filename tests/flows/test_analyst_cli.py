@@ -221,3 +221,22 @@ def test_commands_read_the_snapshot_while_a_run_holds_the_file(
     for code, _, err in results:
         assert code == 0 and f"reading the snapshot {snapshot_path(db)}" in err
     assert elapsed < 20  # nobody waited for the "run" to let go of the live file
+
+
+def test_sql_live_reads_the_live_file_not_the_snapshot(
+    analyst_db: Path,  # noqa: F811
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    db = tmp_path / "news.duckdb"
+    shutil.copy(analyst_db, snapshot_path(db))
+    shutil.copy(analyst_db, db)
+    with duckdb.connect(str(db)) as conn:
+        conn.execute("CREATE TABLE live_only AS SELECT 'only in the live file' AS marker")
+    query = "SELECT marker FROM live_only"
+
+    code, out, _ = cli(capsys, "sql", query, "--db", str(db), "--live", "--format", "csv")
+    assert code == 0 and out.splitlines() == ["marker", "only in the live file"]
+
+    code, _, err = cli(capsys, "sql", query, "--db", str(db))  # the snapshot lacks the table
+    assert code == 1 and "live_only" in err
