@@ -302,11 +302,9 @@ def parse_timestamp(raw: str, source: str) -> DatedValue | None:
         if not match:
             return None
         return _day(match.group(0), source)
-    if parsed.tzinfo is None:
-        # A wall-clock time in an unknown zone: keep the day, do not guess the zone.
-        return DatedValue(datetime.combine(parsed.date(), time.min, UTC), "day", source)
-    if len(text) <= 10:
-        return DatedValue(datetime.combine(parsed.date(), time.min, UTC), "day", source)
+    if parsed.tzinfo is None or len(text) <= 10:
+        # No time, or a wall-clock time in an unknown zone: keep the day, do not guess the zone.
+        return _plausible(DatedValue(datetime.combine(parsed.date(), time.min, UTC), "day", source))
     return _plausible(DatedValue(parsed.astimezone(UTC), "second", source))
 
 

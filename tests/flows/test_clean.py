@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from connectors.base import EntryHints, Media, RawDocument, Rejected, RejectReason
-from flows.clean import Article, clean
+from flows.clean import Article, DatedValue, clean, parse_timestamp
 from tests.textgen import paragraphs
 
 BODY = "".join(f"<p>{p}</p>" for p in paragraphs("clean-tests"))
@@ -113,4 +113,23 @@ def test_seed_scrape_has_no_date() -> None:
     result = article(seed, media=Media.TEXT, url=None)
     assert result.title == "Pakistan, US Discussing Counterterror Use of Airspace"
     assert result.text.startswith("Pakistan stopped short Saturday")
+    assert result.published is None
+
+
+def test_implausible_dates_are_dropped_with_or_without_zone_and_time() -> None:
+    for raw in (
+        "2999-12-31",
+        "2999-12-31T10:00:00",
+        "2999-12-31T10:00:00Z",
+        "0001-01-01",
+        "1970-01-01T00:00:00",
+        "1970-01-01T00:00:00+00:00",
+    ):
+        assert parse_timestamp(raw, "meta") is None, raw
+    day = parse_timestamp("2024-03-05", "meta")
+    assert day == DatedValue(datetime(2024, 3, 5, tzinfo=UTC), "day", "meta")
+
+
+def test_a_page_dated_in_the_far_future_has_no_date() -> None:
+    result = article(page('<meta property="article:published_time" content="2999-12-31">'))
     assert result.published is None
