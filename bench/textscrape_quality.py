@@ -27,7 +27,7 @@ import time
 import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -385,7 +385,7 @@ def _score_date(ref: Reference, got: TextScrape) -> str:
     mine = got.published_at
     days: set[date] = {ref.published.date()}
     if ref.published.tzinfo is not None:
-        days.add(ref.published.astimezone(tz=None).date())
+        days.add(ref.published.astimezone(UTC).date())
     return "correct" if mine.date() in days else "wrong"
 
 
