@@ -32,7 +32,7 @@ import json
 import random
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -471,11 +471,3 @@ def _variant_url(url: str, rng: random.Random) -> tuple[str, tuple[str, ...]]:
         short = f"https://t.co/{rng.randrange(10**8):x}"
         return f"{scheme}://{host}{path}{joiner}gclid={rng.randrange(10**9)}#comments", (short,)
     return f"{scheme}://www.{bare}{path}{joiner}mc_cid={rng.randrange(10**6)}&mc_eid=abc", ()
-
-
-def iter_groups(docs: list[Doc]) -> Iterator[tuple[str, list[Doc]]]:
-    """Yield each story group with its documents."""
-    groups: dict[str, list[Doc]] = {}
-    for doc in docs:
-        groups.setdefault(doc.group, []).append(doc)
-    yield from groups.items()
