@@ -22,7 +22,7 @@ import duckdb
 from bench.procs import TreeSampler, cpu_seconds
 from bench.site import Manifest
 
-__all__ = ["PipelineRun", "run_pipeline", "sources_file"]
+__all__ = ["PipelineRun", "bench_env", "run_pipeline", "sources_file"]
 
 COUNTERS = ("found", "fetched", "not_modified", "new", "duplicates", "updated", "unchanged",
             "rejected", "errors")  # fmt: skip

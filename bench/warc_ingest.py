@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import hashlib
 import itertools
 import json
 import multiprocessing
@@ -53,13 +52,15 @@ from typing import Any
 
 import duckdb
 
+from bench import bare
+from bench.pipeline import bench_env
+from bench.warc_read import synthetic_page
 from connectors.base import RawDocument
 from connectors.capture import WarcCapture
 from connectors.warc import WarcSource
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_JSON = ROOT / "bench" / "results" / "warc_ingest.json"
-CHUNK = 8  # pages per task handed to a bare worker
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,19 +92,10 @@ def corpus_pages(corpus: Path) -> list[Page]:
 def synthetic_pages(count: int) -> list[Page]:
     """Article-shaped pages with distinct text (about 25 KB each)."""
     start = datetime(2024, 1, 1, tzinfo=UTC)
-    pages = []
-    for n in range(count):
-        words = [hashlib.sha1(f"{n}:{i}".encode()).hexdigest()[:7] for i in range(3000)]
-        paragraphs = "".join(
-            f"<p>{' '.join(words[i : i + 60])}.</p>" for i in range(0, len(words), 60)
-        )
-        body = (
-            f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Story {n}</title>"
-            f"</head><body><nav>Home | News | Sport</nav><article><h1>Story {n}</h1>{paragraphs}"
-            "</article><footer>Contact</footer></body></html>"
-        ).encode()
-        pages.append(Page(f"https://bench.example/story/{n}", start + timedelta(seconds=n), body))
-    return pages
+    return [
+        Page(f"https://bench.example/story/{n}", start + timedelta(seconds=n), synthetic_page(n))
+        for n in range(count)
+    ]
 
 
 def records(pages: list[Page], count: int) -> list[Page]:
@@ -158,14 +150,7 @@ def run_pipeline(folder: Path, warc: Path, *, workers: int) -> dict[str, Any]:
         encoding="utf-8",
     )
     database = folder / "db" / "news.duckdb"
-    env = dict(os.environ)
-    env.update(
-        PREFECT_HOME=str(folder / "prefect"),  # its own server database, not the user's
-        PREFECT_SERVER_ANALYTICS_ENABLED="false",
-        PREFECT_LOGGING_LEVEL="WARNING",
-        PREFECT_SERVER_LOGGING_LEVEL="WARNING",
-        PYTHONPATH=str(ROOT),
-    )
+    env = bench_env(folder / "prefect")  # its own server database, not the user's
     command = [sys.executable, "-m", "flows.cli", "-v", "run", "--sources", str(sources)]
     command += ["--db", str(database)]
     began = time.perf_counter()
@@ -201,43 +186,15 @@ def run_pipeline(folder: Path, warc: Path, *, workers: int) -> dict[str, Any]:
 # --------------------------------------------------------------------------- bare extraction
 
 
-def _extract_chunk(chunk: list[tuple[str, str]]) -> tuple[int, float]:
-    """Extract each page with the pipeline's trafilatura call; (texts found, CPU seconds)."""
-    import trafilatura
+def _extract_chunk(chunk: list[tuple[str, str]], mode: str) -> tuple[int, float]:
+    """Extract each page as :mod:`bench.bare` does in ``mode``; (texts found, CPU seconds).
 
-    from flows import clean
-
+    ``trafilatura`` is the pipeline's own call and options (``flows.clean._extract``),
+    ``process`` its whole worker step (cleaning, page metadata, dedupe features).
+    """
     began = time.process_time()
-    texts = 0
-    for url, html in chunk:
-        tree = trafilatura.load_html(html)
-        result = clean._extract(tree, url) if tree is not None else None  # the very same call
-        texts += bool(result is not None and result.text)
+    texts = sum(bare._extract_one(html, url, mode) for url, html in chunk)
     return texts, time.process_time() - began
-
-
-def _worker_step_chunk(chunk: list[tuple[str, str]]) -> tuple[int, float]:
-    """Run the pipeline's whole worker step (cleaning, page metadata, dedupe features)."""
-    from connectors.base import Media, Rejected
-    from flows.workers import process_document
-
-    began = time.process_time()
-    texts = 0
-    for url, html in chunk:
-        doc = RawDocument(
-            source="bench", location=url, url=url, content=html, media=Media.HTML,
-            raw_hash="-", retrieved_at=datetime.now(UTC),
-        )  # fmt: skip
-        texts += not isinstance(process_document(doc), Rejected)
-    return texts, time.process_time() - began
-
-
-def _warm_up(delay: float) -> int:
-    """Import and exercise the extraction code on a page of its own, then hold the worker."""
-    page = "<html><body><article>" + "<p>Warm-up text for the extractor.</p>" * 20
-    _worker_step_chunk([("https://warm.example/", page + "</article></body></html>")])
-    time.sleep(delay)  # every worker takes one task, so all of them are warm
-    return os.getpid()
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,7 +206,7 @@ class _Pass:
     texts: int
 
 
-def _one_pass(step: Any, chunks: list[list[tuple[str, str]]], workers: int, *, warm: bool) -> _Pass:
+def _one_pass(mode: str, chunks: list[list[tuple[str, str]]], workers: int, *, warm: bool) -> _Pass:
     """Time fresh worker processes going once through the chunks.
 
     Each pass has its own processes, so no pass profits from caches filled by
@@ -257,11 +214,12 @@ def _one_pass(step: Any, chunks: list[list[tuple[str, str]]], workers: int, *, w
     """
     context = multiprocessing.get_context("spawn")
     began = time.perf_counter()
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+    initializer = bare._warm if warm else None
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=initializer) as pool:
         if warm:
-            list(pool.map(_warm_up, [0.5] * workers))
+            list(pool.map(bare._ready, [0.5] * workers))
             began = time.perf_counter()
-        results = list(pool.map(step, chunks))
+        results = list(pool.map(_extract_chunk, chunks, [mode] * len(chunks)))
         seconds = time.perf_counter() - began
     return _Pass(seconds, sum(cpu for _, cpu in results), sum(texts for texts, _ in results))
 
@@ -274,12 +232,12 @@ def run_bare(documents: list[tuple[str, str]], *, workers: int, repeat: int) -> 
     pipeline's whole worker step, which tells the extra work in the workers
     apart from the orchestration around them.
     """
-    chunks = [documents[i : i + CHUNK] for i in range(0, len(documents), CHUNK)]
+    chunks = [documents[i : i + bare.CHUNK] for i in range(0, len(documents), bare.CHUNK)]
     passes: dict[str, list[_Pass]] = {"cold": [], "warm": [], "worker_step": []}
     for _ in range(repeat):
-        passes["cold"].append(_one_pass(_extract_chunk, chunks, workers, warm=False))
-        passes["warm"].append(_one_pass(_extract_chunk, chunks, workers, warm=True))
-        passes["worker_step"].append(_one_pass(_worker_step_chunk, chunks, workers, warm=True))
+        passes["cold"].append(_one_pass("trafilatura", chunks, workers, warm=False))
+        passes["warm"].append(_one_pass("trafilatura", chunks, workers, warm=True))
+        passes["worker_step"].append(_one_pass("process", chunks, workers, warm=True))
     figures: dict[str, Any] = {"texts": passes["cold"][0].texts}
     for name, runs in passes.items():
         best = min(runs, key=lambda p: p.seconds)

@@ -37,23 +37,24 @@ from connectors.capture import WarcCapture
 from connectors.warc import WarcSource, read_capture
 
 
-def corpus_pages(corpus: Path | None) -> list[bytes]:
-    """Raw page bytes: the corpus's gzipped pages, or synthetic ones."""
+def corpus_pages(corpus: Path | None) -> tuple[list[bytes], str]:
+    """Raw page bytes and what they are: the corpus's gzipped pages, or synthetic ones."""
     if corpus is not None:
         pages = [gzip.decompress(p.read_bytes()) for p in sorted(corpus.rglob("*.html.gz"))]
         if pages:
-            return pages
+            return pages, "corpus"
         print(f"no *.html.gz under {corpus}; using synthetic pages", file=sys.stderr)
-    return [synthetic_page(n) for n in range(50)]
+    return [synthetic_page(n) for n in range(50)], "synthetic"
 
 
 def synthetic_page(n: int) -> bytes:
-    words = " ".join(hashlib.sha1(f"{n}:{i}".encode()).hexdigest()[:7] for i in range(3000))
-    paragraphs = "".join(f"<p>{words[i : i + 400]}</p>" for i in range(0, len(words), 400))
+    """An article-shaped page with distinct text (about 25 KB); bench.warc_ingest uses it too."""
+    words = [hashlib.sha1(f"{n}:{i}".encode()).hexdigest()[:7] for i in range(3000)]
+    paragraphs = "".join(f"<p>{' '.join(words[i : i + 60])}.</p>" for i in range(0, len(words), 60))
     return (
-        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Story {n}</title></head>"
-        f"<body><nav>home news sport</nav><article><h1>Story {n}</h1>{paragraphs}</article>"
-        "</body></html>"
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Story {n}</title>"
+        f"</head><body><nav>Home | News | Sport</nav><article><h1>Story {n}</h1>{paragraphs}"
+        "</article><footer>Contact</footer></body></html>"
     ).encode()
 
 
@@ -115,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
 
-    pages = corpus_pages(args.corpus)
+    pages, kind = corpus_pages(args.corpus)
     with tempfile.TemporaryDirectory() as folder:
         began = time.perf_counter()
         refs = write_archive(Path(folder), pages, args.records)
@@ -125,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         html_bytes = sum(len(body) for body, _ in zip(itertools.cycle(pages), range(args.records)))
         results: dict[str, object] = {
             "records": args.records,
-            "pages": "corpus" if args.corpus else "synthetic",
+            "pages": kind,
             "warc_gz_bytes": compressed,
             "html_bytes": html_bytes,
             "write_records_per_s": round(args.records / write_seconds),
