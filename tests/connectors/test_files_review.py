@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from connectors.base import Checkpoint, RawDocument, Rejected, RejectReason
-from connectors.files import FilesSource
+from connectors.files import MAX_FILE_BYTES, FilesSource
 
 ARTICLE = (
     "<html><body><article><h1>Title</h1><p>"
@@ -79,3 +79,63 @@ def test_a_file_unreadable_today_is_read_once_its_permissions_are_fixed(
 
     assert [type(i) for i in second] == [RawDocument, Checkpoint]
     assert isinstance(second[0], RawDocument) and "Words of the article." in second[0].content
+
+
+def test_a_gzip_file_of_two_members_is_read_whole(tmp_path: Path) -> None:
+    head, tail = ARTICLE[:100], ARTICLE[100:]
+    (tmp_path / "page.html.gz").write_bytes(
+        gzip.compress(head.encode()) + gzip.compress(tail.encode())
+    )
+
+    (document, done) = read_all(tmp_path)
+
+    assert isinstance(document, RawDocument) and document.content == ARTICLE
+    assert isinstance(done, Checkpoint) and done.done
+
+
+def test_a_cut_gzip_file_is_a_reject_not_a_shortened_document(tmp_path: Path) -> None:
+    whole = gzip.compress((ARTICLE * 20).encode())
+    (tmp_path / "page.html.gz").write_bytes(whole[: len(whole) // 2])
+
+    (reject, done) = read_all(tmp_path)
+
+    assert isinstance(reject, Rejected) and reject.reason is RejectReason.BINARY
+    assert "cut off" in reject.detail
+    # The bytes will not mend themselves: a rerun skips the file until it changes.
+    assert isinstance(done, Checkpoint) and done.done
+
+
+def test_a_gzip_file_with_junk_after_it_is_a_reject(tmp_path: Path) -> None:
+    (tmp_path / "page.html.gz").write_bytes(gzip.compress(ARTICLE.encode()) + b"junk")
+
+    (reject, _) = read_all(tmp_path)
+
+    assert isinstance(reject, Rejected) and reject.reason is RejectReason.BINARY
+
+
+def test_a_cut_jsonl_gz_keeps_its_lines_and_rejects_the_rest(tmp_path: Path) -> None:
+    lines = "".join(
+        f'{{"url": "https://example.com/{i}", "text": "Body {i}"}}\n' for i in range(200)
+    )
+    whole = gzip.compress(lines.encode())
+    (tmp_path / "records.jsonl.gz").write_bytes(whole[: len(whole) - 10])
+
+    items = read_all(tmp_path)
+
+    urls = [i.url for i in items if isinstance(i, RawDocument)]
+    assert 100 < len(urls) <= 200
+    assert urls == [f"https://example.com/{i}" for i in range(len(urls))]
+    (reject,) = [i for i in items if isinstance(i, Rejected)]
+    assert reject.reason is RejectReason.BINARY
+    assert isinstance(items[-1], Checkpoint) and items[-1].done
+
+
+def test_a_gzip_file_too_big_to_hold_a_document_under_the_cap_is_too_large(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "page.html.gz").write_bytes(b"\x1f\x8b" + b"\x00" * (2 * MAX_FILE_BYTES))
+
+    (reject, _) = read_all(tmp_path)
+
+    assert isinstance(reject, Rejected) and reject.reason is RejectReason.TOO_LARGE
+    assert "compressed" in reject.detail
