@@ -334,7 +334,8 @@ class WarcSource:
                 yield from reader.read(start, fingerprint)
         except FileNotFoundError:
             yield self._file_reject(path, RejectReason.MISSING_PATH, "file disappeared")
-        except PermissionError as exc:
+        except OSError as exc:
+            # Permissions, or a path that became a folder: no checkpoint, so a later run retries.
             yield self._file_reject(path, RejectReason.UNREADABLE, f"cannot read: {exc}")
 
     def _file_reject(self, path: Path, reason: RejectReason, detail: str) -> Rejected:
@@ -588,7 +589,9 @@ def _is_glob(entry: str) -> bool:
 def _expand(entry: str) -> list[Path]:
     """The WARC files one configured path names: a file, a folder's files, or a glob's matches."""
     if _is_glob(entry):
-        return [Path(match) for match in sorted(glob.glob(entry, recursive=True))]
+        # "dir/**" matches the folders too; only files are archives.
+        matches = (Path(match) for match in sorted(glob.glob(entry, recursive=True)))
+        return [match for match in matches if match.is_file()]
     path = Path(entry)
     if path.is_dir():
         return sorted(
