@@ -4,8 +4,8 @@ The corpus (see :mod:`bench.corpus_sites`) holds every real page of a
 fundus-style corpus, a syndicated copy of it on a second site (other chrome,
 headline, byline, a paragraph dropped or added, tracking parameters) and for
 some pages a refetch under another URL variant. Every document goes through
-the same path the pipeline takes: extraction (one function, to be replaced by
-``flows.clean``), URL identity, exact hash and MinHash/LSH candidates verified
+the same path the pipeline takes: extraction (``flows.clean``'s own
+trafilatura call and page metadata), URL identity, exact hash and MinHash/LSH candidates verified
 by :func:`flows.dedupe.is_same_story`, against an in-memory index that behaves
 like the warehouse's (articles inserted one by one, band buckets looked up,
 stories = connected components with the smallest id).
@@ -36,8 +36,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import lxml.html
-
 from bench.corpus_sites import Doc, SourcePage, build_corpus, load_pages
 from flows import dedupe
 from flows.dedupe import DEFAULT_CONFIG, StoryFeatures
@@ -56,18 +54,21 @@ class Extracted:
 
 
 def extract(html: str, url: str | None) -> Extracted:
-    """Extract title, text, rel=canonical and og:url (stand-in for flows.clean)."""
+    """Extract title, text, rel=canonical and og:url exactly as ``flows.clean`` does."""
     import trafilatura
 
-    tree = lxml.html.document_fromstring(html)
-    canonical = next(iter(tree.xpath('//link[@rel="canonical"]/@href')), None)
-    og_url = next(iter(tree.xpath('//meta[@property="og:url"]/@content')), None)
-    result = trafilatura.bare_extraction(tree, url=url, with_metadata=True)
+    from flows import clean
+
+    tree = trafilatura.load_html(html)
+    if tree is None:
+        return Extracted(None, "", None, None)
+    meta = clean.page_meta(tree)
+    # flows.clean's own helpers (private, so options and title cleaning never drift).
+    result = clean._extract(tree, url)
     if result is None:
-        return Extracted(None, "", canonical, og_url)
-    if isinstance(result, dict):  # only with as_dict=True, which is not asked for
-        return Extracted(result.get("title"), result.get("text") or "", canonical, og_url)
-    return Extracted(result.title, result.text or "", canonical, og_url)
+        return Extracted(None, "", meta.canonical, meta.og_url)
+    text = (result.text or "").strip()
+    return Extracted(clean._clean_str(result.title), text, meta.canonical, meta.og_url)
 
 
 # --------------------------------------------------------------------------- processing
