@@ -41,7 +41,7 @@ from connectors.base import (
 )
 from connectors.dates import parse_datetime
 from connectors.fetch import Fetcher, FetchOutcome, Purpose
-from connectors.urls import absolute_http_url
+from connectors.urls import MAX_URL_LENGTH, absolute_http_url
 from connectors.xmlsafe import defuse_xml, gunzip_bounded, is_gzip
 
 __all__ = ["MAX_FEED_BYTES", "MAX_FEED_ENTRIES", "FeedSource", "ParsedFeed", "parse_feed"]
@@ -66,6 +66,7 @@ class ParsedFeed:
 
     candidates: tuple[Candidate, ...]
     problems: tuple[str, ...]
+    limits: tuple[str, ...] = ()  # caps reached, when the caller asked for them apart
 
 
 def parse_feed(
@@ -76,8 +77,14 @@ def parse_feed(
     base_url: str | None = None,
     content_type: str | None = None,
     max_entries: int = MAX_FEED_ENTRIES,
+    max_url_length: int = MAX_URL_LENGTH,
+    limits_apart: bool = False,
 ) -> ParsedFeed:
-    """Read an RSS, Atom or JSON feed's entries; links resolve on ``base_url`` (else feed_url)."""
+    """Read an RSS, Atom or JSON feed's entries; links resolve on ``base_url`` (else feed_url).
+
+    A reached ``max_entries`` cap is one of the ``problems``, or of the ``limits``
+    with ``limits_apart`` (a sitemap reports caps as too_large, not malformed).
+    """
     problems: list[str] = []
     if is_gzip(data):
         inflated = gunzip_bounded(data, max_bytes=MAX_FEED_BYTES)
@@ -86,7 +93,12 @@ def parse_feed(
             problems.append(f"gzip body larger than {MAX_FEED_BYTES} bytes; read the start only")
         if inflated.error:
             problems.append(inflated.error)
-    builder = _Builder(source=source, feed_url=feed_url, base_url=base_url or feed_url)
+    builder = _Builder(
+        source=source,
+        feed_url=feed_url,
+        base_url=base_url or feed_url,
+        max_url_length=max_url_length,
+    )
     if _looks_like_json(data, content_type):
         entries, found = _json_feed_entries(data)
     else:
@@ -94,7 +106,10 @@ def parse_feed(
     problems.extend(found)
     candidates = builder.build(entries, max_entries=max_entries)
     problems.extend(builder.problems())
-    return ParsedFeed(tuple(candidates), tuple(problems))
+    limits = builder.limits()
+    if not limits_apart:
+        return ParsedFeed(tuple(candidates), tuple(problems + limits))
+    return ParsedFeed(tuple(candidates), tuple(problems), tuple(limits))
 
 
 class FeedSource:
@@ -166,10 +181,11 @@ class _Entry:
 class _Builder:
     """Turns entries into candidates: resolves links, drops repeats, counts what it skips."""
 
-    def __init__(self, *, source: str, feed_url: str, base_url: str) -> None:
+    def __init__(self, *, source: str, feed_url: str, base_url: str, max_url_length: int) -> None:
         self.source = source
         self.feed_url = feed_url
         self.base_url = base_url
+        self.max_url_length = max_url_length
         self.without_link = 0
         self.truncated_at: int | None = None
 
@@ -177,7 +193,7 @@ class _Builder:
         seen: set[str] = set()
         out: list[Candidate] = []
         for entry in entries:
-            url = absolute_http_url(entry.link, base=self.base_url)
+            url = absolute_http_url(entry.link, base=self.base_url, max_length=self.max_url_length)
             if url is None:
                 self.without_link += 1
                 continue
@@ -194,9 +210,12 @@ class _Builder:
         found = []
         if self.without_link:
             found.append(f"{self.without_link} entries without an http(s) link skipped")
-        if self.truncated_at is not None:
-            found.append(f"more than {self.truncated_at} entries; the rest were skipped")
         return found
+
+    def limits(self) -> list[str]:
+        if self.truncated_at is None:
+            return []
+        return [f"more than {self.truncated_at} entries; the rest were skipped"]
 
     def _hints(self, entry: _Entry) -> EntryHints:
         return EntryHints(

@@ -183,8 +183,16 @@ def parse_sitemap(
         if root is not None and root not in _SITEMAP_ROOTS | _FEED_ROOTS:
             problems.append(f"not a sitemap: the root element is <{root}>")
     if root in _FEED_ROOTS or root == "json":
-        feed = parse_feed(data, source=source, feed_url=sitemap_url, base_url=base_url)
-        return ParsedSitemap(feed.candidates, (), feed.problems, tuple(limits))
+        feed = parse_feed(
+            data,
+            source=source,
+            feed_url=sitemap_url,
+            base_url=base_url,
+            max_entries=max_urls,
+            max_url_length=max_url_length,
+            limits_apart=True,
+        )
+        return ParsedSitemap(feed.candidates, (), feed.problems, (*limits, *feed.limits))
     problems.extend(collector.problems())
     limits.extend(collector.limits())
     return ParsedSitemap(
