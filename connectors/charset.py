@@ -62,27 +62,28 @@ def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]
     for bom, encoding in _BOMS:
         if body.startswith(bom):
             return body[len(bom) :].decode(encoding, errors="replace"), encoding
-    if _is_utf8_text(body):
-        return body.decode("utf-8"), "utf-8"
+    text = _utf8_text(body)
+    if text is not None:
+        return text, "utf-8"
     encoding = (
         charset_from_content_type(content_type) or _meta_charset(body) or _detected_charset(body)
     )
     return body.decode(encoding, errors="replace"), encoding
 
 
-def _is_utf8_text(body: bytes) -> bool:
+def _utf8_text(body: bytes) -> str | None:
     """Non-ASCII bytes that decode as UTF-8 are UTF-8, whatever a header or <meta> claims.
 
     Legacy-encoded text is almost never valid UTF-8 by accident, while pages
-    re-saved as UTF-8 often keep their old charset declaration.
+    re-saved as UTF-8 often keep their old charset declaration. Returns the
+    text (decoded once), or None when the body is pure ASCII or not UTF-8.
     """
     if body.isascii():
-        return False
+        return None
     try:
-        body.decode("utf-8")
+        return body.decode("utf-8")
     except UnicodeDecodeError:
-        return False
-    return True
+        return None
 
 
 def looks_binary(body: bytes) -> bool:
