@@ -4,11 +4,16 @@ Connectors know where documents come from and nothing about where they go:
 they never import DuckDB, Prefect or ``flows``. Everything they hand over is a
 frozen, slotted dataclass from this module.
 
-Error tree (raised only for problems with the *configuration*, never for bad
-documents, which become :class:`Rejected` records)::
+Error tree: configuration, misuse and capture-writing problems; never bad
+documents, which become :class:`Rejected` records, nor failed fetches, which
+are fetch outcomes::
 
     ConnectorError
-    └── SourceConfigError      a source's settings are unusable (missing folder, bad URL)
+    ├── SourceConfigError        a source's settings are unusable (missing folder, bad URL)
+    ├── CaptureError             raw capture cannot write its WARC files (connectors.capture)
+    └── FetchError               the fetcher was misused or misconfigured (connectors.fetch)
+        ├── FetchSettingsError   a FetchSettings value is unusable
+        └── FetcherClosedError   fetch() on a Fetcher that is not open
 """
 
 from __future__ import annotations
@@ -213,6 +218,8 @@ class WebSource(Protocol):
     (``connectors.fetch.Fetcher``), sending the validators in ``known`` as a
     conditional GET; a feed that cannot be parsed cleanly yields a
     :class:`Rejected` for the feed and still yields the entries it could read.
+    A feed or sitemap that cannot be fetched yields no reject: the fetcher has
+    already recorded the failure (its fetch log row) and the source logs it.
     """
 
     @property
@@ -223,5 +230,5 @@ class WebSource(Protocol):
     def discover(
         self, fetcher: Fetcher, known: Mapping[str, Validators]
     ) -> AsyncIterator[Candidate | Rejected]:
-        """Yield candidate URLs, and a reject row for each feed or sitemap that is unusable."""
+        """Yield candidate URLs, and a reject row per fetched feed or sitemap that is unusable."""
         ...

@@ -7,8 +7,9 @@ that record alone) to ``{prefix}-{UTC time}-{serial:05d}.warc.gz``; every file
 starts with a ``warcinfo`` record, and a file that reaches ``max_file_bytes``
 is closed and the next record starts a new one.
 
-The body handed over is already content-decoded (httpx undid gzip/br and the
-chunking), so the stored HTTP headers follow Common Crawl's convention: the
+The body handed over is already content-decoded (the fetcher decodes gzip,
+deflate, br and zstd itself from httpx's raw stream, which httpx has
+de-chunked), so the stored HTTP headers follow Common Crawl's convention: the
 original ``Content-Encoding``, ``Transfer-Encoding`` and ``Content-Length``
 are kept under an ``X-Crawler-`` prefix and a ``Content-Length`` for the
 stored body is added; the warcinfo record says so too. The status line says

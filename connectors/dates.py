@@ -3,11 +3,12 @@
 A wrong date is worse than none, so the parser is strict about *which* day it
 returns: a value naming only a year or a month is refused, an unknown or
 ambiguous time-zone name is refused, and obvious placeholders (the Unix epoch,
-years before 1900) are refused. Two conventions fill the remaining gaps and
-are flagged where they apply:
+years before 1900) are refused. Two conventions fill the remaining gaps:
 
-* a date without a time (``2024-05-01``) becomes midnight UTC, with
-  :attr:`ParsedDate.date_only` set;
+* a date without a time (``2024-05-01``) becomes midnight UTC;
+  :func:`parse_date` says so in :attr:`ParsedDate.date_only`, but the
+  connectors call :func:`parse_datetime`, which drops that flag, so
+  downstream such a date is indistinguishable from a real midnight;
 * a time without an offset is read as UTC, as feedparser and most crawlers do
   (W3C datetime and RFC 822 both require an offset, so such values are rare).
 """

@@ -1,8 +1,10 @@
 """robots.txt rules per origin: parsing (Protego), the verdict for an unreadable file, caching.
 
 The fetcher downloads ``/robots.txt`` itself (through the same guarded,
-paced client) and hands the outcome to :func:`policy_from_fetch`; the rules
-follow RFC 9309 and Google's documented behaviour:
+paced client) and turns the outcome into a policy (``Fetcher._load_robots``,
+with :func:`policy_from_body`, :func:`policy_allow_all` and
+:func:`policy_unavailable` from here); the rules follow RFC 9309 and Google's
+documented behaviour:
 
 * 2xx: the rules apply (the first ``max_bytes`` only; Protego parses them);
 * 4xx other than 429, or a redirect chain that goes nowhere: no rules, all allowed;
