@@ -26,6 +26,7 @@ from uuid import UUID
 import duckdb
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from warehouse import export, search
 from warehouse.reading import read_only
@@ -171,10 +172,11 @@ def write_rows(
 
 def _print_table(columns: Sequence[str], rows: Sequence[tuple[Any, ...]], handle: IO[str]) -> None:
     table = Table(show_lines=False)
+    # Text, not str: stored titles and values like "[video]" or "a[/i]" are data, not markup.
     for column in columns:
-        table.add_column(column, overflow="fold", max_width=60)
+        table.add_column(Text(column), overflow="fold", max_width=60)
     for row in rows:
-        table.add_row(*("NULL" if v is None else _short(v) for v in row))
+        table.add_row(*(Text("NULL" if v is None else _short(v)) for v in row))
     console = Console(file=handle, width=None if handle.isatty() else _WIDE)
     console.print(table)
     console.print(f"{len(rows)} row(s)")

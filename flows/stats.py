@@ -10,6 +10,7 @@ from typing import Any
 import duckdb
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 __all__ = ["LastRun", "SourceLine", "Stats", "collect_stats", "print_stats"]
 
@@ -114,7 +115,7 @@ def print_stats(stats: Stats, *, database: str, console: Console | None = None) 
     """Print the summary: counts, the last run and one line per source."""
     out = console or Console(width=None if sys.stdout.isatty() else 200)
     now = datetime.now(UTC)
-    out.print(f"[bold]{database}[/bold]")
+    out.print(Text(database, style="bold"))
     out.print(
         f"{stats.articles} articles ({stats.versions} versions) in {stats.stories} stories, "
         f"{stats.multi_source_stories} of them from several sources; "
@@ -150,15 +151,16 @@ def _sources_table(sources: tuple[SourceLine, ...], now: datetime) -> Table:
             notes.append("went quiet")
         if s.problem:
             notes.append(s.problem if len(s.problem) <= 60 else s.problem[:57] + "...")
+        # Text, not str: names and stored error messages are data, not Rich markup.
         table.add_row(
-            s.source,
-            s.kind,
+            Text(s.source),
+            Text(s.kind),
             _ago(s.last_run_at, now),
-            s.last_status or "",
+            Text(s.last_status or ""),
             _ago(s.last_success_at, now),
             _ago(s.last_change_at, now),
             str(s.articles),
-            "; ".join(notes),
+            Text("; ".join(notes)),
         )
     return table
 

@@ -19,6 +19,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from flows import progress
 from flows.ingest import SUMMARY_COLUMNS, RunReport
@@ -180,12 +181,13 @@ def print_report(report: RunReport) -> None:
         table.add_column(column.replace("_", " "), justify="right")
     for source in report.sources:
         values = [str(getattr(source.counts, c)) for c in SUMMARY_COLUMNS]
-        table.add_row(source.name, source.status, *values)
+        table.add_row(Text(source.name), Text(source.status), *values)
     # Piped into a log, a table squeezed to 80 columns is unreadable: give it room.
     console = Console() if sys.stdout.isatty() else Console(width=200)
     console.print(table)
     for source in report.sources:
         for message in (source.error, source.warning, source.note):
             if message:
-                console.print(f"[bold]{source.name}[/bold]: {message}", markup=True)
-    console.print(f"database: {report.database}")
+                # Messages quote config keys ("[capture] warc") and stored data: not markup.
+                console.print(Text.assemble((source.name, "bold"), ": ", message))
+    console.print(Text(f"database: {report.database}"))
