@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 
-from tests.helpers import run
-from tests.localserver import LocalServer, Request, Response
+from tests.helpers import query, run
+from tests.localserver import LocalServer, Response, conditional
 
 # Neutral words for filler prose: none of the words the tests search for.
 _PROSE_TEXT = (
@@ -142,15 +140,6 @@ def page(topic: str) -> bytes:
     ).encode()
 
 
-def conditional(body: bytes, etag: str, content_type: str) -> Callable[[Request], Response]:
-    def respond(request: Request) -> Response:
-        if request.header("If-None-Match") == etag:
-            return Response(status=304, body=b"", headers={"ETag": etag}, content_type=None)
-        return Response(body=body, headers={"ETag": etag}, content_type=content_type)
-
-    return respond
-
-
 def serve_site(server: LocalServer) -> None:
     items = (
         "".join(
@@ -170,10 +159,9 @@ def serve_site(server: LocalServer) -> None:
 
 def one(db: Path, sql: str) -> tuple[Any, ...]:
     """The single row of a query on a database file (opened read-only)."""
-    with duckdb.connect(str(db), read_only=True) as conn:
-        row = conn.execute(sql).fetchone()
-    assert row is not None
-    return row
+    rows = query(db, sql)
+    assert len(rows) == 1, rows
+    return rows[0]
 
 
 def build(root: Path) -> Path:

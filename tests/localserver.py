@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-__all__ = ["LocalServer", "Request", "Response"]
+__all__ = ["LocalServer", "Request", "Response", "conditional"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,19 @@ class Response:
 
 
 Route = Response | Callable[[Request], Response]
+
+
+def conditional(
+    body: bytes, etag: str, content_type: str = "text/html; charset=utf-8"
+) -> Callable[[Request], Response]:
+    """Serve ``body`` with ``etag``; a bare 304 when the If-None-Match header matches it."""
+
+    def respond(request: Request) -> Response:
+        if request.header("If-None-Match") == etag:
+            return Response(status=304, body=b"", headers={"ETag": etag}, content_type=None)
+        return Response(body=body, headers={"ETag": etag}, content_type=content_type)
+
+    return respond
 
 
 class LocalServer:

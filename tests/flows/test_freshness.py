@@ -20,9 +20,9 @@ from flows.freshness import (
     schedule_period,
 )
 from flows.ingest import summary_markdown
-from tests.flows.test_ingest_web import article_html, conditional, rss
+from tests.flows.test_ingest_web import article_html, rss
 from tests.helpers import query, run
-from tests.localserver import LocalServer, Response
+from tests.localserver import LocalServer, Response, conditional
 from warehouse.operations import SourceFreshness
 from warehouse.store import RunCounts
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import query, run
-from tests.localserver import LocalServer, Request, Response
+from tests.localserver import LocalServer, Response, conditional
 from tests.textgen import paragraphs
 
 TOPICS = ["harbour", "railway", "library", "stadium", "hospital", "airport"]
@@ -22,17 +21,6 @@ def article_html(topic: str, extra: str = "") -> bytes:
         f"<body><nav>Home | Local | Sport</nav><article><h1>New {topic} plans approved</h1>{body}"
         "</article><footer>Contact us</footer></body></html>"
     ).encode()
-
-
-def conditional(
-    body: bytes, etag: str, content_type: str = "text/html; charset=utf-8"
-) -> Callable[[Request], Response]:
-    def respond(request: Request) -> Response:
-        if request.header("If-None-Match") == etag:
-            return Response(status=304, body=b"", headers={"ETag": etag}, content_type=None)
-        return Response(body=body, headers={"ETag": etag}, content_type=content_type)
-
-    return respond
 
 
 def rss(server: LocalServer, topics: list[str]) -> bytes:

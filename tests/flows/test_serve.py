@@ -20,7 +20,7 @@ from flows.cli import main
 from flows.config import load_settings
 from flows.serve import plan_deployments
 from tests.helpers import query
-from tests.localserver import LocalServer, Request, Response
+from tests.localserver import LocalServer, Response, conditional
 from tests.prefectserver import PrefectServer, free_port, stop_process
 
 TOPICS = ["harbour", "railway", "library"]
@@ -36,15 +36,6 @@ def page(topic: str) -> bytes:
         f"<html><head><title>New {topic} plans</title></head><body><article>"
         f"<h1>New {topic} plans approved</h1>{body}</article></body></html>"
     ).encode()
-
-
-def conditional(body: bytes, etag: str, content_type: str) -> Callable[[Request], Response]:
-    def respond(request: Request) -> Response:
-        if request.header("If-None-Match") == etag:
-            return Response(status=304, body=b"", headers={"ETag": etag}, content_type=None)
-        return Response(body=body, headers={"ETag": etag}, content_type=content_type)
-
-    return respond
 
 
 @pytest.fixture
