@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 import gzip
-import hashlib
 import io
 import os
 import tracemalloc
 import zlib
-from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import brotli  # type: ignore[import-untyped, unused-ignore]
@@ -32,9 +29,7 @@ from connectors.base import (
     raw_hash,
 )
 from connectors.warc import WarcSource, complete_gzip_length, read_capture
-
-DATE = datetime(2024, 3, 1, 12, 0, 0, tzinfo=UTC)
-
+from tests.warcgen import DATE, corrupt_between, http_block, warc_record, write_warc
 
 # --------------------------------------------------------------------------- fixture builders
 
@@ -43,57 +38,6 @@ def page(n: int, words: int = 60) -> bytes:
     """A small HTML page whose text says which page it is."""
     text = " ".join(f"word{n}_{i}" for i in range(words))
     return f"<html><head><title>Page {n}</title></head><body><p>{text}</p></body></html>".encode()
-
-
-def http_block(
-    body: bytes,
-    *,
-    status: str = "200 OK",
-    headers: Sequence[tuple[str, str]] = (("Content-Type", "text/html; charset=utf-8"),),
-) -> bytes:
-    lines = [f"HTTP/1.1 {status}", *(f"{k}: {v}" for k, v in headers)]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
-
-
-def warc_record(
-    uri: str,
-    block: bytes,
-    *,
-    rec_type: str = "response",
-    date: datetime = DATE,
-    extra: Sequence[tuple[str, str]] = (),
-    content_length: int | None = None,
-    digest: bool = True,
-    record_id: str | None = None,
-) -> bytes:
-    """Raw bytes of one WARC/1.1 record (lets tests write what no writer would)."""
-    record_id = record_id or f"<urn:uuid:{hashlib.md5(uri.encode() + block).hexdigest()}>"
-    headers = [
-        ("WARC-Type", rec_type),
-        ("WARC-Record-ID", record_id),
-        ("WARC-Date", date.strftime("%Y-%m-%dT%H:%M:%SZ")),
-        ("WARC-Target-URI", uri),
-        ("Content-Type", "application/http; msgtype=response"),
-        *extra,
-    ]
-    if digest:
-        sha1 = base64.b32encode(hashlib.sha1(block).digest()).decode()
-        headers.append(("WARC-Block-Digest", f"sha1:{sha1}"))
-    headers.append(
-        ("Content-Length", str(len(block) if content_length is None else content_length))
-    )
-    head = "WARC/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers) + "\r\n"
-    return head.encode() + block + b"\r\n\r\n"
-
-
-def write_warc(path: Path, records: Iterable[bytes], *, gz: bool = True) -> list[int]:
-    """Write records (one gzip member each when gz); return each record's offset."""
-    offsets = []
-    with path.open("wb") as out:
-        for record in records:
-            offsets.append(out.tell())
-            out.write(gzip.compress(record) if gz else record)
-    return offsets
 
 
 def html_records(count: int, *, host: str = "news.example") -> list[bytes]:
@@ -536,10 +480,7 @@ def test_cut_in_the_last_gzip_trailer_keeps_whole_records_and_reports_the_damage
 def test_corrupt_gzip_member_keeps_the_records_before_it(tmp_path: Path) -> None:
     path = tmp_path / "corrupt.warc.gz"
     offsets = write_warc(path, html_records(5))
-    data = bytearray(path.read_bytes())
-    middle = (offsets[2] + offsets[3]) // 2
-    data[middle : middle + 8] = bytes(b ^ 0x5A for b in data[middle : middle + 8])
-    path.write_bytes(bytes(data))
+    corrupt_between(path, offsets[2], offsets[3])
 
     items = run(source(path))
 

@@ -6,9 +6,7 @@ uses) for well-formed files, or byte by byte for records no writer would emit.
 
 from __future__ import annotations
 
-import base64
 import gzip
-import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,6 +22,7 @@ from flows.cli import main
 from tests.helpers import query, run
 from tests.localserver import LocalServer, Response
 from tests.textgen import paragraphs
+from tests.warcgen import corrupt_between, http_block, warc_record, write_warc
 
 START = datetime(2024, 3, 1, 12, 0, 0, 250000, tzinfo=UTC)
 TOPICS = ("harbour", "railway", "library", "stadium", "hospital", "airport", "museum", "bridge")
@@ -57,50 +56,6 @@ def capture_pages(
             )
             for n, (url, body) in enumerate(pages)
         ]
-
-
-def http_block(body: bytes, headers: Sequence[tuple[str, str]] = ()) -> bytes:
-    lines = [
-        "HTTP/1.1 200 OK",
-        *(f"{k}: {v}" for k, v in headers or [("Content-Type", "text/html")]),
-    ]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
-
-
-def warc_record(
-    uri: str,
-    block: bytes,
-    *,
-    kind: str = "response",
-    extra: Sequence[tuple[str, str]] = (),
-    digest: str | None = None,
-) -> bytes:
-    """Raw bytes of one WARC/1.1 record, so tests can write what no writer would."""
-    record_id = f"<urn:uuid:{hashlib.md5(uri.encode() + block + kind.encode()).hexdigest()}>"
-    if digest is None:
-        digest = "sha1:" + base64.b32encode(hashlib.sha1(block).digest()).decode()
-    headers = [
-        ("WARC-Type", kind),
-        ("WARC-Record-ID", record_id),
-        ("WARC-Date", START.strftime("%Y-%m-%dT%H:%M:%SZ")),
-        ("WARC-Target-URI", uri),
-        ("Content-Type", "application/http; msgtype=response"),
-        ("WARC-Block-Digest", digest),
-        *extra,
-        ("Content-Length", str(len(block))),
-    ]
-    head = "WARC/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers) + "\r\n"
-    return head.encode() + block + b"\r\n\r\n"
-
-
-def write_warc(path: Path, records: Iterable[bytes]) -> list[int]:
-    """Write records as one gzip member each; return each record's offset."""
-    offsets = []
-    with path.open("wb") as out:
-        for record in records:
-            offsets.append(out.tell())
-            out.write(gzip.compress(record))
-    return offsets
 
 
 def warc_sources(
@@ -290,23 +245,27 @@ def test_odd_records_and_files_that_are_not_warcs_become_rejects_and_the_run_goe
     write_warc(
         folder / "a-mixed.warc.gz",
         [
-            warc_record("https://x.example/info", b"software: test\r\n", kind="warcinfo"),
+            warc_record("https://x.example/info", b"software: test\r\n", rec_type="warcinfo"),
             warc_record("https://x.example/first", http_block(good)),
-            warc_record("https://x.example/first", b"", kind="revisit"),
+            warc_record("https://x.example/first", b"", rec_type="revisit"),
             warc_record(
                 "https://x.example/logo.png",
-                http_block(b"\x89PNG\r\n\x1a\n" + bytes(200), [("Content-Type", "image/png")]),
+                http_block(
+                    b"\x89PNG\r\n\x1a\n" + bytes(200), headers=[("Content-Type", "image/png")]
+                ),
             ),
             warc_record(
                 "https://x.example/png-as-html", http_block(b"\x89PNG\r\n\x1a\n" + bytes(300))
             ),
             warc_record(
                 "https://x.example/not-gzip",
-                http_block(b"\x1f\x8bnot really gzip", [html, ("Content-Encoding", "gzip")]),
+                http_block(
+                    b"\x1f\x8bnot really gzip", headers=[html, ("Content-Encoding", "gzip")]
+                ),
             ),
             warc_record(
                 "https://x.example/short",
-                http_block(good, [html, ("Content-Length", str(len(good) + 100))]),
+                http_block(good, headers=[html, ("Content-Length", str(len(good) + 100))]),
             ),
             warc_record("https://x.example/rotten", http_block(good), digest="sha1:" + "A" * 32),
             warc_record("https://x.example/last", http_block(article_html("railway", 1))),
@@ -318,10 +277,7 @@ def test_odd_records_and_files_that_are_not_warcs_become_rejects_and_the_run_goe
         folder / "d-corrupt.warc.gz",
         [warc_record(f"https://d.example/{t}", http_block(article_html(t))) for t in TOPICS[:4]],
     )
-    data = bytearray((folder / "d-corrupt.warc.gz").read_bytes())
-    middle = (offsets[2] + offsets[3]) // 2
-    data[middle : middle + 8] = bytes(b ^ 0x5A for b in data[middle : middle + 8])
-    (folder / "d-corrupt.warc.gz").write_bytes(bytes(data))
+    corrupt_between(folder / "d-corrupt.warc.gz", offsets[2], offsets[3])
 
     report = run(warc_sources(tmp_path, [folder]), db_path)
 
