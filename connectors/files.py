@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any, BinaryIO, cast
+from typing import Any, BinaryIO, cast
 
 from connectors.base import (
     Checkpoint,
@@ -32,6 +32,7 @@ from connectors.base import (
     raw_hash,
 )
 from connectors.charset import decode_html, looks_binary
+from connectors.local import RejectError, bounded_lines
 from connectors.xmlsafe import gunzip_bounded
 
 __all__ = ["MAX_FILE_BYTES", "SUFFIXES", "FilesSource"]
@@ -47,16 +48,6 @@ _RECORD_SUFFIXES = {".json", ".jsonl"}
 _MAX_GZIP_BYTES = 2 * MAX_FILE_BYTES
 # Rejects that say nothing about the file's bytes: the next run tries the file again.
 _RETRY_REASONS = frozenset({RejectReason.UNREADABLE, RejectReason.MISSING_PATH})
-
-
-class _BadFileError(Exception):
-    """A file that cannot be used; carries the reject reason."""
-
-    def __init__(self, reason: RejectReason, detail: str, digest: str | None = None) -> None:
-        super().__init__(detail)
-        self.reason = reason
-        self.detail = detail
-        self.digest = digest
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +102,7 @@ class FilesSource:
             return
         try:
             yield self._read_document(file, SUFFIXES[str(kind)])
-        except _BadFileError as problem:
+        except RejectError as problem:
             yield self._reject(file, problem.reason, problem.detail, problem.digest)
             if problem.reason in _RETRY_REASONS:
                 return
@@ -147,19 +138,19 @@ class FilesSource:
                 yield self._record_document(file, number, record, retrieved_at)
                 if number % _JSONL_CHECKPOINT_EVERY == 0:
                     yield Checkpoint(self.name, str(file), fingerprint, number, done=False)
-        except _BadFileError as problem:
+        except RejectError as problem:
             yield self._reject(file, problem.reason, problem.detail, problem.digest)
             if problem.reason in _RETRY_REASONS:
                 return
         yield Checkpoint(self.name, str(file), fingerprint, number, done=True)
 
     def _record_document(
-        self, file: Path, number: int, record: bytes | dict[str, Any], retrieved_at: datetime
+        self, file: Path, number: int, record: bytes | dict[str, Any] | None, retrieved_at: datetime
     ) -> RawDocument | Rejected:
         location = f"{file.resolve().as_uri()}#line={number}"
         try:
             return _record_to_document(self.name, location, record, retrieved_at)
-        except _BadFileError as problem:
+        except RejectError as problem:
             return Rejected(self.name, location, problem.reason, problem.detail, problem.digest)
 
     def _reject(
@@ -199,12 +190,12 @@ def _read_bytes(file: Path) -> bytes:
         with file.open("rb") as handle:
             data = handle.read(limit + 1)
     except FileNotFoundError as exc:
-        raise _BadFileError(RejectReason.MISSING_PATH, f"file vanished: {exc}") from exc
+        raise RejectError(RejectReason.MISSING_PATH, f"file vanished: {exc}") from exc
     except OSError as exc:
-        raise _BadFileError(RejectReason.UNREADABLE, f"cannot read: {exc}") from exc
+        raise RejectError(RejectReason.UNREADABLE, f"cannot read: {exc}") from exc
     if len(data) > limit:
         what = "compressed file" if gzipped else "file"
-        raise _BadFileError(RejectReason.TOO_LARGE, f"{what} larger than {limit} bytes")
+        raise RejectError(RejectReason.TOO_LARGE, f"{what} larger than {limit} bytes")
     return _gunzip(data) if gzipped else data
 
 
@@ -212,34 +203,32 @@ def _gunzip(compressed: bytes) -> bytes:
     """Inflate every gzip member, at most MAX_FILE_BYTES, so a gzip bomb cannot exhaust memory."""
     inflated = gunzip_bounded(compressed, max_bytes=MAX_FILE_BYTES)
     if inflated.truncated:
-        raise _BadFileError(RejectReason.TOO_LARGE, f"decompresses to over {MAX_FILE_BYTES} bytes")
+        raise RejectError(RejectReason.TOO_LARGE, f"decompresses to over {MAX_FILE_BYTES} bytes")
     if inflated.error is not None:
         # A cut download must not become a silently shortened document.
-        raise _BadFileError(RejectReason.BINARY, f"not valid gzip: {inflated.error}")
+        raise RejectError(RejectReason.BINARY, f"not valid gzip: {inflated.error}")
     return inflated.data
 
 
 def _check_text_bytes(data: bytes, digest: str) -> None:
     if not data.strip():
-        raise _BadFileError(RejectReason.EMPTY, "file is empty", digest)
+        raise RejectError(RejectReason.EMPTY, "file is empty", digest)
     if looks_binary(data):
-        raise _BadFileError(
-            RejectReason.BINARY, "file holds NUL bytes: not a text document", digest
-        )
+        raise RejectError(RejectReason.BINARY, "file holds NUL bytes: not a text document", digest)
 
 
 def _decode_utf8(data: bytes, digest: str) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise _BadFileError(
+        raise RejectError(
             RejectReason.UNDECODABLE,
             f"invalid UTF-8 at byte {exc.start}: text files must be UTF-8",
             digest,
         ) from exc
 
 
-def _iter_records(file: Path) -> Iterator[tuple[int, bytes | dict[str, Any]]]:
+def _iter_records(file: Path) -> Iterator[tuple[int, bytes | dict[str, Any] | None]]:
     """Number and yield records: JSONL streamed line by line, JSON (object or list) whole."""
     if _kind(file) == ".json":
         data = _read_bytes(file)
@@ -248,7 +237,7 @@ def _iter_records(file: Path) -> Iterator[tuple[int, bytes | dict[str, Any]]]:
         try:
             value = json.loads(_decode_utf8(data, digest))
         except json.JSONDecodeError as exc:
-            raise _BadFileError(
+            raise RejectError(
                 RejectReason.MALFORMED_RECORD, f"invalid JSON: {exc}", digest
             ) from exc
         items = value if isinstance(value, list) else [value]
@@ -257,14 +246,14 @@ def _iter_records(file: Path) -> Iterator[tuple[int, bytes | dict[str, Any]]]:
         return
     try:
         with _open_stream(file) as handle:
-            yield from enumerate(_bounded_lines(handle), start=1)
+            yield from enumerate(bounded_lines(handle, MAX_FILE_BYTES), start=1)
     except FileNotFoundError as exc:
-        raise _BadFileError(RejectReason.MISSING_PATH, f"file vanished: {exc}") from exc
+        raise RejectError(RejectReason.MISSING_PATH, f"file vanished: {exc}") from exc
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
         # Cut or corrupt gzip: permanent for these bytes, like a bad .html.gz.
-        raise _BadFileError(RejectReason.BINARY, f"not valid gzip: {exc}") from exc
+        raise RejectError(RejectReason.BINARY, f"not valid gzip: {exc}") from exc
     except OSError as exc:
-        raise _BadFileError(RejectReason.UNREADABLE, f"cannot read: {exc}") from exc
+        raise RejectError(RejectReason.UNREADABLE, f"cannot read: {exc}") from exc
 
 
 def _open_stream(file: Path) -> BinaryIO:
@@ -273,40 +262,23 @@ def _open_stream(file: Path) -> BinaryIO:
     return file.open("rb")
 
 
-def _bounded_lines(handle: IO[bytes]) -> Iterator[bytes]:
-    """Lines of at most MAX_FILE_BYTES; a longer one is yielded as b"" + marker and skipped."""
-    while True:
-        line = handle.readline(MAX_FILE_BYTES + 1)
-        if not line:
-            return
-        if len(line) > MAX_FILE_BYTES and not line.endswith(b"\n"):
-            while (rest := handle.readline(MAX_FILE_BYTES)) and not rest.endswith(b"\n"):
-                pass
-            yield _OVERSIZED
-            continue
-        yield line
-
-
-_OVERSIZED = b"\x00oversized"
-
-
 def _record_to_document(
-    source: str, location: str, record: bytes | dict[str, Any], retrieved_at: datetime
+    source: str, location: str, record: bytes | dict[str, Any] | None, retrieved_at: datetime
 ) -> RawDocument:
     obj = _parse_record(record)
     url = obj.get("url")
     html, text = obj.get("html"), obj.get("text")
     if not isinstance(url, str) or not url.strip():
-        raise _BadFileError(RejectReason.MALFORMED_RECORD, "record has no string field 'url'")
+        raise RejectError(RejectReason.MALFORMED_RECORD, "record has no string field 'url'")
     body = html if isinstance(html, str) and html.strip() else text
     if not isinstance(body, str) or not body.strip():
-        raise _BadFileError(RejectReason.EMPTY, "record has neither 'html' nor 'text' content")
+        raise RejectError(RejectReason.EMPTY, "record has neither 'html' nor 'text' content")
     media = Media.HTML if body is html else Media.TEXT
     encoded = body.encode("utf-8", errors="surrogatepass")
     if len(encoded) > MAX_FILE_BYTES:
-        raise _BadFileError(RejectReason.TOO_LARGE, f"content larger than {MAX_FILE_BYTES} bytes")
+        raise RejectError(RejectReason.TOO_LARGE, f"content larger than {MAX_FILE_BYTES} bytes")
     if "\x00" in body:
-        raise _BadFileError(RejectReason.BINARY, "content holds NUL characters")
+        raise RejectError(RejectReason.BINARY, "content holds NUL characters")
     return RawDocument(
         source=source,
         location=location,
@@ -319,25 +291,25 @@ def _record_to_document(
     )
 
 
-def _parse_record(record: bytes | dict[str, Any]) -> dict[str, Any]:
+def _parse_record(record: bytes | dict[str, Any] | None) -> dict[str, Any]:
     if isinstance(record, dict):
         return record
-    if record is _OVERSIZED:
-        raise _BadFileError(RejectReason.TOO_LARGE, f"line longer than {MAX_FILE_BYTES} bytes")
+    if record is None:
+        raise RejectError(RejectReason.TOO_LARGE, f"line longer than {MAX_FILE_BYTES} bytes")
     if not record.strip():
-        raise _BadFileError(RejectReason.EMPTY, "blank line")
+        raise RejectError(RejectReason.EMPTY, "blank line")
     try:
         text = record.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise _BadFileError(
+        raise RejectError(
             RejectReason.UNDECODABLE, f"invalid UTF-8 at byte {exc.start} of the line"
         ) from exc
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise _BadFileError(RejectReason.MALFORMED_RECORD, f"invalid JSON: {exc}") from exc
+        raise RejectError(RejectReason.MALFORMED_RECORD, f"invalid JSON: {exc}") from exc
     if not isinstance(value, dict):
-        raise _BadFileError(RejectReason.MALFORMED_RECORD, "record is not a JSON object")
+        raise RejectError(RejectReason.MALFORMED_RECORD, "record is not a JSON object")
     return value
 
 

@@ -19,7 +19,7 @@ import logging
 import re
 from collections.abc import AsyncIterator, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 from connectors.base import (
@@ -30,6 +30,7 @@ from connectors.base import (
     SourceConfigError,
     Validators,
 )
+from connectors.local import bounded_lines
 
 if TYPE_CHECKING:
     from connectors.fetch import Fetcher
@@ -95,7 +96,7 @@ class UrlListSource:
         seen: set[str] = set()
         try:
             with self.path.open("rb") as handle:
-                for number, raw in enumerate(_bounded_lines(handle), start=1):
+                for number, raw in enumerate(bounded_lines(handle, _MAX_LINE_BYTES), start=1):
                     item = self._line(raw, number, location, seen)
                     if item is not None:
                         yield item
@@ -133,17 +134,3 @@ class UrlListSource:
             return None
         seen.add(url)
         return Candidate(url, self.name, EntryHints(origin="urls"))
-
-
-def _bounded_lines(handle: BinaryIO) -> Iterator[bytes | None]:
-    """Yield each line of a binary file, or None for a line over the length cap."""
-    while True:
-        line = handle.readline(_MAX_LINE_BYTES + 1)
-        if not line:
-            return
-        if len(line) <= _MAX_LINE_BYTES or line.endswith(b"\n"):
-            yield line  # at most the cap, plus its newline
-            continue
-        while line and not line.endswith(b"\n"):  # drain the rest of the overlong line
-            line = handle.readline(_MAX_LINE_BYTES)
-        yield None

@@ -97,6 +97,7 @@ from connectors.base import (
     raw_hash,
 )
 from connectors.charset import decode_html, looks_binary
+from connectors.local import RejectError
 
 __all__ = [
     "CHECKPOINT_EVERY",
@@ -169,16 +170,6 @@ class _Http:
         """Return the first value of a header (case-insensitive), or None."""
         lowered = name.lower()
         return next((v for k, v in self.headers if k.lower() == lowered), None)
-
-
-class _RecordError(Exception):
-    """One record is unusable; the file goes on. Carries the reject reason."""
-
-    def __init__(self, reason: RejectReason, detail: str, digest: str | None = None) -> None:
-        super().__init__(detail)
-        self.reason = reason
-        self.detail = detail
-        self.digest = digest
 
 
 class _DamageError(Exception):
@@ -414,7 +405,7 @@ class _FileReader:
             self._consume(record)
             self.counts[skip.counter] += 1
             return None
-        except _RecordError as exc:
+        except RejectError as exc:
             self._consume(record)
             self.counts["rejected"] += 1
             location = uri or f"{self.path.as_uri()}#offset={record.stream_pos}"
@@ -430,7 +421,7 @@ class _FileReader:
         limit = self.settings.max_payload_bytes
         if record.content_length > limit + _MAX_HTTP_HEADER:
             detail = f"record block of {record.content_length} bytes"
-            raise _RecordError(RejectReason.TOO_LARGE, detail)
+            raise RejectError(RejectReason.TOO_LARGE, detail)
         http = _split_http(self._block(record))
         if http.status not in _PAGE_STATUSES:
             raise _Skip("skipped_status")
@@ -443,9 +434,9 @@ class _FileReader:
             raise _Skip("skipped_not_html")
         digest = raw_hash(body)
         if not body or body.isspace():
-            raise _RecordError(RejectReason.EMPTY, "empty page body", digest)
+            raise RejectError(RejectReason.EMPTY, "empty page body", digest)
         if looks_binary(body):
-            raise _RecordError(RejectReason.BINARY, "page body holds NUL bytes", digest)
+            raise RejectError(RejectReason.BINARY, "page body holds NUL bytes", digest)
         text, _encoding = decode_html(body, http.header("Content-Type"))
         capture = CaptureRef(str(self.path), record.stream_pos) if self._at(record) else None
         return RawDocument(
@@ -625,7 +616,7 @@ def _target_uri(record: WarcRecord) -> str:
     # WARC/1.0's grammar put the URI in angle brackets; some writers still do.
     uri = (record.headers.get("WARC-Target-URI") or "").strip().strip("<>")
     if not uri:
-        raise _RecordError(RejectReason.MALFORMED_RECORD, "response record without target URI")
+        raise RejectError(RejectReason.MALFORMED_RECORD, "response record without target URI")
     if urlsplit(uri).scheme.lower() not in {"http", "https"}:
         raise _Skip("skipped_not_http")
     return uri
@@ -636,7 +627,7 @@ def _warc_date(record: WarcRecord) -> datetime:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise _RecordError(RejectReason.MALFORMED_RECORD, f"bad WARC-Date {value!r}") from None
+        raise RejectError(RejectReason.MALFORMED_RECORD, f"bad WARC-Date {value!r}") from None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
@@ -650,7 +641,7 @@ def _check_block_digest(record: WarcRecord, block: bytes) -> None:
     expected = base64.b32encode(digest).decode() if len(value) == 32 else digest.hex()
     if value.upper() != expected.upper():
         detail = f"block of {len(block)} bytes does not match its WARC-Block-Digest"
-        raise _RecordError(RejectReason.MALFORMED_RECORD, detail)
+        raise RejectError(RejectReason.MALFORMED_RECORD, detail)
 
 
 def _split_http(block: bytes) -> _Http:
@@ -658,13 +649,13 @@ def _split_http(block: bytes) -> _Http:
     crlf = block.find(b"\r\n\r\n", 0, _MAX_HTTP_HEADER)
     lf = block.find(b"\n\n", 0, _MAX_HTTP_HEADER)  # some servers send bare LF line ends
     if crlf < 0 and lf < 0:
-        raise _RecordError(RejectReason.MALFORMED_RECORD, "HTTP header has no end")
+        raise RejectError(RejectReason.MALFORMED_RECORD, "HTTP header has no end")
     end, gap = (lf, 2) if crlf < 0 or 0 <= lf < crlf else (crlf, 4)
     lines = block[:end].replace(b"\r\n", b"\n").split(b"\n")
     status = _STATUS_LINE.match(lines[0])
     if status is None:
         detail = f"bad HTTP status line {lines[0][:80]!r}"
-        raise _RecordError(RejectReason.MALFORMED_RECORD, detail)
+        raise RejectError(RejectReason.MALFORMED_RECORD, detail)
     headers: list[tuple[str, str]] = []
     for line in lines[1:]:
         if line[:1] in (b" ", b"\t") and headers:  # obsolete folded continuation line
@@ -705,9 +696,7 @@ def _check_truncation(record: WarcRecord, http: _Http) -> None:
             if truncated.strip() == "length"
             else RejectReason.MALFORMED_RECORD
         )
-        raise _RecordError(
-            reason, f"payload truncated by the crawler (WARC-Truncated: {truncated})"
-        )
+        raise RejectError(reason, f"payload truncated by the crawler (WARC-Truncated: {truncated})")
     if http.header("Transfer-Encoding") or http.header("Content-Encoding"):
         # The declared length is that of the encoded bytes, and old CC-NEWS
         # files kept it even for payloads they stored decoded.
@@ -715,7 +704,7 @@ def _check_truncation(record: WarcRecord, http: _Http) -> None:
     declared = http.header("Content-Length")
     if declared is not None and declared.strip().isdigit() and int(declared) != len(http.body):
         detail = f"payload has {len(http.body)} bytes, HTTP Content-Length says {declared.strip()}"
-        raise _RecordError(RejectReason.MALFORMED_RECORD, detail)
+        raise RejectError(RejectReason.MALFORMED_RECORD, detail)
 
 
 def _decoded_body(http: _Http, limit: int) -> bytes:
@@ -728,7 +717,7 @@ def _decoded_body(http: _Http, limit: int) -> bytes:
     for coding in reversed([c for c in codings if c and c != "identity"]):
         body = _decompress(body, coding, limit)
     if len(body) > limit:
-        raise _RecordError(RejectReason.TOO_LARGE, f"page body of {len(body)} bytes")
+        raise RejectError(RejectReason.TOO_LARGE, f"page body of {len(body)} bytes")
     return body
 
 
@@ -742,13 +731,13 @@ def _dechunk(body: bytes) -> bytes:
             if not parts and _looks_html(body):
                 return body  # stored de-chunked under its original header (old CC-NEWS)
             detail = f"chunked body broken at byte {pos}"
-            raise _RecordError(RejectReason.MALFORMED_RECORD, detail)
+            raise RejectError(RejectReason.MALFORMED_RECORD, detail)
         size = int(line.group(1), 16)
         start = line.end()
         if size == 0:
             return b"".join(parts)
         if start + size > len(body):
-            raise _RecordError(RejectReason.MALFORMED_RECORD, "chunked body ends mid-chunk")
+            raise RejectError(RejectReason.MALFORMED_RECORD, "chunked body ends mid-chunk")
         parts.append(body[start : start + size])
         pos = start + size
         pos += 2 if body.startswith(b"\r\n", pos) else 1 if body.startswith(b"\n", pos) else 0
@@ -771,15 +760,13 @@ def _decompress(body: bytes, coding: str, limit: int) -> bytes:
         elif _looks_html(body):
             return body  # a coding is declared but the payload was stored decoded (old CC-NEWS)
         else:
-            raise _RecordError(RejectReason.UNDECODABLE, f"content coding {coding!r} not decodable")
+            raise RejectError(RejectReason.UNDECODABLE, f"content coding {coding!r} not decodable")
     except (zlib.error, brotli.error, zstandard.ZstdError) as exc:
-        raise _RecordError(RejectReason.UNDECODABLE, f"{coding} payload: {exc}") from exc
+        raise RejectError(RejectReason.UNDECODABLE, f"{coding} payload: {exc}") from exc
     if len(out) > limit:
-        raise _RecordError(
-            RejectReason.TOO_LARGE, f"{coding} payload decodes to over {limit} bytes"
-        )
+        raise RejectError(RejectReason.TOO_LARGE, f"{coding} payload decodes to over {limit} bytes")
     if not complete:
-        raise _RecordError(RejectReason.MALFORMED_RECORD, f"{coding} payload is cut short")
+        raise RejectError(RejectReason.MALFORMED_RECORD, f"{coding} payload is cut short")
     return bytes(out)
 
 

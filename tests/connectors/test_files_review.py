@@ -139,3 +139,16 @@ def test_a_gzip_file_too_big_to_hold_a_document_under_the_cap_is_too_large(
 
     assert isinstance(reject, Rejected) and reject.reason is RejectReason.TOO_LARGE
     assert "compressed" in reject.detail
+
+
+def test_an_overlong_jsonl_line_is_rejected_and_the_next_line_read(tmp_path: Path) -> None:
+    long_line = b'{"url": "https://example.com/big", "text": "' + b"a" * MAX_FILE_BYTES + b'"}\n'
+    (tmp_path / "records.jsonl").write_bytes(
+        long_line + b'{"url": "https://example.com/ok", "text": "Body"}\n'
+    )
+
+    reject, document, _ = read_all(tmp_path)
+
+    assert isinstance(reject, Rejected) and reject.reason is RejectReason.TOO_LARGE
+    assert reject.location.endswith("#line=1")
+    assert isinstance(document, RawDocument) and document.url == "https://example.com/ok"
