@@ -3,14 +3,15 @@
 Storing a batch looks up, besides the LSH bands (:mod:`bench.lsh_index`), the
 stored state of each fetched location, the articles owning each URL variant
 (by identity key and by raw URL), the latest version of matched articles,
-their stories and exact-text matches. This benchmark fills a warehouse made
-by the migrations with N synthetic articles (two URL variants, one
-url_state row, one version and one story-feature row each, bulk-inserted in
-SQL with every index in place), then times those lookups, done with the
-warehouse's own functions, for batches of ``batch`` articles (half stored,
-half new). Per article = median batch time / batch, after one warm-up batch.
-The reference strategy runs the same lookups as joins with a registered
-Arrow table, as the pipeline did before :mod:`warehouse.lookup`.
+their stories, their stored story features and exact-text matches. This
+benchmark fills a warehouse made by the migrations with N synthetic articles
+(two URL variants, one url_state row, one version and one story-feature row
+each, bulk-inserted in SQL with every index in place), then times those
+lookups, done with the warehouse's own functions, for batches of ``batch``
+articles (half stored, half new). Per article = median batch time / batch,
+after one warm-up batch. The reference strategy runs the same lookups as
+joins with a registered Arrow table, as the pipeline did before
+:mod:`warehouse.lookup`.
 
     python -m bench.key_lookup [--sizes 10000,1000000] [--strategies pipeline,join]
 """
@@ -79,6 +80,7 @@ def _pipeline(conn: duckdb.DuckDBPyConnection, ids: list[int]) -> int:
     found += len(store.known_alias_urls(conn, [_location(i) + "?amp" for i in ids]))
     found += len(store.latest_versions(conn, ids))
     found += len(stories.story_ids(conn, ids))
+    found += len(stories.load_features(conn, ids, scheme="bench"))
     found += len(stories.find_content_matches(conn, [_content_hash(i) for i in ids]))
     return found
 
@@ -117,6 +119,12 @@ def _join(conn: duckdb.DuckDBPyConnection, ids: list[int]) -> int:
     found += joined(
         "SELECT a.article_id, a.story_id FROM store.articles a JOIN __keys k "
         "ON a.article_id = k.key",
+        ids,
+        pa.int64(),
+    )
+    found += joined(
+        "SELECT s.* FROM store.story_features s JOIN __keys k ON s.article_id = k.key "
+        "WHERE s.scheme = 'bench'",
         ids,
         pa.int64(),
     )
