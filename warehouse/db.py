@@ -8,8 +8,7 @@ Error tree::
 
     WarehouseError
     ├── WarehouseLockedError     another process held the file for longer than we would wait
-    ├── MigrationError      a migration failed; the database is left at the last good one
-    └── ReadOnlyError   a read-only session tried to write
+    └── MigrationError      a migration failed; the database is left at the last good one
 """
 
 from __future__ import annotations
@@ -31,7 +30,6 @@ import duckdb
 __all__ = [
     "LockWait",
     "MigrationError",
-    "ReadOnlyError",
     "WarehouseError",
     "WarehouseLockedError",
     "apply_migrations",
@@ -57,10 +55,6 @@ class WarehouseLockedError(WarehouseError):
 
 class MigrationError(WarehouseError):
     """A migration could not be applied."""
-
-
-class ReadOnlyError(WarehouseError):
-    """A statement tried to write through a read-only connection."""
 
 
 @dataclass(frozen=True, slots=True)
