@@ -391,6 +391,7 @@ async def _web_batches(run: _Run, connector: WebSource) -> AsyncIterator[RunCoun
     candidates: list[Candidate] = []
     rejects: list[Rejected] = []
     in_flight: asyncio.Task[RunCounts] | None = None
+    started: list[asyncio.Task[RunCounts]] = []  # batch tasks not yet stored and yielded
     try:
         async for item in connector.discover(run.fetcher, known):
             if isinstance(item, Rejected):
@@ -399,20 +400,37 @@ async def _web_batches(run: _Run, connector: WebSource) -> AsyncIterator[RunCoun
                 seen.add(item.url)
                 candidates.append(item)
             if len(candidates) >= size:
-                started = _start_web_batch(run, connector.name, candidates, rejects, in_flight)
+                batch = _start_web_batch(run, connector.name, candidates, rejects, in_flight)
+                started.append(batch)
                 if in_flight is not None:
                     yield await in_flight
-                in_flight, candidates, rejects = started, [], []
+                    started.remove(in_flight)
+                in_flight, candidates, rejects = batch, [], []
         if candidates or rejects:
-            started = _start_web_batch(run, connector.name, candidates, rejects, in_flight)
+            batch = _start_web_batch(run, connector.name, candidates, rejects, in_flight)
+            started.append(batch)
             if in_flight is not None:
                 yield await in_flight
-            in_flight = started
+                started.remove(in_flight)
+            in_flight = batch
         if in_flight is not None:
             yield await in_flight
+            started.remove(in_flight)
     finally:
-        if in_flight is not None and not in_flight.done():
-            in_flight.cancel()
+        await _cancel(started)
+
+
+async def _cancel(tasks: list[asyncio.Task[RunCounts]]) -> None:
+    """Stop the batch tasks still running and wait for them to end.
+
+    A failed batch leaves the next one fetching: unstopped, it would go on into
+    the next source (its fetches drained into that source's log) and end in an
+    exception nobody retrieves.
+    """
+    for pending in tasks:
+        pending.cancel()  # no effect on a task that is done
+    # Gathering also retrieves the exceptions of the batches that failed already.
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def _start_web_batch(

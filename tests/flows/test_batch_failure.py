@@ -1,0 +1,98 @@
+"""A web batch that fails stops the batch fetching behind it (nothing leaks into the next source)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import flows.ingest
+from tests.helpers import query, run
+from tests.localserver import LocalServer, Request, Response
+from tests.textgen import paragraphs
+
+SLOW = 6.0  # seconds the last page of the second batch takes: still in flight when batch 1 fails
+
+
+def page(topic: str) -> bytes:
+    body = "".join(f"<p>{text}</p>" for text in paragraphs(topic, count=8))
+    return (
+        f"<html><head><title>News about the {topic}</title></head>"
+        f"<body><article><h1>The {topic}</h1>{body}</article></body></html>"
+    ).encode()
+
+
+def slow(request: Request) -> Response:
+    time.sleep(SLOW)
+    return Response(body=page("slow"))
+
+
+def write_sources(tmp_path: Path, server: LocalServer) -> Path:
+    first = ["/first/1", "/first/2", "/first/3", "/first/slow"]  # batches of two
+    for route in first[:3]:
+        server.route(route, Response(body=page(route)))
+    server.route("/first/slow", slow)
+    server.route("/second/1", Response(body=page("second")))
+    (tmp_path / "first.txt").write_text("\n".join(server.url(p) for p in first) + "\n")
+    (tmp_path / "second.txt").write_text(server.url("/second/1") + "\n")
+    path = tmp_path / "sources.toml"
+    path.write_text(
+        """
+[pipeline]
+batch_size = 2
+[fetch]
+allow_private_addresses = true
+host_delay = 0
+retries = 0
+[[sources]]
+name = "first"
+kind = "urls"
+path = "first.txt"
+[[sources]]
+name = "second"
+kind = "urls"
+path = "second.txt"
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def fail_first_store(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first batch's store raises, as a crash in the middle of a source would."""
+    real = flows.ingest.persist_batch  # type: ignore[attr-defined]
+    calls = 0
+
+    def persist(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("simulated crash while storing a batch")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(flows.ingest, "persist_batch", persist)
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_failed_batch_stops_the_next_batch_of_its_source(
+    tmp_path: Path, local_server: LocalServer, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sources = write_sources(tmp_path, local_server)
+    fail_first_store(monkeypatch)
+
+    report = run(sources, db_path)
+
+    status = {s.name: (s.status, s.error) for s in report.sources}
+    assert status["first"][0] == "failed" and "simulated crash" in (status["first"][1] or "")
+    assert status["second"] == ("completed", None)
+    logged = query(
+        db_path, "SELECT source, url FROM fetch_log WHERE purpose = 'page' ORDER BY fetched_at"
+    )
+    # The second batch was stopped with its slow page in flight: that fetch is nobody's,
+    # least of all the second source's.
+    assert [url for source, url in logged if source == "second"] == [local_server.url("/second/1")]
+    assert local_server.url("/first/slow") not in [url for _, url in logged]
+    assert query(db_path, "SELECT count(*) FROM articles") == [(1,)]
