@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 import json
 from datetime import UTC, datetime
@@ -12,7 +11,8 @@ import pytest
 
 from connectors.base import Candidate, Rejected, RejectReason, SourceConfigError, Validators
 from connectors.feeds import FeedSource, parse_feed
-from connectors.fetch import Fetcher, FetchSettings
+from tests.connectors.test_fetch import discover
+from tests.connectors.xmlattacks import EXTERNAL_ENTITIES, billion_laughs, external_entity
 from tests.localserver import LocalServer, Request, Response
 
 FEED_URL = "https://news.example/feeds/all.xml"
@@ -282,20 +282,6 @@ def test_utf16_feed():
 # --- XML attacks --------------------------------------------------------------------------
 
 
-def billion_laughs(root: bytes, inner: bytes) -> bytes:
-    levels = [b'<!ENTITY lol0 "lol">']
-    for i in range(1, 10):
-        levels.append(b'<!ENTITY lol%d "%s">' % (i, b"&lol%d;" % (i - 1) * 10))
-    return (
-        b'<?xml version="1.0"?>\n<!DOCTYPE '
-        + root
-        + b" [\n"
-        + b"\n".join(levels)
-        + b"\n]>\n"
-        + inner
-    )
-
-
 @pytest.mark.parametrize("one_line", [False, True])
 def test_billion_laughs_does_not_expand(one_line):
     doc = billion_laughs(
@@ -312,22 +298,14 @@ def test_billion_laughs_does_not_expand(one_line):
     assert any("DOCTYPE" in p for p in result.problems)
 
 
-@pytest.mark.parametrize(
-    "declaration",
-    [
-        b'<!ENTITY xxe SYSTEM "file://{path}">',
-        b'<!ENTITY % pe SYSTEM "file://{path}"> %pe;',
-        b'<!ENTITY xxe SYSTEM "http://127.0.0.1:9/{path}">',
-    ],
-)
+@pytest.mark.parametrize("declaration", EXTERNAL_ENTITIES)
 def test_external_entities_are_not_read(tmp_path: Path, declaration):
-    secret = tmp_path / "secret.txt"
-    secret.write_text("TOP-SECRET-CONTENT")
-    decl = declaration.replace(b"{path}", str(secret).encode())
-    doc = (
-        b'<?xml version="1.0"?>\n<!DOCTYPE rss [' + decl + b"]>\n"
+    doc = external_entity(
+        tmp_path,
+        declaration,
+        b"rss",
         b'<rss version="2.0"><channel><item><title>a &xxe; b</title>'
-        b"<link>https://x.example/a</link><guid>&xxe;</guid></item></channel></rss>"
+        b"<link>https://x.example/a</link><guid>&xxe;</guid></item></channel></rss>",
     )
     result = parse(doc)
     assert [c.url for c in result.candidates] == ["https://x.example/a"]
@@ -358,20 +336,6 @@ def test_feed_source_validates_its_configuration():
 
 
 # --- discovery through the real fetcher ---------------------------------------------------
-
-
-def fetch_settings() -> FetchSettings:
-    return FetchSettings(allow_private_addresses=True, host_delay=0, respect_robots=True)
-
-
-async def collect(source, known):
-    async with Fetcher(fetch_settings()) as fetcher:
-        items = [item async for item in source.discover(fetcher, known)]
-        return items, fetcher.drain_log()
-
-
-def discover(source, known=None):
-    return asyncio.run(collect(source, known or {}))
 
 
 def rss_items(*links: str) -> bytes:

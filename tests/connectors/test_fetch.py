@@ -1,22 +1,25 @@
 """connectors.fetch against a real HTTP server on 127.0.0.1: the ordinary paths and the log.
 
-Helpers shared by the other test_fetch_* modules live here (``settings``,
-``fetch_all``).
+Helpers shared by the other test_fetch_* modules and the feed and sitemap
+tests live here: ``PAGE``, ``settings``, ``fetch_all``, ``fetch_one``,
+``discover`` and ``gaps``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import gzip
+import itertools
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import brotli  # type: ignore[import-untyped]
 import pytest
 import zstandard
 
-from connectors.base import CaptureRef, Validators
+from connectors.base import CaptureRef, Validators, WebSource
 from connectors.fetch import (
     Fetcher,
     FetcherClosedError,
@@ -79,6 +82,30 @@ def fetch_one(
     """Fetch one URL; return its result and the log."""
     results, log = fetch_all(fetch_settings, [url], **options)  # type: ignore[arg-type]
     return results[0], log
+
+
+def discover(
+    source: WebSource,
+    known: Mapping[str, Validators] | None = None,
+    fetch_settings: FetchSettings | None = None,
+) -> tuple[list[Any], list[FetchRecord]]:
+    """Run a web source's discovery through one Fetcher (robots on); return its items and the log.
+
+    The items are Candidate or Rejected; typed Any so tests index them as they expect.
+    """
+
+    async def go() -> tuple[list[Any], list[FetchRecord]]:
+        async with Fetcher(fetch_settings or settings(respect_robots=True)) as fetcher:
+            items = [item async for item in source.discover(fetcher, known or {})]
+            return items, fetcher.drain_log()
+
+    return asyncio.run(go())
+
+
+def gaps(stamps: list[float]) -> list[float]:
+    """Seconds between consecutive time stamps, in time order."""
+    ordered = sorted(stamps)
+    return [b - a for a, b in itertools.pairwise(ordered)]
 
 
 # ----------------------------------------------------------------------------- ordinary pages

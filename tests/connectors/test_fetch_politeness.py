@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import itertools
 import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from connectors.fetch import Fetcher, FetchOutcome, FetchResult
-from tests.connectors.test_fetch import PAGE, fetch_all, fetch_one, settings
+from tests.connectors.test_fetch import PAGE, fetch_all, fetch_one, gaps, settings
 from tests.localserver import LocalServer, Request, Response
 
 
@@ -27,11 +26,6 @@ def scripted(
         return queue.pop(0) if len(queue) > 1 else queue[0]
 
     return route
-
-
-def gaps(stamps: list[float]) -> list[float]:
-    ordered = sorted(stamps)
-    return [b - a for a, b in itertools.pairwise(ordered)]
 
 
 # ----------------------------------------------------------------------------- retries

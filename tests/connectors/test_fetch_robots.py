@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import threading
 import time
 from collections.abc import Callable
 
 from connectors.fetch import Fetcher, FetchOutcome, FetchResult, Purpose
 from connectors.robots import robots_token
-from tests.connectors.test_fetch import PAGE, fetch_all, settings
+from tests.connectors.test_fetch import PAGE, fetch_all, gaps, settings
 from tests.localserver import LocalServer, Request, Response
 
 
@@ -24,11 +23,6 @@ def timed_page(stamps: list[float]) -> Callable[[Request], Response]:
         return Response(body=PAGE)
 
     return route
-
-
-def gaps(stamps: list[float]) -> list[float]:
-    ordered = sorted(stamps)
-    return [b - a for a, b in itertools.pairwise(ordered)]
 
 
 def test_robots_404_allows_everything(local_server: LocalServer) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -12,8 +11,9 @@ import pytest
 from lxml import etree
 
 from connectors.base import Candidate, Rejected, RejectReason, SourceConfigError, Validators
-from connectors.fetch import Fetcher, FetchSettings
 from connectors.sitemaps import SitemapSource, is_site_root, parse_sitemap
+from tests.connectors.test_fetch import discover
+from tests.connectors.xmlattacks import EXTERNAL_ENTITIES, billion_laughs, external_entity
 from tests.localserver import LocalServer, Request, Response
 
 SITEMAP_URL = "https://site.example/sitemap.xml"
@@ -205,20 +205,6 @@ def test_feed_used_as_a_sitemap():
     assert result.candidates[0].hints.origin == "feed"
 
 
-def billion_laughs(root: bytes, inner: bytes) -> bytes:
-    levels = [b'<!ENTITY lol0 "lol">']
-    for i in range(1, 10):
-        levels.append(b'<!ENTITY lol%d "%s">' % (i, b"&lol%d;" % (i - 1) * 10))
-    return (
-        b'<?xml version="1.0"?>\n<!DOCTYPE '
-        + root
-        + b" [\n"
-        + b"\n".join(levels)
-        + b"\n]>\n"
-        + inner
-    )
-
-
 def test_billion_laughs_does_not_expand():
     doc = billion_laughs(
         b"urlset",
@@ -231,22 +217,14 @@ def test_billion_laughs_does_not_expand():
     assert "lollol" not in repr(result)
 
 
-@pytest.mark.parametrize(
-    "declaration",
-    [
-        b'<!ENTITY xxe SYSTEM "file://{path}">',
-        b'<!ENTITY % pe SYSTEM "file://{path}"> %pe;',
-        b'<!ENTITY xxe SYSTEM "http://127.0.0.1:9/x">',
-    ],
-)
+@pytest.mark.parametrize("declaration", EXTERNAL_ENTITIES)
 def test_external_entities_are_not_read(tmp_path: Path, declaration):
-    secret = tmp_path / "secret.txt"
-    secret.write_text("TOP-SECRET-CONTENT")
-    decl = declaration.replace(b"{path}", str(secret).encode())
-    doc = (
-        b'<?xml version="1.0"?>\n<!DOCTYPE urlset [' + decl + b"]>\n"
+    doc = external_entity(
+        tmp_path,
+        declaration,
+        b"urlset",
         b"<urlset " + NS + b"><url><loc>https://x.example/&xxe;</loc></url>"
-        b"<url><loc>https://x.example/ok</loc><lastmod>&xxe;</lastmod></url></urlset>"
+        b"<url><loc>https://x.example/ok</loc><lastmod>&xxe;</lastmod></url></urlset>",
     )
     result = parse(doc)
     assert urls(result) == ["https://x.example/ok"]
@@ -285,20 +263,6 @@ def test_source_validates_configuration():
 
 
 # --- discovery through the real fetcher ---------------------------------------------------
-
-
-def settings() -> FetchSettings:
-    return FetchSettings(allow_private_addresses=True, host_delay=0, respect_robots=True)
-
-
-async def collect(source, known=None):
-    async with Fetcher(settings()) as fetcher:
-        items = [item async for item in source.discover(fetcher, known or {})]
-        return items, fetcher.drain_log()
-
-
-def discover(source, known=None):
-    return asyncio.run(collect(source, known))
 
 
 XML = "application/xml"
