@@ -40,6 +40,7 @@ __all__ = [
     "insert_aliases",
     "insert_articles",
     "insert_fetch_log",
+    "insert_table",
     "insert_versions",
     "known_alias_urls",
     "latest_versions",
@@ -626,7 +627,14 @@ def _insert(
 ) -> None:
     if not rows:
         return
-    with _registered(conn, _arrow(record, rows)):
+    insert_table(conn, table_name, _arrow(record, rows), conflict=conflict)
+
+
+def insert_table(
+    conn: duckdb.DuckDBPyConnection, table_name: str, table: pa.Table, *, conflict: str = ""
+) -> None:
+    """Insert an Arrow table's rows into ``table_name``, matching columns by name."""
+    with _registered(conn, table):
         conn.execute(f"INSERT INTO {table_name} BY NAME SELECT * FROM __batch {conflict}")
 
 

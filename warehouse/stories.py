@@ -23,6 +23,7 @@ import duckdb
 import pyarrow as pa
 
 from warehouse.lookup import select_in
+from warehouse.store import insert_table
 
 __all__ = [
     "StoryFeatureRow",
@@ -79,14 +80,7 @@ def insert_features(conn: duckdb.DuckDBPyConnection, rows: Sequence[StoryFeature
         {name: [getattr(row, name) for row in rows] for name in _FEATURE_SCHEMA.names},
         schema=_FEATURE_SCHEMA,
     )
-    conn.register("__features", table)
-    try:
-        conn.execute(
-            f"INSERT INTO store.story_features ({_FEATURE_COLUMNS}) "
-            f"SELECT {_FEATURE_COLUMNS} FROM __features ON CONFLICT DO NOTHING"
-        )
-    finally:
-        conn.unregister("__features")
+    insert_table(conn, "store.story_features", table, conflict="ON CONFLICT DO NOTHING")
 
 
 def insert_bands(conn: duckdb.DuckDBPyConnection, rows: Sequence[tuple[int, int]]) -> None:
@@ -103,11 +97,7 @@ def insert_bands(conn: duckdb.DuckDBPyConnection, rows: Sequence[tuple[int, int]
         {"key": [k for k, _ in unique], "article_id": [a for _, a in unique]},
         schema=pa.schema([("key", pa.int64()), ("article_id", pa.int64())]),
     )
-    conn.register("__bands", table)
-    try:
-        conn.execute("INSERT INTO store.story_bands SELECT key, article_id FROM __bands")
-    finally:
-        conn.unregister("__bands")
+    insert_table(conn, "store.story_bands", table)
 
 
 def find_band_matches(
