@@ -123,7 +123,7 @@ def test_server_dripping_a_byte_at_a_time_hits_the_total_deadline(
     assert result.outcome is FetchOutcome.TIMEOUT
     assert "total deadline" in (result.error or "")
     assert result.attempts == 1  # a deadline overrun is not retried
-    assert 1.4 < elapsed < 2.5
+    assert 1.4 < elapsed < 5.0  # the whole drip would take 20 s; room for a loaded machine
 
 
 def test_read_inactivity_timeout(local_server: LocalServer) -> None:

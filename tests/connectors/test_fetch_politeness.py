@@ -13,6 +13,9 @@ from connectors.fetch import Fetcher, FetchOutcome, FetchResult
 from tests.connectors.test_fetch import PAGE, fetch_all, fetch_one, gaps, settings
 from tests.localserver import LocalServer, Request, Response
 
+# Seconds a wake-up or a request may lag on 2 shared cores: added to upper bounds only.
+LAG = 0.4
+
 
 def scripted(
     *responses: Response, stamps: list[float] | None = None
@@ -88,9 +91,10 @@ def test_persistent_503_gives_up_after_the_retries(local_server: LocalServer) ->
     assert result.outcome is FetchOutcome.HTTP_ERROR
     assert result.attempts == 3 and len(stamps) == 3
     first, second = gaps(stamps)
-    # Exponential backoff with jitter: 0.2 s then 0.4 s, each within x0.5..x1.5.
-    assert 0.1 <= first <= 0.35
-    assert 0.2 <= second <= 0.7
+    # Exponential backoff with jitter: 0.2 s then 0.4 s, each within x0.5..x1.5, plus up to
+    # LAG of scheduling on a loaded machine.
+    assert 0.1 <= first <= 0.3 + LAG
+    assert 0.2 <= second <= 0.6 + LAG
 
 
 def test_404_is_not_retried(local_server: LocalServer) -> None:
@@ -121,9 +125,12 @@ def test_different_hosts_are_not_paced_together(local_server: LocalServer) -> No
     results, _ = fetch_all(settings(host_delay=1.5), urls * 2, concurrent=True)
     assert all(r.ok for r in results)
     ordered = sorted(stamps)
-    assert ordered[1] - ordered[0] < 0.5  # the first request to each host at once
-    assert ordered[2] - ordered[0] >= 1.4  # the second to each waits its host's delay
-    assert time.monotonic() - started < 3.5
+    # One pace for both hosts would put 1.5 s between every two requests, 4.5 s in all.
+    assert ordered[1] - ordered[0] < 1.0  # the first request to each host at once
+    # The second to each waits its host's delay (1.5 s between starts); the server sees the
+    # first ones later after their start (connection setup, address check), hence below 1.5.
+    assert ordered[2] - ordered[0] >= 1.2
+    assert time.monotonic() - started < 4.2
 
 
 def _in_flight_route(delay: float) -> tuple[Callable[[Request], Response], list[int]]:
@@ -152,7 +159,7 @@ def test_host_concurrency_limits_requests_in_flight(local_server: LocalServer) -
     elapsed = time.monotonic() - started
     assert all(r.ok for r in results)
     assert max(peaks) == 2
-    assert 0.7 <= elapsed < 2.0  # three waves of two
+    assert 0.7 <= elapsed < 3.0  # three waves of two (0.75 s), with room for a loaded machine
 
 
 def test_one_at_a_time_by_default(local_server: LocalServer) -> None:
