@@ -11,10 +11,8 @@ completes.
 from __future__ import annotations
 
 import os
-import random
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -22,63 +20,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import query
+from tests.helpers import article, files_sources, query, run_command
 from tests.localserver import LocalServer, Request, Response
 from tests.prefectserver import PrefectServer, stop_process
 from warehouse.db import connect
 
 pytestmark = pytest.mark.slow
 
-WORDS = [
-    "council",
-    "harbour",
-    "railway",
-    "budget",
-    "mayor",
-    "river",
-    "bridge",
-    "school",
-    "museum",
-    "festival",
-    "market",
-    "election",
-    "court",
-    "hospital",
-    "airport",
-    "stadium",
-    "library",
-    "tram",
-    "police",
-    "weather",
-    "farmers",
-    "energy",
-    "water",
-    "housing",
-    "tourism",
-    "factory",
-    "union",
-    "teachers",
-    "nurses",
-    "students",
-]
-
-
-def article(index: int) -> str:
-    rng = random.Random(index)
-    paragraphs = "".join(
-        "<p>" + " ".join(rng.choice(WORDS) for _ in range(40)) + f" Report {index}.</p>"
-        for _ in range(5)
-    )
-    title = f"Story {index}: {' '.join(rng.choice(WORDS) for _ in range(4))}"
-    return (
-        f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>"
-        f"{paragraphs}</article></body></html>"
-    )
-
 
 def start_run(sources: Path, db: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "flows.cli", "run", "--sources", str(sources), "--db", str(db)],
+        run_command(sources, db),
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -201,19 +153,6 @@ def test_killed_while_fetching_a_batch(
 # ---------------------------------------------------------------- a folder of documents
 
 
-def files_sources(tmp_path: Path, count: int) -> Path:
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    for index in range(count):
-        (docs / f"{index:04d}.html").write_text(article(index), encoding="utf-8")
-    path = tmp_path / "sources.toml"
-    path.write_text(
-        '[pipeline]\nbatch_size = 20\n[[sources]]\nname = "folder"\nkind = "files"\npath = "docs"\n',
-        encoding="utf-8",
-    )
-    return path
-
-
 def wal_growths(db: Path, n: int) -> Callable[[], bool]:
     """True once the write-ahead log grew ``n`` times (commits) from its size now.
 
@@ -243,7 +182,7 @@ def wal_growths(db: Path, n: int) -> Callable[[], bool]:
 def test_killed_as_commits_land_twice_then_completed(
     tmp_path: Path, db_path: Path, prefect_server: PrefectServer
 ) -> None:
-    sources = files_sources(tmp_path, 120)
+    sources = files_sources(tmp_path, 120, pipeline="batch_size = 20\n")
     with connect(db_path):
         pass  # migrated up front: the commits counted below are the run's own
     stored = [0]

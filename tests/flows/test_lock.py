@@ -17,8 +17,7 @@ from typing import IO
 
 import pytest
 
-from tests.flows.test_crash import article
-from tests.helpers import query
+from tests.helpers import files_sources, query, run_command
 from tests.prefectserver import PrefectServer, stop_process
 from warehouse.db import connect
 from warehouse.operations import snapshot_path
@@ -89,27 +88,10 @@ def release(holder: subprocess.Popen[bytes], lines: Lines) -> None:
     lines.wait_for("released", holder, 30)
 
 
-def sources_file(tmp_path: Path, count: int) -> Path:
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    for index in range(count):
-        (docs / f"{index}.html").write_text(article(index), encoding="utf-8")
-    path = tmp_path / "sources.toml"
-    path.write_text(
-        '[pipeline]\nworkers = 1\n[[sources]]\nname = "folder"\nkind = "files"\npath = "docs"\n',
-        encoding="utf-8",
-    )
-    return path
-
-
-def run_command(sources: Path, db: Path) -> list[str]:
-    return [sys.executable, "-m", "flows.cli", "run", "--sources", str(sources), "--db", str(db)]
-
-
 def test_a_run_waits_for_a_reader_then_completes(
     tmp_path: Path, db_path: Path, prefect_server: PrefectServer
 ) -> None:
-    sources = sources_file(tmp_path, 12)
+    sources = files_sources(tmp_path, 12, pipeline="workers = 1\n")
     with connect(db_path):
         pass  # an existing warehouse, as an analyst would have open
     holder, held = hold(db_path, "ro")
@@ -136,7 +118,7 @@ def test_a_run_waits_for_a_reader_then_completes(
 def test_sql_answers_from_the_snapshot_while_the_live_file_is_held(
     tmp_path: Path, db_path: Path, prefect_server: PrefectServer
 ) -> None:
-    sources = sources_file(tmp_path, 3)
+    sources = files_sources(tmp_path, 3, pipeline="workers = 1\n")
     first = start(run_command(sources, db_path), prefect_server.env)
     try:
         first.wait(timeout=120)

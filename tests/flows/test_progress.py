@@ -6,43 +6,25 @@ import os
 import pty
 import re
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.flows.test_crash import article
+from tests.helpers import files_sources, run_command
 from tests.prefectserver import PrefectServer, stop_process
 
 pytestmark = pytest.mark.slow
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-
-
-def sources_file(tmp_path: Path, count: int) -> Path:
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    for index in range(count):
-        (docs / f"{index}.html").write_text(article(index), encoding="utf-8")
-    path = tmp_path / "sources.toml"
-    path.write_text(
-        "[pipeline]\nbatch_size = 10\nworkers = 1\n"
-        '[[sources]]\nname = "folder"\nkind = "files"\npath = "docs"\n',
-        encoding="utf-8",
-    )
-    return path
-
-
-def command(sources: Path, db: Path) -> list[str]:
-    return [sys.executable, "-m", "flows.cli", "run", "--sources", str(sources), "--db", str(db)]
+PIPELINE = "batch_size = 10\nworkers = 1\n"
 
 
 def test_plain_lines_when_not_a_terminal(
     tmp_path: Path, db_path: Path, prefect_server: PrefectServer
 ) -> None:
     result = subprocess.run(
-        command(sources_file(tmp_path, 30), db_path),
+        run_command(files_sources(tmp_path, 30, pipeline=PIPELINE), db_path),
         env=prefect_server.env,
         capture_output=True,
         text=True,
@@ -61,7 +43,7 @@ def test_plain_lines_when_not_a_terminal(
 def test_bars_on_a_terminal(tmp_path: Path, db_path: Path, prefect_server: PrefectServer) -> None:
     controller, terminal = pty.openpty()
     process = subprocess.Popen(
-        command(sources_file(tmp_path, 30), db_path),
+        run_command(files_sources(tmp_path, 30, pipeline=PIPELINE), db_path),
         env={**prefect_server.env, "COLUMNS": "120", "LINES": "40", "TERM": "xterm"},
         stdin=terminal,
         stdout=terminal,
