@@ -14,7 +14,6 @@ from running text.
 from __future__ import annotations
 
 import json
-import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,9 +35,16 @@ from connectors.base import (
 )
 from flows.textscrape import TextScrapeError, clean_text_scrape
 
-__all__ = ["EXTRACTOR", "MIN_TEXT_CHARS", "Article", "DatedValue", "PageMeta", "clean", "page_meta"]
-
-logger = logging.getLogger(__name__)
+__all__ = [
+    "EXTRACTOR",
+    "MIN_TEXT_CHARS",
+    "Article",
+    "DatedValue",
+    "PageMeta",
+    "clean",
+    "page_meta",
+    "rejected",
+]
 
 EXTRACTOR = f"trafilatura {trafilatura.__version__}"
 TEXT_EXTRACTOR = "textscrape 1"
@@ -73,7 +79,6 @@ class PageMeta:
 
     canonical: str | None = None
     og_url: str | None = None
-    headline: str | None = None
     published: DatedValue | None = None
     modified: DatedValue | None = None
     language: str | None = None
@@ -118,12 +123,12 @@ def clean(doc: RawDocument) -> Article | Rejected:
 def _clean_html(doc: RawDocument) -> Article | Rejected:
     tree = trafilatura.load_html(doc.content)
     if tree is None:
-        return _reject(doc, RejectReason.NO_ARTICLE, "not parseable as HTML")
+        return rejected(doc, RejectReason.NO_ARTICLE, "not parseable as HTML")
     meta = page_meta(tree)
     result = _extract(tree, doc.url)
     text = (result.text or "").strip() if result is not None else ""
     if result is None or len(text) < MIN_TEXT_CHARS:
-        return _reject(doc, RejectReason.NO_ARTICLE, _too_short(text))
+        return rejected(doc, RejectReason.NO_ARTICLE, _too_short(text))
     page_title = _clean_str(result.title)
     authors = _split_authors(result.author)
     published = meta.published or _hint_date(doc.hints) or _day(result.date, "htmldate")
@@ -171,10 +176,10 @@ def _clean_text(doc: RawDocument) -> Article | Rejected:
     try:
         scrape = clean_text_scrape(doc.content, url=doc.url)
     except TextScrapeError as exc:
-        return _reject(doc, RejectReason.TOO_LARGE, str(exc))
+        return rejected(doc, RejectReason.TOO_LARGE, str(exc))
     text = scrape.text.strip()
     if len(text) < MIN_TEXT_CHARS:
-        return _reject(doc, RejectReason.NO_ARTICLE, _too_short(text))
+        return rejected(doc, RejectReason.NO_ARTICLE, _too_short(text))
     title, title_source = _with_fallback(scrape.title, "text", doc.hints, "title")
     published = _scrape_date(scrape.published_at) or _hint_date(doc.hints)
     return Article(
@@ -214,7 +219,7 @@ def _scrape_date(value: datetime | None) -> DatedValue | None:
 
 
 def page_meta(tree: HtmlElement) -> PageMeta:
-    """Read canonical URL, og:url, headline, dates and language the page itself states."""
+    """Read canonical URL, og:url, dates and language the page itself states."""
     metas = _meta_tags(tree)
     ld = list(_ld_articles(tree))
     published = _first_date(
@@ -225,12 +230,10 @@ def page_meta(tree: HtmlElement) -> PageMeta:
         [(str(o.get("dateModified")), "jsonld") for o in ld if o.get("dateModified")]
         + [(metas[k], "meta") for k in _MODIFIED_META if k in metas]
     )
-    headline = next((_clean_str(str(o["headline"])) for o in ld if o.get("headline")), None)
     lang_ld = next((str(o["inLanguage"]) for o in ld if isinstance(o.get("inLanguage"), str)), None)
     return PageMeta(
         canonical=_link_canonical(tree),
         og_url=_clean_str(metas.get("og:url")),
-        headline=headline,
         published=published,
         modified=modified,
         language=_language(lang_ld or tree.get("lang") or metas.get("og:locale")),
@@ -371,5 +374,6 @@ def _too_short(text: str) -> str:
     return f"only {len(text)} characters of article text (minimum {MIN_TEXT_CHARS})"
 
 
-def _reject(doc: RawDocument, reason: RejectReason, detail: str) -> Rejected:
+def rejected(doc: RawDocument, reason: RejectReason, detail: str) -> Rejected:
+    """The reject record of ``doc`` (it carries the document's source, location and hash)."""
     return Rejected(doc.source, doc.location, reason, detail, doc.raw_hash)

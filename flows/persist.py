@@ -156,7 +156,7 @@ def _place(
         article_id = pending.next_id
         pending.next_id += 1
         # The story is decided for the whole batch at once (_apply_stories).
-        row = _article_row(article, features, ids=(article_id, article_id), run=run, now=now)
+        row = _article_row(article, features, article_id, run=run, now=now)
         pending.articles.append(row)
         pending.versions[article_id] = (1, features.version_hash, article_id)
         pending.versions_out.append(_version_row(article, features, article_id, 1, run))
@@ -241,15 +241,15 @@ def _counts(batch: BatchResult, pending: _Pending) -> RunCounts:
 
 
 def _article_row(
-    article: Article, features: Features, *, ids: tuple[int, int], run: str, now: datetime
+    article: Article, features: Features, article_id: int, *, run: str, now: datetime
 ) -> ArticleRow:
-    article_id, story_id = ids
+    """A new article's row; it starts as its own story (the batch's clustering may merge it)."""
     return ArticleRow(
         article_id=article_id,
         canonical_url=features.identity.canonical_url,
         host=features.identity.host,
         source=article.source,
-        story_id=story_id,
+        story_id=article_id,
         version_count=1,
         first_seen_at=now,
         last_seen_at=now,

@@ -20,7 +20,7 @@ from types import TracebackType
 from pebble import ProcessExpired, ProcessPool
 
 from connectors.base import RawDocument, Rejected, RejectReason
-from flows.clean import Article, clean
+from flows.clean import Article, clean, rejected
 from flows.fingerprint import Features, fingerprint
 
 __all__ = ["ExtractionPool", "Processed", "process_document"]
@@ -80,12 +80,12 @@ class ExtractionPool:
         try:
             result: Processed = await asyncio.wrap_future(future)
         except (FutureTimeout, TimeoutError):
-            return _failed(doc, RejectReason.EXTRACTION_TIMEOUT, self._timeout_detail())
+            return rejected(doc, RejectReason.EXTRACTION_TIMEOUT, self._timeout_detail())
         except ProcessExpired as exc:
-            return _failed(doc, RejectReason.EXTRACTION_ERROR, f"worker died: {exc}")
+            return rejected(doc, RejectReason.EXTRACTION_ERROR, f"worker died: {exc}")
         except Exception as exc:
             logger.warning("extraction failed for %s: %r", doc.location, exc)
-            return _failed(doc, RejectReason.EXTRACTION_ERROR, f"{type(exc).__name__}: {exc}")
+            return rejected(doc, RejectReason.EXTRACTION_ERROR, f"{type(exc).__name__}: {exc}")
         return result
 
     def _timeout_detail(self) -> str:
@@ -99,7 +99,3 @@ class ExtractionPool:
                 context=multiprocessing.get_context("spawn"),
             )
         return self._pool
-
-
-def _failed(doc: RawDocument, reason: RejectReason, detail: str) -> Rejected:
-    return Rejected(doc.source, doc.location, reason, detail, doc.raw_hash)
