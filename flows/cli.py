@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from flows.analyst import add_commands as add_analyst_commands
 from flows.config import ConfigError, load_settings
+from flows.serve import DEFAULT_PORT
 from flows.sources import build_source
 from warehouse.db import WarehouseError, WarehouseLockedError
 
@@ -112,8 +113,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--port",
         type=int,
-        default=4200,
-        help="port of the Prefect server started when PREFECT_API_URL is unset (default 4200)",
+        default=DEFAULT_PORT,
+        help="port of the Prefect server started when PREFECT_API_URL is unset "
+        f"(default {DEFAULT_PORT})",
     )
     serve.set_defaults(handler=_serve)
     return parser

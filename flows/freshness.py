@@ -25,6 +25,7 @@ __all__ = [
     "Bounds",
     "assess",
     "bounds_for",
+    "changed",
     "cron_period",
     "delivered",
     "is_due",
@@ -104,6 +105,11 @@ class Assessment:
     warning: str | None
 
 
+def changed(counts: RunCounts) -> int:
+    """Articles a run stored new, updated, or found again as duplicates (a change of the source)."""
+    return counts.new + counts.updated + counts.duplicates
+
+
 def delivered(counts: RunCounts) -> int:
     """Articles a run delivered or confirmed (new, duplicate, updated, unchanged, 304)."""
     return counts.new + counts.duplicates + counts.updated + counts.unchanged + counts.not_modified
@@ -136,8 +142,7 @@ def assess(
     if bounds is None:
         return Assessment(None, None, yielded, warning)
     previous = timedelta(seconds=state.revisit_seconds) if state and state.revisit_seconds else None
-    changed = counts.new + counts.updated + counts.duplicates > 0
-    revisit = next_interval(previous, changed=changed, bounds=bounds)
+    revisit = next_interval(previous, changed=changed(counts) > 0, bounds=bounds)
     # Count from the scheduled time, so a run that started a little late does not
     # push the next visit past the next scheduled run; a long-overdue run counts from now.
     base = scheduled_at if now - scheduled_at <= revisit else now

@@ -13,7 +13,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar, cast
@@ -102,12 +102,11 @@ class _Run:
     """
 
     settings: Settings
-    db_path: Path
     run_id: UUID
     pool: ExtractionPool
     conn: duckdb.DuckDBPyConnection
+    scheduled_at: datetime  # when the flow run was scheduled (now for a run started by hand)
     only_due: bool = False  # a scheduled run: web sources not due yet are skipped
-    scheduled_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     fetcher: Fetcher | None = None  # opened only when a web source is selected
     reports: list[SourceReport] = field(default_factory=list)
     discovery: list[FetchRecord] = field(default_factory=list)  # feed/sitemap fetches to remember
@@ -140,8 +139,7 @@ async def ingest(
     lock_wait = LockWait(timeout=settings.pipeline.lock_timeout, notify=runs.warn)
     with run_lock(database, wait=lock_wait):
         with connect(database, wait=lock_wait) as conn:
-            run = _Run(settings, database, uuid4(), _pool(settings), conn, only_due=only_due)
-            run.scheduled_at = _scheduled_at()
+            run = _Run(settings, uuid4(), _pool(settings), conn, _scheduled_at(), only_due=only_due)
             _start_run(run, selected)
             status, error = "failed", None
             try:
@@ -206,9 +204,8 @@ async def _ingest_source(
             return _skip_source(config, note)
     progress = reporter()
     progress.start_source(config.name)
-    conn = run.conn
     store.start_run_source(
-        conn,
+        run.conn,
         run_id=run.run_id,
         source=config.name,
         kind=config.kind.value,
@@ -252,8 +249,7 @@ def _skip_source(config: SourceConfig, note: str) -> SourceReport:
     It says so in the log and the run's summary; run_sources gets no row, so
     the source's health counts only the runs that looked at it.
     """
-    logger.info("source %s %s", config.name, note)
-    runs.say(f"source {config.name} {note}")
+    runs.say(f"source {config.name} {note}")  # the run log, or this process's log outside a run
     return SourceReport(config.name, config.kind.value, "skipped", RunCounts(), note=note)
 
 
@@ -307,7 +303,7 @@ def _finish_source(
             run_id=run.run_id,
             at=now,
             succeeded=status == "completed",
-            changed=totals.new + totals.updated + totals.duplicates,
+            changed=freshness.changed(totals),
             error=error,
         )
         if assessment is not None:
@@ -383,8 +379,7 @@ async def _web_batches(run: _Run, connector: WebSource) -> AsyncIterator[RunCoun
     the warehouse commits; batches still commit in the order discovered.
     """
     assert run.fetcher is not None
-    conn = run.conn
-    stored = store.load_discovery_validators(conn, connector.name)
+    stored = store.load_discovery_validators(run.conn, connector.name)
     known = {url: Validators(etag, modified) for url, (etag, modified) in stored.items()}
     size = run.settings.pipeline.batch_size
     seen: set[str] = set()
@@ -462,8 +457,7 @@ async def ingest_web_batch(
     result = BatchResult(source, seen_at=now)
     result.rejects.extend((r, now) for r in rejects)
     progress.advance(source, "found", len(candidates) + len(rejects))
-    conn = run.conn
-    state = store.load_url_state(conn, (c.url for c in candidates))
+    state = store.load_url_state(run.conn, (c.url for c in candidates))
     outcomes = await asyncio.gather(
         *(_fetch_one(run, c, state.get(c.url), result) for c in candidates)
     )
@@ -476,8 +470,7 @@ async def ingest_web_batch(
     if after is not None:
         await after  # commits stay in discovery order; a failed batch stops the ones after it
     result.fetches = _drain(run, source)
-    conn = run.conn
-    counts = persist_batch(conn, result, run_id=run.run_id)
+    counts = persist_batch(run.conn, result, run_id=run.run_id)
     progress.advance(source, "stored", len(candidates))
     return counts
 
@@ -573,8 +566,8 @@ def _document(candidate: Candidate, fetched: FetchResult) -> RawDocument:
 
 
 async def _local_batches(run: _Run, connector: DocumentSource) -> AsyncIterator[RunCounts]:
-    conn = run.conn
-    resume = {row.key: _checkpoint(row) for row in store.load_checkpoints(conn, connector.name)}
+    checkpoints = store.load_checkpoints(run.conn, connector.name)
+    resume = {row.key: _checkpoint(row) for row in checkpoints}
     for items in _batched(connector.documents(resume), run.settings.pipeline.batch_size):
         yield await ingest_local_batch(_as_is(run), connector.name, _as_is(items), _as_is(resume))
 
@@ -608,8 +601,7 @@ async def ingest_local_batch(
             result.articles.append(processed)
     progress.advance(source, "cleaned", len(fresh))
     result.counts = RunCounts(found=found, fetched=len(docs), not_modified=unchanged_files)
-    conn = run.conn
-    counts = persist_batch(conn, result, run_id=run.run_id)
+    counts = persist_batch(run.conn, result, run_id=run.run_id)
     progress.advance(source, "stored", len(docs))
     get_run_logger().debug("batch of %s stored: %s", source, counts)
     return counts
@@ -617,8 +609,7 @@ async def ingest_local_batch(
 
 def _skip_unchanged(run: _Run, docs: list[RawDocument], result: BatchResult) -> list[RawDocument]:
     """Documents whose raw bytes are unchanged since last time are not cleaned again."""
-    conn = run.conn
-    state = store.load_url_state(conn, (d.location for d in docs))
+    state = store.load_url_state(run.conn, (d.location for d in docs))
     fresh = []
     for doc in docs:
         known = state.get(doc.location)
@@ -683,10 +674,7 @@ async def _publish_summary(report: RunReport) -> None:
     )
 
 
-SUMMARY_COLUMNS = (
-    "found", "fetched", "not_modified", "new", "duplicates", "updated", "unchanged",
-    "rejected", "errors",
-)  # fmt: skip
+SUMMARY_COLUMNS = tuple(f.name for f in fields(RunCounts))  # the counters, in their order
 
 
 def summary_markdown(report: RunReport) -> str:
