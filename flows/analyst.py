@@ -1,13 +1,8 @@
 """The analyst commands: ``sql``, ``search``, ``export``, ``report``, ``stats``.
 
-All of them open the warehouse read-only through :func:`warehouse.reading.read_only`
-(one place to change if analysts should read a published snapshot instead).
-
-    news-ingest sql    "SELECT ..." [--db PATH] [--format table|csv|json|parquet] [--out FILE]
-    news-ingest search "terms" [--since DATE] [--source NAME] [--limit N] [--db PATH]
-    news-ingest export --to DIR [--overwrite] [--db PATH]
-    news-ingest report --out FILE.html [--db PATH]
-    news-ingest stats  [--db PATH]
+All of them open the warehouse read-only through :func:`warehouse.reading.read_only`,
+which reads the snapshot published after the last run when there is one (``sql --live``
+reads the live file instead). Their usage is in :mod:`flows.cli`.
 """
 
 from __future__ import annotations

@@ -1,13 +1,20 @@
 """The ``news-ingest`` command line.
 
-    news-ingest run   [--sources PATH] [--db PATH] [--source NAME]... [--capture | --no-capture]
+    news-ingest [-v] COMMAND ...
+    news-ingest run       [--sources PATH] [--db PATH] [--source NAME]... [--capture | --no-capture]
     news-ingest reextract [--source NAME]... [--since DATE] [--db PATH] [--sources PATH]
-    news-ingest sql   "SELECT ..." [--db PATH] [--format table|csv|json|parquet] [--out FILE]
-    news-ingest search "terms" [--since DATE] [--source NAME] [--limit N] [--db PATH]
-    news-ingest export --to DIR [--overwrite] [--db PATH]
-    news-ingest report --out FILE.html [--db PATH]
-    news-ingest stats [--db PATH]
-    news-ingest serve [--sources PATH] [--db PATH] [--port N]
+    news-ingest sql       "SELECT ..." [--db PATH] [--format table|csv|json|parquet] [--out FILE]
+                          [--live]
+    news-ingest search    "terms" [--since DATE] [--source NAME] [--limit N]
+                          [--format table|csv|json] [--db PATH]
+    news-ingest export    --to DIR [--overwrite] [--db PATH]
+    news-ingest report    --out FILE.html [--db PATH]
+    news-ingest stats     [--db PATH]
+    news-ingest serve     [--sources PATH] [--db PATH] [--port N]
+
+``-v`` logs progress details. The analyst commands (sql, search, export, report,
+stats) are in :mod:`flows.analyst`; they read the snapshot published after the
+last run when there is one.
 
 Exit codes: 0 success, 1 the run (or query) failed, 2 bad configuration or usage
 (including a writing statement given to `sql`), 3 the database stayed locked by another process.
@@ -182,8 +189,9 @@ def _reextract_command(commands: argparse._SubParsersAction[argparse.ArgumentPar
     command.add_argument(
         "--sources",
         type=Path,
-        help="sources file whose [pipeline] settings to use (workers, batch size); "
-        "default: built-in defaults",
+        help="sources file whose [pipeline] settings to use (batch_size, workers, "
+        "extraction_timeout, lock_timeout, snapshot); default: built-in defaults "
+        "(NEWS_INGEST_SOURCES is not read)",
     )
     command.set_defaults(handler=_reextract)
 

@@ -2,9 +2,9 @@
 
 One Prefect task per batch (hundreds of documents), never one per article,
 so API calls do not grow with the corpus. Each batch is cleaned in the
-extraction process pool and stored in one DuckDB transaction; the database
-file is opened per batch, so an analyst's session can get in between batches
-(and a run waits, with a message, while one holds the file).
+extraction process pool and stored in one DuckDB transaction. A run holds one
+writer connection from start to end (it waits, with a message, while another
+process holds the file); analysts read the snapshot published after each run.
 """
 
 from __future__ import annotations

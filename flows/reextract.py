@@ -98,7 +98,8 @@ async def reextract(
 
     ``source_names`` limits it to versions those sources delivered, ``since``
     to pages captured at or after that time; ``sources_path`` supplies the
-    ``[pipeline]`` settings (workers, batch size, time limit), else defaults.
+    ``[pipeline]`` settings (batch size, workers, extraction and lock time limits,
+    snapshot), else defaults.
     """
     pipeline = load_settings(Path(sources_path)).pipeline if sources_path else PipelineSettings()
     database = Path(db_path)

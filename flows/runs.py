@@ -40,7 +40,7 @@ def begin_run(
     with store.transaction(conn):
         crashed = store.mark_abandoned_runs(conn, now=now)
         if crashed:
-            logger.warning("marked %d earlier run(s) that never finished as crashed", crashed)
+            warn(f"marked {crashed} earlier run(s) that never finished as crashed")
         store.start_run(
             conn,
             run_id=run_id,
@@ -57,8 +57,8 @@ def end_run(
     """Index the run's new and changed articles, then record the run's end."""
     try:
         search.refresh_index(conn)
-    except search.SearchError:
-        logger.warning("search index not refreshed; the next run catches up", exc_info=True)
+    except search.SearchError as exc:
+        warn(f"search index not refreshed ({exc}); the next run catches up")
     store.finish_run(conn, run_id=run_id, status=status, finished_at=datetime.now(UTC), error=error)
 
 
@@ -73,7 +73,7 @@ def update_snapshot(database: Path, *, enabled: bool) -> None:
     try:
         publish_snapshot(database)
     except WarehouseError as exc:
-        logger.warning("read-only snapshot not published: %s", exc)
+        warn(f"read-only snapshot not published: {exc}")
 
 
 def flow_run_id() -> UUID | None:

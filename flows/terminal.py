@@ -1,4 +1,7 @@
-"""What the command line shows: progress bars, the run summary, query results."""
+"""What ``news-ingest run`` and ``reextract`` show: progress bars and the run summary.
+
+Query results (sql, search) are printed by :mod:`flows.analyst`.
+"""
 
 from __future__ import annotations
 
