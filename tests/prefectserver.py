@@ -61,18 +61,13 @@ class PrefectServer:
 
     def __enter__(self) -> PrefectServer:
         env = {k: v for k, v in self.env.items() if k != "PREFECT_API_URL"}
-        log = (self.home / "server.log").open("wb")
-        self._process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                *("prefect", "server", "start", "--host", "127.0.0.1", "--port", str(self.port)),
-            ],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        command = [sys.executable, "-m", "prefect", "server", "start"]
+        command += ["--host", "127.0.0.1", "--port", str(self.port)]
+        # The child writes to its own copy of the descriptor; the parent's is closed here.
+        with (self.home / "server.log").open("wb") as log:
+            self._process = subprocess.Popen(
+                command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
         try:
             self._wait_healthy(timeout=120)
         except BaseException:
