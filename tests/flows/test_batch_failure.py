@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +15,6 @@ from tests.helpers import query, run
 from tests.localserver import LocalServer, Request, Response
 from tests.textgen import paragraphs
 
-SLOW = 6.0  # seconds the last page of the second batch takes: still in flight when batch 1 fails
-
 
 def page(topic: str) -> bytes:
     body = "".join(f"<p>{text}</p>" for text in paragraphs(topic, count=8))
@@ -24,16 +24,22 @@ def page(topic: str) -> bytes:
     ).encode()
 
 
-def slow(request: Request) -> Response:
-    time.sleep(SLOW)
-    return Response(body=page("slow"))
+def answer_after(event: threading.Event) -> Callable[[Request], Response]:
+    """A page that answers a second after ``event``: still in flight when it is set."""
+
+    def respond(request: Request) -> Response:
+        event.wait(timeout=60)
+        time.sleep(1.0)
+        return Response(body=page("slow"))
+
+    return respond
 
 
-def write_sources(tmp_path: Path, server: LocalServer) -> Path:
+def write_sources(tmp_path: Path, server: LocalServer, slow: threading.Event) -> Path:
     first = ["/first/1", "/first/2", "/first/3", "/first/slow"]  # batches of two
     for route in first[:3]:
         server.route(route, Response(body=page(route)))
-    server.route("/first/slow", slow)
+    server.route("/first/slow", answer_after(slow))
     server.route("/second/1", Response(body=page("second")))
     (tmp_path / "first.txt").write_text("\n".join(server.url(p) for p in first) + "\n")
     (tmp_path / "second.txt").write_text(server.url("/second/1") + "\n")
@@ -60,8 +66,8 @@ path = "second.txt"
     return path
 
 
-def fail_first_store(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The first batch's store raises, as a crash in the middle of a source would."""
+def fail_first_store(monkeypatch: pytest.MonkeyPatch, failed: threading.Event) -> None:
+    """The first batch's store raises (and sets ``failed``), as a crash in a source would."""
     real = flows.ingest.persist_batch  # type: ignore[attr-defined]
     calls = 0
 
@@ -69,6 +75,7 @@ def fail_first_store(monkeypatch: pytest.MonkeyPatch) -> None:
         nonlocal calls
         calls += 1
         if calls == 1:
+            failed.set()
             raise RuntimeError("simulated crash while storing a batch")
         return real(*args, **kwargs)
 
@@ -80,8 +87,9 @@ def fail_first_store(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_failed_batch_stops_the_next_batch_of_its_source(
     tmp_path: Path, local_server: LocalServer, db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    sources = write_sources(tmp_path, local_server)
-    fail_first_store(monkeypatch)
+    failed = threading.Event()
+    sources = write_sources(tmp_path, local_server, failed)
+    fail_first_store(monkeypatch, failed)
 
     report = run(sources, db_path)
 
@@ -92,7 +100,7 @@ def test_a_failed_batch_stops_the_next_batch_of_its_source(
         db_path, "SELECT source, url FROM fetch_log WHERE purpose = 'page' ORDER BY fetched_at"
     )
     # The second batch was stopped with its slow page in flight: that fetch is nobody's,
-    # least of all the second source's.
+    # least of all the second source's (it waits for the host behind that page).
     assert [url for source, url in logged if source == "second"] == [local_server.url("/second/1")]
     assert local_server.url("/first/slow") not in [url for _, url in logged]
     assert query(db_path, "SELECT count(*) FROM articles") == [(1,)]
