@@ -2,9 +2,9 @@
 
 The floor the pipeline is measured against (figure a). Each worker reads a
 page (gzipped, as the site serves it), decodes it as the fetcher does
-(:func:`connectors.charset.decode_html`) and extracts it with the same call
-and options as :mod:`flows.clean` (``mode="trafilatura"``), or runs the
-whole worker step (``mode="process"``: ``flows.workers.process_document``,
+(:func:`connectors.text.charset.decode_html`) and extracts it with the same call
+and options as :mod:`flows.extract.clean` (``mode="trafilatura"``), or runs the
+whole worker step (``mode="process"``: ``flows.extract.workers.process_document``,
 i.e. ``clean`` with page metadata plus the dedupe fingerprint). Workers are
 started and warmed up before the clock starts; pages are handed out in small
 chunks so no worker idles while another still has a queue.
@@ -55,11 +55,11 @@ def _warm() -> None:
 def _extract_one(html: str, url: str, mode: str) -> bool:
     import trafilatura
 
-    from flows import clean
+    from flows.extract import clean
 
     if mode == "process":
-        from connectors.base import Media, RawDocument
-        from flows.workers import process_document
+        from connectors.records import Media, RawDocument
+        from flows.extract.workers import process_document
 
         doc = RawDocument(
             source="bench", location=url, url=url, content=html, media=Media.HTML,
@@ -69,13 +69,13 @@ def _extract_one(html: str, url: str, mode: str) -> bool:
     tree = trafilatura.load_html(html)
     if tree is None:
         return False
-    # The very call flows.clean makes (its private helper, so options never drift).
+    # The very call flows.extract.clean makes (its private helper, so options never drift).
     result = clean._extract(tree, url)
     return result is not None and bool(result.text)
 
 
 def _chunk(items: list[tuple[str, str]], mode: str) -> list[tuple[float, float, bool]]:
-    from connectors.charset import decode_html
+    from connectors.text.charset import decode_html
 
     out = []
     for url, path in items:

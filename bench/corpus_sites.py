@@ -40,7 +40,7 @@ from typing import Any
 import lxml.html
 from lxml.html import HtmlElement
 
-from connectors.charset import decode_html
+from connectors.text.charset import decode_html
 
 __all__ = ["Doc", "SourcePage", "build_corpus", "load_pages"]
 

@@ -1,12 +1,12 @@
-"""Quality of ``flows.dedupe`` on real articles served by two sites with different chrome.
+"""Quality of ``flows.dedupe.similarity`` on real articles served by two sites with different chrome.
 
 The corpus (see :mod:`bench.corpus_sites`) holds every real page of a
 fundus-style corpus, a syndicated copy of it on a second site (other chrome,
 headline, byline, a paragraph dropped or added, tracking parameters) and for
 some pages a refetch under another URL variant. Every document goes through
-the same path the pipeline takes: extraction (``flows.clean``'s own
+the same path the pipeline takes: extraction (``flows.extract.clean``'s own
 trafilatura call and page metadata), URL identity, exact hash and MinHash/LSH candidates verified
-by :func:`flows.dedupe.is_same_story`, against an in-memory index that behaves
+by :func:`flows.dedupe.similarity.is_same_story`, against an in-memory index that behaves
 like the warehouse's (articles inserted one by one, band buckets looked up,
 stories = connected components with the smallest id).
 
@@ -37,8 +37,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.corpus_sites import Doc, SourcePage, build_corpus, load_pages
-from flows import dedupe
-from flows.dedupe import DEFAULT_CONFIG, StoryFeatures
+from flows.dedupe import similarity as dedupe
+from flows.dedupe.similarity import DEFAULT_CONFIG, StoryFeatures
 
 # --------------------------------------------------------------------------- extraction
 
@@ -54,16 +54,16 @@ class Extracted:
 
 
 def extract(html: str, url: str | None) -> Extracted:
-    """Extract title, text, rel=canonical and og:url exactly as ``flows.clean`` does."""
+    """Extract title, text, rel=canonical and og:url exactly as ``flows.extract.clean`` does."""
     import trafilatura
 
-    from flows import clean
+    from flows.extract import clean
 
     tree = trafilatura.load_html(html)
     if tree is None:
         return Extracted(None, "", None, None)
     meta = clean.page_meta(tree)
-    # flows.clean's own helpers (private, so options and title cleaning never drift).
+    # flows.extract.clean's own helpers (private, so options and title cleaning never drift).
     result = clean._extract(tree, url)
     if result is None:
         return Extracted(None, "", meta.canonical, meta.og_url)

@@ -2,7 +2,7 @@
 
     python -m bench.driver OUT.json -- run --sources FILE --db FILE
 
-runs exactly what the ``news-ingest`` console script runs (``flows.cli.main``)
+runs exactly what the ``news-ingest`` console script runs (``flows.app.cli.main``)
 after wrapping, from the outside, the functions each stage goes through:
 discovery (the connectors' ``discover``/``documents`` generators), page
 fetches (``Fetcher.fetch``), extraction (``ExtractionPool.process``), the
@@ -402,12 +402,12 @@ def install() -> None:
     """Wrap the pipeline's stage functions (imports Prefect: call once, before running)."""
     with TIMELINE.timing("import"):
         import connectors.feeds
-        import connectors.fetch
         import connectors.files
+        import connectors.http.client
         import connectors.sitemaps
-        import connectors.urls
+        import connectors.urllist
+        import flows.extract.workers
         import flows.ingest
-        import flows.workers
         import warehouse.store
     _wrap_flow(flows.ingest)
     _wrap_tasks(flows.ingest)
@@ -415,8 +415,8 @@ def install() -> None:
     _wrap_sync(flows.ingest, "persist_batch", "persist")
     _watch_duckdb_memory(flows.ingest)
     _wrap_sync(warehouse.store, "load_url_state", "state_lookup")
-    _wrap_async(connectors.fetch.Fetcher, "fetch", _page_or_discovery)
-    original_process = flows.workers.ExtractionPool.process
+    _wrap_async(connectors.http.client.Fetcher, "fetch", _page_or_discovery)
+    original_process = flows.extract.workers.ExtractionPool.process
 
     @functools.wraps(original_process)
     async def process(self: Any, doc: Any) -> Any:
@@ -430,22 +430,22 @@ def install() -> None:
             TIMELINE.add("extract", start, time.time())
             TIMELINE.counts["extracted"] += 1
 
-    flows.workers.ExtractionPool.process = process  # type: ignore[method-assign]
+    flows.extract.workers.ExtractionPool.process = process  # type: ignore[method-assign]
     for cls in (connectors.feeds.FeedSource, connectors.sitemaps.SitemapSource):
         _wrap_agen(cls, "discover", "discovery")
-    url_source = getattr(connectors.urls, "UrlListSource", None)
+    url_source = getattr(connectors.urllist, "UrlListSource", None)
     if url_source is not None:
         _wrap_agen(url_source, "discover", "discovery")
     _wrap_gen(connectors.files.FilesSource, "documents", "discovery")
 
 
 def main(argv: list[str]) -> int:
-    """Run flows.cli.main(argv[2:]) with the timers; write the figures to argv[0]."""
+    """Run flows.app.cli.main(argv[2:]) with the timers; write the figures to argv[0]."""
     out = Path(argv[0])
     cli_args = argv[2:] if argv[1:2] == ["--"] else argv[1:]
     TIMELINE.marks["process_start"] = STARTED
     install()
-    from flows.cli import main as cli_main
+    from flows.app.cli import main as cli_main
 
     TIMELINE.marks["cli_start"] = time.time()
     code, error = 1, None

@@ -151,7 +151,7 @@ def _content_hash(article_id: int) -> str:
 
 def build(path: Path, articles: int) -> float:
     """A warehouse made by the migrations, filled with ``articles`` synthetic articles."""
-    from warehouse.db import connect
+    from warehouse.connection import connect
 
     started = time.perf_counter()
     with connect(path) as conn:
@@ -166,7 +166,7 @@ def measure(
     strategy: str, articles: int, *, folder: Path, batch: int = 200, batches: int = 12
 ) -> KeyLookupResult:
     """Build a warehouse of ``articles`` articles and time the lookups of one batch."""
-    from warehouse.db import connect
+    from warehouse.connection import connect
 
     path = folder / f"keys-{strategy}-{articles}.duckdb"
     path.unlink(missing_ok=True)

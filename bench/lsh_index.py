@@ -45,7 +45,7 @@ __all__ = [
     "query_batches",
 ]
 
-BANDS = 40  # flows.dedupe.DEFAULT_CONFIG.bands
+BANDS = 40  # flows.dedupe.similarity.DEFAULT_CONFIG.bands
 CHUNK_ARTICLES = 250_000
 NEAR_COPY_SHARE = 0.05
 
@@ -159,7 +159,7 @@ def build_pipeline(path: Path, articles: int, *, seed: int = 1) -> float:
     The warehouse is created by its migrations; the ART index is dropped for
     the bulk load and created again with the migration's own statement.
     """
-    from warehouse.db import connect
+    from warehouse.connection import connect
 
     started = time.perf_counter()
     with connect(path) as conn:
@@ -234,7 +234,7 @@ def measure(
 def _open(path: Path, *, pipeline: bool) -> Iterator[duckdb.DuckDBPyConnection]:
     """The warehouse's own connect() for its index, a plain connection otherwise."""
     if pipeline:
-        from warehouse.db import connect
+        from warehouse.connection import connect
 
         with connect(path) as conn:
             yield conn

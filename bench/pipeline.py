@@ -1,6 +1,6 @@
 """One ``news-ingest run`` over the served site, measured from outside and inside.
 
-The run is a subprocess (``python -m bench.driver``, i.e. ``flows.cli.main``
+The run is a subprocess (``python -m bench.driver``, i.e. ``flows.app.cli.main``
 with stage timers) whose whole process tree is sampled for RSS and CPU
 (:mod:`bench.procs`); the site server's CPU is read before and after. The
 warehouse's own counters for the run are read once the process has exited.

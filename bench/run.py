@@ -614,7 +614,7 @@ def _export(ref: str, folder: Path) -> Path:
 
 def _warm_prefect(env: dict[str, str], workdir: Path) -> None:
     """One untimed run on the seeds, so Prefect's database exists before the timed runs."""
-    command = [sys.executable, "-m", "flows.cli", "run", "--sources", str(REPO / "seeds" / "sources.toml"),
+    command = [sys.executable, "-m", "flows.app.cli", "run", "--sources", str(REPO / "seeds" / "sources.toml"),
                "--db", str(workdir / "warm.duckdb")]  # fmt: skip
     subprocess.run(command, env=env, capture_output=True, check=False)
 

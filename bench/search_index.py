@@ -30,7 +30,7 @@ import numpy as np
 import pyarrow as pa
 
 from warehouse import search
-from warehouse.db import connect
+from warehouse.connection import connect
 
 VOCABULARY = 50_000
 

@@ -1,10 +1,10 @@
-"""Quality of ``flows.textscrape`` on text scrapes rendered from real saved news pages.
+"""Quality of ``flows.extract.textscrape`` on text scrapes rendered from real saved news pages.
 
 Each page ``<cc>/<Publisher>_<date>.html.gz`` of the fundus corpus is rendered
 to the text a reader gets by copying the visible page (script, style,
 noscript, template and hidden elements dropped; block elements separated by
 blank lines, inline elements joined) and cleaned with
-:func:`flows.textscrape.clean_text_scrape`. The result is compared with the
+:func:`flows.extract.textscrape.clean_text_scrape`. The result is compared with the
 per-publisher reference ``<cc>/<Publisher>.json`` (fundus's own parser
 output): title match, whether the text starts at the reference lead, chrome
 leakage, paragraph recall and date accuracy. Figures are printed overall and
@@ -33,8 +33,8 @@ from typing import Any
 
 import lxml.html
 
-from connectors.charset import decode_html
-from flows.textscrape import TextScrape, clean_text_scrape
+from connectors.text.charset import decode_html
+from flows.extract.textscrape import TextScrape, clean_text_scrape
 
 # --------------------------------------------------------------------------- rendering
 

@@ -14,10 +14,10 @@ Then, side by side in one run:
   dedupe, storage, search index), ``wall`` adds interpreter and Prefect start;
 - ``bare``: the same records, read from the same WARC beforehand, cleaned by
   trafilatura alone with the pipeline's call and options
-  (``flows.clean._extract``) in ``--workers`` spawned processes: ``cold``
+  (``flows.extract.clean._extract``) in ``--workers`` spawned processes: ``cold``
   includes starting the processes (as the run's body does), ``warm`` is a
   pass through processes started and warmed up beforehand. A third pass times
-  the pipeline's whole worker step (``flows.workers.process_document``:
+  the pipeline's whole worker step (``flows.extract.workers.process_document``:
   cleaning with page metadata plus dedupe features), to tell worker work from
   orchestration. Every pass has fresh processes, so none reuses another's caches.
 
@@ -55,8 +55,8 @@ import duckdb
 from bench import bare
 from bench.pipeline import bench_env
 from bench.warc_read import synthetic_page
-from connectors.base import RawDocument
 from connectors.capture import WarcCapture
+from connectors.records import RawDocument
 from connectors.warc import WarcSource
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -151,7 +151,7 @@ def run_pipeline(folder: Path, warc: Path, *, workers: int) -> dict[str, Any]:
     )
     database = folder / "db" / "news.duckdb"
     env = bench_env(folder / "prefect")  # its own server database, not the user's
-    command = [sys.executable, "-m", "flows.cli", "-v", "run", "--sources", str(sources)]
+    command = [sys.executable, "-m", "flows.app.cli", "-v", "run", "--sources", str(sources)]
     command += ["--db", str(database)]
     began = time.perf_counter()
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
@@ -189,7 +189,7 @@ def run_pipeline(folder: Path, warc: Path, *, workers: int) -> dict[str, Any]:
 def _extract_chunk(chunk: list[tuple[str, str]], mode: str) -> tuple[int, float]:
     """Extract each page as :mod:`bench.bare` does in ``mode``; (texts found, CPU seconds).
 
-    ``trafilatura`` is the pipeline's own call and options (``flows.clean._extract``),
+    ``trafilatura`` is the pipeline's own call and options (``flows.extract.clean._extract``),
     ``process`` its whole worker step (cleaning, page metadata, dedupe features).
     """
     began = time.process_time()

@@ -32,8 +32,8 @@ from pathlib import Path
 
 from fastwarc import ArchiveIterator
 
-from connectors.base import CaptureRef, RawDocument
 from connectors.capture import WarcCapture
+from connectors.records import CaptureRef, RawDocument
 from connectors.warc import WarcSource, read_capture
 
 

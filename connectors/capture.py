@@ -1,6 +1,6 @@
 """Raw capture: write every fetched page, with its HTTP headers, to rotating WARC.gz files.
 
-:class:`WarcCapture` is the :class:`~connectors.base.ResponseSink` the fetcher
+:class:`WarcCapture` is the :class:`~connectors.records.ResponseSink` the fetcher
 calls for each OK page. Each call appends one WARC/1.1 ``response`` record as
 its own gzip member (so a reader can seek to the returned offset and read
 that record alone) to ``{prefix}-{UTC time}-{serial:05d}.warc.gz``; every file
@@ -60,7 +60,7 @@ from typing import BinaryIO, Self
 
 from fastwarc import GzipWriter, WarcRecord, WarcRecordType
 
-from connectors.base import CaptureRef, ConnectorError
+from connectors.records import CaptureRef, ConnectorError
 from connectors.warc import OPEN_SUFFIX, complete_gzip_length
 
 __all__ = ["MAX_FILE_BYTES", "OPEN_SUFFIX", "CaptureError", "WarcCapture"]

@@ -2,17 +2,17 @@
 
 Each configured feed is fetched with the validators stored last time (a 304
 yields nothing); every entry with an http(s) link becomes a
-:class:`~connectors.base.Candidate` carrying what the feed said about it
-(:class:`~connectors.base.EntryHints`). A feed with problems (XML errors,
+:class:`~connectors.records.Candidate` carrying what the feed said about it
+(:class:`~connectors.records.EntryHints`). A feed with problems (XML errors,
 entries without a usable link, a DOCTYPE that declares entities) yields one
-``malformed_feed`` :class:`~connectors.base.Rejected` and still yields every
+``malformed_feed`` :class:`~connectors.records.Rejected` and still yields every
 entry it could read.
 
 Safety: feedparser only ever sees bytes we fetched, wrapped in ``BytesIO``:
 given bare bytes or a string it treats them as a file path or URL when they
 look like one (measured with feedparser 6.0.14: ``parse(b"/path/feed.xml")``
 reads the local file). Entity declarations are removed before parsing
-(:func:`connectors.xmlsafe.defuse_xml`). feedparser 6.0.14 does not read JSON
+(:func:`connectors.text.xmlsafe.defuse_xml`). feedparser 6.0.14 does not read JSON
 Feed, so JSON Feed 1.0/1.1 is parsed here.
 """
 
@@ -31,7 +31,8 @@ from typing import Any
 
 import feedparser
 
-from connectors.base import (
+from connectors.http.client import Fetcher, FetchOutcome, Purpose
+from connectors.records import (
     Candidate,
     EntryHints,
     Rejected,
@@ -39,10 +40,9 @@ from connectors.base import (
     SourceConfigError,
     Validators,
 )
-from connectors.dates import parse_datetime
-from connectors.fetch import Fetcher, FetchOutcome, Purpose
-from connectors.urls import MAX_URL_LENGTH, absolute_http_url
-from connectors.xmlsafe import defuse_xml, gunzip_bounded, is_gzip
+from connectors.text.dates import parse_datetime
+from connectors.text.xmlsafe import defuse_xml, gunzip_bounded, is_gzip
+from connectors.urllist import MAX_URL_LENGTH, absolute_http_url
 
 __all__ = ["MAX_FEED_BYTES", "MAX_FEED_ENTRIES", "FeedSource", "ParsedFeed", "parse_feed"]
 

@@ -21,7 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
-from connectors.base import (
+from connectors.local import RejectError, bounded_lines
+from connectors.records import (
     Checkpoint,
     EntryHints,
     Media,
@@ -31,9 +32,8 @@ from connectors.base import (
     SourceConfigError,
     raw_hash,
 )
-from connectors.charset import decode_html, looks_binary
-from connectors.local import RejectError, bounded_lines
-from connectors.xmlsafe import gunzip_bounded
+from connectors.text.charset import decode_html, looks_binary
+from connectors.text.xmlsafe import gunzip_bounded
 
 __all__ = ["MAX_FILE_BYTES", "SUFFIXES", "FilesSource"]
 

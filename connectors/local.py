@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import IO
 
-from connectors.base import RejectReason
+from connectors.records import RejectReason
 
 __all__ = ["RejectError", "bounded_lines"]
 

@@ -15,7 +15,7 @@ GET. ``known`` must therefore hold only this source's feed/sitemap URLs.
 Limits (the sitemaps.org protocol's own, and DESIGN.md's fan-out defaults):
 at most ``max_urls_per_sitemap`` URLs are read from one sitemap and at most
 ``max_sitemaps`` sitemaps are fetched per source; going over either yields a
-``too_large`` :class:`~connectors.base.Rejected` saying what was left out.
+``too_large`` :class:`~connectors.records.Rejected` saying what was left out.
 Gzip bodies are inflated to at most the fetcher's sitemap size cap. URLs that
 are not http(s) or are longer than ``max_url_length`` are skipped and counted
 in a ``malformed_feed`` reject, as are XML errors (the URLs that could be read
@@ -23,7 +23,7 @@ are still yielded). hreflang alternates (``xhtml:link``) are not separate
 articles and are ignored.
 
 XML is parsed by lxml with ``resolve_entities=False, no_network=True,
-huge_tree=False`` and recovery on, after :func:`connectors.xmlsafe.defuse_xml`
+huge_tree=False`` and recovery on, after :func:`connectors.text.xmlsafe.defuse_xml`
 has removed any entity declarations.
 """
 
@@ -39,7 +39,9 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import etree  # type: ignore[import-untyped, unused-ignore]  # no stubs
 
-from connectors.base import (
+from connectors.feeds import parse_feed
+from connectors.http.client import Fetcher, FetchOutcome, Purpose
+from connectors.records import (
     Candidate,
     EntryHints,
     Rejected,
@@ -47,11 +49,9 @@ from connectors.base import (
     SourceConfigError,
     Validators,
 )
-from connectors.dates import parse_datetime
-from connectors.feeds import parse_feed
-from connectors.fetch import Fetcher, FetchOutcome, Purpose
-from connectors.urls import MAX_URL_LENGTH, absolute_http_url
-from connectors.xmlsafe import defuse_xml, gunzip_bounded, is_gzip
+from connectors.text.dates import parse_datetime
+from connectors.text.xmlsafe import defuse_xml, gunzip_bounded, is_gzip
+from connectors.urllist import MAX_URL_LENGTH, absolute_http_url
 
 __all__ = [
     "DEFAULT_MAX_SITEMAP_BYTES",

@@ -84,7 +84,8 @@ import brotli  # type: ignore[import-untyped, unused-ignore]  # no stubs
 import zstandard
 from fastwarc import ArchiveIterator, WarcRecord, WarcRecordType
 
-from connectors.base import (
+from connectors.local import RejectError
+from connectors.records import (
     CaptureRef,
     Checkpoint,
     EntryHints,
@@ -96,8 +97,7 @@ from connectors.base import (
     Validators,
     raw_hash,
 )
-from connectors.charset import decode_html, looks_binary
-from connectors.local import RejectError
+from connectors.text.charset import decode_html, looks_binary
 
 __all__ = [
     "CHECKPOINT_EVERY",

@@ -26,7 +26,9 @@ from prefect.cache_policies import NONE
 from prefect.runtime import flow_run
 from prefect.utilities.annotations import quote
 
-from connectors.base import (
+from connectors.capture import WarcCapture
+from connectors.http.client import Fetcher, FetchOutcome, FetchRecord, FetchResult, Purpose
+from connectors.records import (
     Candidate,
     Checkpoint,
     DocumentSource,
@@ -37,16 +39,15 @@ from connectors.base import (
     WebSource,
     raw_hash,
 )
-from connectors.capture import WarcCapture
-from connectors.fetch import Fetcher, FetchOutcome, FetchRecord, FetchResult, Purpose
-from flows import freshness, runs
-from flows.config import Settings, SourceConfig, load_settings
-from flows.persist import BatchResult, Seen, persist_batch
-from flows.progress import reporter
-from flows.sources import build_source
-from flows.workers import ExtractionPool
+from flows.extract.workers import ExtractionPool
+from flows.pipeline import freshness
+from flows.pipeline import session as runs
+from flows.pipeline.config import Settings, SourceConfig, load_settings
+from flows.pipeline.persist import BatchResult, Seen, persist_batch
+from flows.pipeline.progress import reporter
+from flows.pipeline.sources import build_source
 from warehouse import store
-from warehouse.db import LockWait, connect, run_lock
+from warehouse.connection import LockWait, connect, run_lock
 from warehouse.operations import (
     SourceFreshness,
     load_freshness,

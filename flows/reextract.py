@@ -6,7 +6,7 @@ each version points at, ``capture_path`` + ``capture_offset``), without
 fetching anything. For every article whose *latest* version has a capture,
 the record is read back (:func:`connectors.warc.read_capture`), cleaned in the
 same extraction process pool as the ingest flow, and stored through the same
-:func:`flows.persist.persist_batch`, one transaction per batch: a new version
+:func:`flows.pipeline.persist.persist_batch`, one transaction per batch: a new version
 where the title or text changed, nothing where it did not. A page that no
 longer yields an article, or a capture that is missing or does not hold the
 bytes the version was extracted from, becomes a reject row; the version stays.
@@ -41,15 +41,15 @@ import duckdb
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 
-from connectors.base import CaptureRef, EntryHints, RawDocument, Rejected, RejectReason
+from connectors.records import CaptureRef, EntryHints, RawDocument, Rejected, RejectReason
 from connectors.warc import read_capture
-from flows import runs
-from flows.config import PipelineSettings, load_settings
+from flows.extract.workers import ExtractionPool
 from flows.ingest import RunReport, SourceReport
-from flows.persist import BatchResult, persist_batch
-from flows.workers import ExtractionPool
+from flows.pipeline import session as runs
+from flows.pipeline.config import PipelineSettings, load_settings
+from flows.pipeline.persist import BatchResult, persist_batch
 from warehouse import store
-from warehouse.db import LockWait, connect, run_lock
+from warehouse.connection import LockWait, connect, run_lock
 from warehouse.store import CapturedVersion, RunCounts
 
 __all__ = ["KIND", "ReextractError", "parse_since", "reextract"]

@@ -41,8 +41,8 @@ from uuid import UUID
 
 import httpx
 
-from flows.config import ConfigError, Settings, SourceConfig, load_settings
-from flows.sources import build_source
+from flows.pipeline.config import ConfigError, Settings, SourceConfig, load_settings
+from flows.pipeline.sources import build_source
 
 if TYPE_CHECKING:
     from prefect.client.orchestration import PrefectClient

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Make sure Debian's `chromium` is installed: the HTML report's browser test renders the
-# report in it (tests/flows/test_report.py). Idempotent: a no-op when chromium is already
+# report in it (tests/flows/app/test_report.py). Idempotent: a no-op when chromium is already
 # on PATH; otherwise installs the Debian package (needs root, or sudo without a password).
 # Where it cannot install, it fails under CI (CI=true) and only warns elsewhere (the browser
 # tests then skip).

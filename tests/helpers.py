@@ -82,7 +82,16 @@ def files_sources(tmp_path: Path, count: int, pipeline: str = "") -> Path:
 
 def run_command(sources: Path, db: Path) -> list[str]:
     """The ``news-ingest run`` command line, for a subprocess of this interpreter."""
-    return [sys.executable, "-m", "flows.cli", "run", "--sources", str(sources), "--db", str(db)]
+    return [
+        sys.executable,
+        "-m",
+        "flows.app.cli",
+        "run",
+        "--sources",
+        str(sources),
+        "--db",
+        str(db),
+    ]
 
 
 def run(sources: Path, db: Path, **options: Any) -> RunReport:

@@ -7,7 +7,7 @@ that has the old snapshot open keeps reading it until it reconnects.
 
 Error tree::
 
-    WarehouseError (warehouse.db)
+    WarehouseError (warehouse.connection)
     └── SnapshotError     the snapshot could not be published
 """
 
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.db import WarehouseError
+from warehouse.connection import WarehouseError
 
 __all__ = [
     "SnapshotError",

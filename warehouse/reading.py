@@ -9,7 +9,7 @@ whole duration, and a reader of the live file would make the next run wait.
 
 Error tree::
 
-    WarehouseError (warehouse.db)
+    WarehouseError (warehouse.connection)
     └── NotAWarehouseError   the file is a DuckDB database without the news-ingest tables
 """
 
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.db import LockWait, WarehouseError, connect
+from warehouse.connection import LockWait, WarehouseError, connect
 from warehouse.operations import reading_path, snapshot_is_behind
 
 __all__ = ["READ_WAIT", "NotAWarehouseError", "read_only"]

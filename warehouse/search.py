@@ -12,7 +12,7 @@ changed, not the size of the warehouse. Ranking is the SQL table macro
 
 Words are split on anything that is not a letter or digit, lower-cased,
 stripped of accents, and Porter-stemmed with ``stem()`` from DuckDB's ``fts``
-extension (loaded offline by :func:`warehouse.db.connect`).
+extension (loaded offline by :func:`warehouse.connection.connect`).
 
 Error tree::
 

@@ -1,6 +1,6 @@
 """Reads and writes of the ``store`` tables, batch at a time, through Arrow.
 
-The caller (``flows.persist``) opens one transaction per batch with
+The caller (``flows.pipeline.persist``) opens one transaction per batch with
 :func:`transaction`, looks up what it needs with the ``find_*``/``load_*``
 functions, decides (identity, versions, stories) and writes with the
 ``insert_*``/``upsert_*`` functions; a crash before COMMIT leaves nothing of

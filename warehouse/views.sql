@@ -137,7 +137,7 @@ GROUP BY day, source;
 -- 10 runs. `went_quiet`: its last completed run delivered or confirmed no article at all
 -- (new + duplicates + updated + unchanged + not_modified = 0) although an earlier one did;
 -- a run whose feeds and sitemaps all answered 304 Not Modified does not count (nothing new
--- is expected then). The same rule as the run's zero-yield warning (flows/freshness.py).
+-- is expected then). The same rule as the run's zero-yield warning (flows/pipeline/freshness.py).
 CREATE OR REPLACE VIEW main.source_health AS
 WITH ranked AS (
     SELECT rs.*, rs.new + rs.updated + rs.duplicates AS yield,

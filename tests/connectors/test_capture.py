@@ -17,9 +17,9 @@ import pytest
 from fastwarc import ArchiveIterator, WarcRecordType
 from warcio.archiveiterator import ArchiveIterator as WarcioIterator
 
-from connectors.base import CaptureRef, RawDocument, Rejected, ResponseSink, raw_hash
 from connectors.capture import OPEN_SUFFIX, CaptureError, WarcCapture
-from connectors.charset import decode_html
+from connectors.records import CaptureRef, RawDocument, Rejected, ResponseSink, raw_hash
+from connectors.text.charset import decode_html
 from connectors.warc import WarcSource, read_capture
 from tests.localserver import Response
 

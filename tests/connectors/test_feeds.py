@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from connectors.base import Candidate, Rejected, RejectReason, SourceConfigError, Validators
 from connectors.feeds import FeedSource, parse_feed
-from tests.connectors.test_fetch import discover
+from connectors.records import Candidate, Rejected, RejectReason, SourceConfigError, Validators
+from tests.connectors.http.test_client import discover
 from tests.connectors.xmlattacks import EXTERNAL_ENTITIES, billion_laughs, external_entity
 from tests.localserver import LocalServer, Request, Response
 

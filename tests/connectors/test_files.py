@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from connectors.base import (
+from connectors.files import MAX_FILE_BYTES, FilesSource
+from connectors.records import (
     Checkpoint,
     Media,
     RawDocument,
@@ -17,7 +18,6 @@ from connectors.base import (
     RejectReason,
     SourceConfigError,
 )
-from connectors.files import MAX_FILE_BYTES, FilesSource
 
 ARTICLE = (
     "<html><body><article><h1>Title</h1><p>"

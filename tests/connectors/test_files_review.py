@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from connectors.base import Checkpoint, RawDocument, Rejected, RejectReason
 from connectors.files import MAX_FILE_BYTES, FilesSource
+from connectors.records import Checkpoint, RawDocument, Rejected, RejectReason
 
 ARTICLE = (
     "<html><body><article><h1>Title</h1><p>"

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from connectors.base import Candidate, Rejected, RejectReason, SourceConfigError, Validators
+from connectors.records import Candidate, Rejected, RejectReason, SourceConfigError, Validators
 from connectors.sitemaps import SitemapSource, is_site_root, parse_sitemap
-from tests.connectors.test_fetch import discover
+from tests.connectors.http.test_client import discover
 from tests.connectors.xmlattacks import EXTERNAL_ENTITIES, billion_laughs, external_entity
 from tests.localserver import LocalServer, Request, Response
 

@@ -17,7 +17,7 @@ from fastwarc import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from connectors.base import (
+from connectors.records import (
     CaptureRef,
     Checkpoint,
     DocumentSource,

@@ -6,7 +6,7 @@ import gzip
 import hashlib
 from pathlib import Path
 
-from connectors.base import Checkpoint, RawDocument, Rejected, RejectReason
+from connectors.records import Checkpoint, RawDocument, Rejected, RejectReason
 from connectors.warc import WarcSource
 
 

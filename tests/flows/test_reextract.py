@@ -14,7 +14,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from flows.cli import main
+from flows.app.cli import main
 from flows.reextract import parse_since
 from tests.helpers import query
 from tests.localserver import LocalServer, Response

@@ -16,8 +16,8 @@ from uuid import uuid4
 import httpx
 import pytest
 
-from flows.cli import main
-from flows.config import load_settings
+from flows.app.cli import main
+from flows.pipeline.config import load_settings
 from flows.serve import plan_deployments
 from tests.helpers import query
 from tests.localserver import LocalServer, Response, conditional
@@ -174,7 +174,7 @@ class Api:
 def start_serve(
     sources: Path, db: Path, env: dict[str, str], log: Path, *extra: str
 ) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "flows.cli", "-v", "serve", "--sources", str(sources)]
+    command = [sys.executable, "-m", "flows.app.cli", "-v", "serve", "--sources", str(sources)]
     return subprocess.Popen(
         [*command, "--db", str(db), *extra],
         env=env,

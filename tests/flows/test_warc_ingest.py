@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 
 import flows.ingest
-from connectors.base import CaptureRef, RawDocument
 from connectors.capture import WarcCapture
+from connectors.records import CaptureRef, RawDocument
 from connectors.warc import CHECKPOINT_EVERY, read_capture
-from flows.cli import main
+from flows.app.cli import main
 from tests.helpers import query, run
 from tests.localserver import LocalServer, Response
 from tests.textgen import paragraphs

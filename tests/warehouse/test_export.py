@@ -10,10 +10,10 @@ import pandas as pd  # type: ignore[import-untyped]
 import pyarrow.dataset as ds
 import pytest
 
-from flows.cli import main
+from flows.app.cli import main
 from tests.analyst_data import analyst_db, one  # noqa: F401 (fixture)
 from warehouse import export
-from warehouse.db import connect
+from warehouse.connection import connect
 from warehouse.reading import read_only
 
 

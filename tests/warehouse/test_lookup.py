@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from warehouse import store, stories
-from warehouse.db import _apply_one, connect, migration_names
+from warehouse.connection import _apply_one, connect, migration_names
 from warehouse.lookup import select_in
 
 _EPOCH = "TIMESTAMPTZ '2026-01-01 00:00:00+00'"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.db import connect
+from warehouse.connection import connect
 from warehouse.operations import (
     publish_snapshot,
     reading_path,

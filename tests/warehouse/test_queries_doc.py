@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.analyst import refusal as run_sql_refusal
+from flows.app.analyst import refusal as run_sql_refusal
 from tests.analyst_data import analyst_db  # noqa: F401 (fixture)
 from warehouse.reading import read_only
 

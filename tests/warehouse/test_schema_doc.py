@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from warehouse.db import connect
+from warehouse.connection import connect
 
 SCHEMA_DOC = Path(__file__).parents[2] / "docs" / "schema.md"
 SCHEMAS = ("main", "store")

@@ -11,11 +11,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.cli import main
+from flows.app.cli import main
 from tests.analyst_data import analyst_db, prose  # noqa: F401 (fixture)
 from tests.helpers import run
 from warehouse import search
-from warehouse.db import connect
+from warehouse.connection import connect
 from warehouse.reading import read_only
 
 SEEDS = Path(__file__).parents[2] / "seeds"

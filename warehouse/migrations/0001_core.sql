@@ -1,6 +1,6 @@
 -- Core tables: runs, articles with versions, URL aliases, rejects, per-URL state, checkpoints.
 -- Internal tables live in schema `store`; analysts use the views in `main` (views.sql).
--- Statements end with a semicolon at the end of a line (warehouse.db splits on that).
+-- Statements end with a semicolon at the end of a line (warehouse.connection splits on that).
 
 CREATE TABLE store.runs (
     run_id            UUID PRIMARY KEY,

@@ -1,5 +1,5 @@
 -- Near-duplicate stories and URL variants.
--- story_features: what verification needs per article version (flows/dedupe.py StoryFeatures).
+-- story_features: what verification needs per article version (flows/dedupe/similarity.py StoryFeatures).
 -- story_bands: the persisted LSH index, one row per (version, band) of a dedupable text;
 --   looked up by key through an ART index, so a lookup does not grow with the warehouse.
 -- story_merges: a log of stories joined when a new article linked them (nothing is lost).

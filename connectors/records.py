@@ -1,0 +1,234 @@
+"""Records that cross the connector boundary, the connector protocols and the error tree.
+
+Connectors know where documents come from and nothing about where they go:
+they never import DuckDB, Prefect or ``flows``. Everything they hand over is a
+frozen, slotted dataclass from this module.
+
+Error tree: configuration, misuse and capture-writing problems; never bad
+documents, which become :class:`Rejected` records, nor failed fetches, which
+are fetch outcomes::
+
+    ConnectorError
+    ├── SourceConfigError        a source's settings are unusable (missing folder, bad URL)
+    ├── CaptureError             raw capture cannot write its WARC files (connectors.capture)
+    └── FetchError               the fetcher was misused or misconfigured (connectors.http.client)
+        ├── FetchSettingsError   a FetchSettings value is unusable
+        └── FetcherClosedError   fetch() on a Fetcher that is not open
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from connectors.http.client import Fetcher
+
+__all__ = [
+    "Candidate",
+    "CaptureRef",
+    "Checkpoint",
+    "ConnectorError",
+    "DocumentSource",
+    "EntryHints",
+    "Media",
+    "RawDocument",
+    "RejectReason",
+    "Rejected",
+    "ResponseSink",
+    "SourceConfigError",
+    "Validators",
+    "WebSource",
+    "raw_hash",
+]
+
+
+class ConnectorError(Exception):
+    """Base class of every error a connector raises."""
+
+
+class SourceConfigError(ConnectorError):
+    """A source's configuration cannot be used (the message names the source and field)."""
+
+
+class Media(StrEnum):
+    """What kind of content a raw document holds."""
+
+    HTML = "html"
+    TEXT = "text"
+
+
+class RejectReason(StrEnum):
+    """Closed vocabulary of reasons a document is dropped; one per reject row."""
+
+    EMPTY = "empty"  # zero bytes or only whitespace
+    BINARY = "binary"  # NUL bytes or other non-text content
+    UNDECODABLE = "undecodable"  # bytes are not valid in the expected encoding
+    MALFORMED_RECORD = "malformed_record"  # a JSONL line or archive record that cannot be parsed
+    MALFORMED_FEED = "malformed_feed"  # a feed or sitemap with errors (entries read are still used)
+    INVALID_URL = "invalid_url"  # a listed URL that is not an absolute http(s) URL
+    MISSING_PATH = "missing_path"  # a configured file or folder does not exist
+    UNREADABLE = "unreadable"  # the file exists but cannot be read (permissions, I/O error)
+    TOO_LARGE = "too_large"  # over the size limit for extraction
+    NOT_HTML = "not_html"  # content type is not a page we can clean
+    NO_ARTICLE = "no_article"  # cleaning found no article text
+    EXTRACTION_TIMEOUT = "extraction_timeout"  # the extractor exceeded its time limit
+    EXTRACTION_ERROR = "extraction_error"  # the extractor crashed on the document
+
+
+@dataclass(frozen=True, slots=True)
+class Validators:
+    """HTTP cache validators remembered for a URL, sent back as a conditional GET."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EntryHints:
+    """What a feed, sitemap or archive said about a URL before we fetched it.
+
+    Used as a fallback and cross-check for the page's own metadata; ``origin``
+    records where the hints came from (provenance).
+    """
+
+    origin: str  # "feed" | "sitemap" | "news_sitemap" | "urls" | "warc" | "jsonl"
+    guid: str | None = None
+    title: str | None = None
+    published_at: datetime | None = None
+    modified_at: datetime | None = None
+    language: str | None = None
+    authors: tuple[str, ...] = ()
+    container_url: str | None = None  # the feed or sitemap the entry came from
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureRef:
+    """Where the raw bytes of a fetched page were archived (a WARC record)."""
+
+    path: str
+    offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """Progress marker a local source yields between documents.
+
+    Once everything yielded before it is stored, the flow records it (in the
+    same transaction); the next run hands it back through ``resume`` so the
+    source can skip a file that is done (same ``fingerprint``) or resume a
+    partly read one at ``position``.
+    """
+
+    source: str
+    key: str  # usually a file path
+    fingerprint: str  # e.g. size and mtime; a changed file starts over
+    position: int  # where to resume (a byte offset or a record count)
+    done: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A URL discovered by a web source, not fetched yet."""
+
+    url: str
+    source: str
+    hints: EntryHints | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RawDocument:
+    """One document's decoded content, ready to be cleaned.
+
+    ``location`` is where it was read from (the requested URL, or a ``file://``
+    URI with ``#line=N`` for JSONL); ``url`` is the page's own web address when
+    known (the final URL after redirects, a JSONL ``url`` field), else None.
+    """
+
+    source: str
+    location: str
+    url: str | None
+    content: str
+    media: Media
+    raw_hash: str
+    retrieved_at: datetime
+    hints: EntryHints | None = None
+    redirects: tuple[str, ...] = ()
+    validators: Validators | None = None
+    capture: CaptureRef | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A document that was dropped, with a reason from the closed vocabulary."""
+
+    source: str
+    location: str
+    reason: RejectReason
+    detail: str
+    raw_hash: str | None = None
+
+
+def raw_hash(data: bytes) -> str:
+    """Return the hex digest identifying raw input bytes (BLAKE2b, 128 bits)."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+class ResponseSink(Protocol):
+    """Receives every successful page response the fetcher downloads (raw capture)."""
+
+    def __call__(
+        self,
+        *,
+        url: str,
+        status: int,
+        headers: Sequence[tuple[str, str]],
+        body: bytes,
+        fetched_at: datetime,
+    ) -> CaptureRef:
+        """Archive one response (body already content-decoded) and say where it went."""
+        ...
+
+
+@runtime_checkable
+class DocumentSource(Protocol):
+    """A source whose documents are read locally (folders, archives)."""
+
+    @property
+    def name(self) -> str:
+        """The source's name from the sources file."""
+        ...
+
+    def documents(
+        self, resume: Mapping[str, Checkpoint]
+    ) -> Iterator[RawDocument | Rejected | Checkpoint]:
+        """Yield every document (or reject row), with checkpoints the flow stores as it goes."""
+        ...
+
+
+@runtime_checkable
+class WebSource(Protocol):
+    """A source that discovers URLs to fetch (feeds, sitemaps, URL lists).
+
+    ``discover`` fetches its feeds or sitemaps through the fetcher it is given
+    (``connectors.http.client.Fetcher``), sending the validators in ``known`` as a
+    conditional GET; a feed that cannot be parsed cleanly yields a
+    :class:`Rejected` for the feed and still yields the entries it could read.
+    A feed or sitemap that cannot be fetched yields no reject: the fetcher has
+    already recorded the failure (its fetch log row) and the source logs it.
+    """
+
+    @property
+    def name(self) -> str:
+        """The source's name from the sources file."""
+        ...
+
+    def discover(
+        self, fetcher: Fetcher, known: Mapping[str, Validators]
+    ) -> AsyncIterator[Candidate | Rejected]:
+        """Yield candidate URLs, and a reject row per fetched feed or sitemap that is unusable."""
+        ...

@@ -1,0 +1,101 @@
+"""The extraction process pool: one worker per core, a time limit per document.
+
+Extraction is CPU-bound and trafilatura is not safe under threads (segfaults
+and hangs: trafilatura#840, #925, #211), so documents are cleaned in worker
+processes. pebble's pool kills a worker that overruns its time limit or dies,
+and replaces workers after ``max_tasks`` documents to bound memory growth.
+Workers start with ``spawn`` (never ``fork`` a process that runs Prefect's
+threads).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from types import TracebackType
+
+from pebble import ProcessExpired, ProcessPool
+
+from connectors.records import RawDocument, Rejected, RejectReason
+from flows.dedupe.fingerprint import Features, fingerprint
+from flows.extract.clean import Article, clean, rejected
+
+__all__ = ["ExtractionPool", "Processed", "process_document"]
+
+logger = logging.getLogger(__name__)
+
+_MAX_TASKS_PER_WORKER = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class _Settings:
+    workers: int
+    timeout: float
+
+
+Processed = tuple[Article, Features] | Rejected
+
+
+def process_document(doc: RawDocument) -> Processed:
+    """Clean one document and compute its dedupe features (runs in a worker process)."""
+    result = clean(doc)
+    if isinstance(result, Rejected):
+        return result
+    return result, fingerprint(result)
+
+
+class ExtractionPool:
+    """A pool of extraction workers, used as a context manager for one flow run."""
+
+    def __init__(self, *, workers: int, timeout: float) -> None:
+        self._settings = _Settings(workers=max(1, workers), timeout=timeout)
+        self._pool: ProcessPool | None = None
+
+    def __enter__(self) -> ExtractionPool:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the workers."""
+        if self._pool is not None:
+            self._pool.close()  # type: ignore[no-untyped-call]
+            self._pool.join(timeout=10)
+            self._pool = None
+
+    async def process(self, doc: RawDocument) -> Processed:
+        """Clean a document in a worker; a timeout or a crash becomes a reject row."""
+        future = self._ensure_pool().schedule(
+            process_document, args=(doc,), timeout=self._settings.timeout
+        )
+        try:
+            result: Processed = await asyncio.wrap_future(future)
+        except (FutureTimeout, TimeoutError):
+            return rejected(doc, RejectReason.EXTRACTION_TIMEOUT, self._timeout_detail())
+        except ProcessExpired as exc:
+            return rejected(doc, RejectReason.EXTRACTION_ERROR, f"worker died: {exc}")
+        except Exception as exc:
+            logger.warning("extraction failed for %s: %r", doc.location, exc)
+            return rejected(doc, RejectReason.EXTRACTION_ERROR, f"{type(exc).__name__}: {exc}")
+        return result
+
+    def _timeout_detail(self) -> str:
+        return f"extraction took longer than {self._settings.timeout:.0f} s"
+
+    def _ensure_pool(self) -> ProcessPool:
+        if self._pool is None:
+            self._pool = ProcessPool(
+                max_workers=self._settings.workers,
+                max_tasks=_MAX_TASKS_PER_WORKER,
+                context=multiprocessing.get_context("spawn"),
+            )
+        return self._pool

@@ -1,0 +1,374 @@
+"""The sources file (TOML): read once, validated whole, into frozen settings.
+
+Every problem is reported before anything runs, as a :class:`ConfigError`
+naming the file, the source and the field::
+
+    [fetch]                       # the one HTTP client's settings
+    allow_private_addresses = false
+    [pipeline]                    # batch size, extraction workers and limits
+    [capture]                     # raw WARC capture of fetched pages
+    warc = false
+    [[sources]]
+    name = "seeds"
+    kind = "files"                # files | feed | sitemap | urls | warc
+    path = "."                    # relative paths are relative to this file's folder
+    schedule = "0 * * * *"        # cron, or interval = "30m"
+
+Relative paths resolve against the folder that holds the sources file, so a
+run behaves the same from any working directory.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, TypeVar
+
+from connectors.http.client import FetchSettings
+from connectors.records import ConnectorError
+
+__all__ = [
+    "CaptureSettings",
+    "ConfigError",
+    "PipelineSettings",
+    "Settings",
+    "SourceConfig",
+    "SourceKind",
+    "load_settings",
+    "parse_interval",
+]
+
+_T = TypeVar("_T")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
+
+
+class ConfigError(Exception):
+    """The sources file cannot be used; the message names the file, source and field."""
+
+
+class SourceKind(StrEnum):
+    """Where a source's documents come from."""
+
+    FILES = "files"
+    FEED = "feed"
+    SITEMAP = "sitemap"
+    URLS = "urls"
+    WARC = "warc"
+
+
+# Which fields each kind requires and accepts, beyond the common ones.
+_COMMON = {"name", "kind", "schedule", "interval", "enabled", "min_interval", "max_interval"}
+_KIND_FIELDS: dict[SourceKind, tuple[set[str], set[str]]] = {
+    SourceKind.FILES: ({"path"}, set()),
+    SourceKind.FEED: (set(), {"url", "urls"}),
+    SourceKind.SITEMAP: ({"url"}, {"max_urls"}),
+    SourceKind.URLS: ({"path"}, set()),
+    SourceKind.WARC: ({"paths"}, {"hosts", "since", "until", "languages"}),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SourceConfig:
+    """One ``[[sources]]`` entry, validated."""
+
+    name: str
+    kind: SourceKind
+    schedule: str | None = None
+    interval: timedelta | None = None
+    enabled: bool = True
+    path: Path | None = None
+    paths: tuple[str, ...] = ()
+    url: str | None = None
+    urls: tuple[str, ...] = ()
+    max_urls: int | None = None
+    hosts: tuple[str, ...] = ()
+    since: datetime | None = None
+    until: datetime | None = None
+    languages: tuple[str, ...] = ()
+    min_interval: timedelta | None = None  # adaptive freshness bounds (web sources)
+    max_interval: timedelta | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineSettings:
+    """How documents move through the pipeline."""
+
+    batch_size: int = 200
+    workers: int = max(1, os.cpu_count() or 1)
+    extraction_timeout: float = 30.0
+    lock_timeout: float = 3600.0  # how long a run waits for a database held by someone else
+    snapshot: bool = True  # copy the database for analysts after each run (see operations.md)
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureSettings:
+    """Raw capture of fetched pages into rotating WARC.gz files."""
+
+    warc: bool = False
+    directory: Path | None = None  # default: "captures" beside the database
+    max_file_bytes: int = 2**30
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the sources file configures."""
+
+    path: Path
+    fetch: FetchSettings
+    pipeline: PipelineSettings
+    capture: CaptureSettings
+    sources: tuple[SourceConfig, ...]
+
+    def select(self, names: tuple[str, ...] | list[str] | None) -> tuple[SourceConfig, ...]:
+        """The enabled sources, or the named ones (an unknown name is a ConfigError)."""
+        if not names:
+            return tuple(s for s in self.sources if s.enabled)
+        known = {s.name: s for s in self.sources}
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise ConfigError(
+                f"{self.path}: no source named {', '.join(map(repr, unknown))}; "
+                f"known: {', '.join(sorted(known)) or 'none'}"
+            )
+        return tuple(known[n] for n in names)
+
+
+def load_settings(path: Path) -> Settings:
+    """Read and validate a sources file; raise ConfigError with the file, source and field."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"sources file {path} does not exist") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"sources file {path} cannot be read: {exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"sources file {path} is not valid TOML: {exc}") from exc
+    where = str(path)
+    _reject_unknown(data, {"fetch", "pipeline", "capture", "sources"}, where)
+    base = path.resolve().parent
+    sources = _sources(data.get("sources", []), base, where)
+    return Settings(
+        path=path,
+        fetch=_table(FetchSettings, data.get("fetch", {}), f"{where} [fetch]"),
+        pipeline=_table(PipelineSettings, data.get("pipeline", {}), f"{where} [pipeline]"),
+        capture=_capture(data.get("capture", {}), base, f"{where} [capture]"),
+        sources=sources,
+    )
+
+
+def parse_interval(value: object, where: str) -> timedelta:
+    """``"30m"``, ``"1h"``, ``"90s"``, ``"1d"`` or a number of seconds, as a timedelta."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ConfigError(f'{where}: expected a duration such as "30m", got {value!r}')
+    match = _INTERVAL.match(str(value))
+    if not match:
+        raise ConfigError(f'{where}: expected a duration such as "30m" or "1h", got {value!r}')
+    seconds = float(match.group(1)) * _UNITS[match.group(2)]
+    if seconds <= 0:
+        raise ConfigError(f"{where}: the duration must be positive, got {value!r}")
+    return timedelta(seconds=seconds)
+
+
+def _sources(raw: object, base: Path, where: str) -> tuple[SourceConfig, ...]:
+    if not isinstance(raw, list):
+        raise ConfigError(f"{where}: `sources` must be an array of tables ([[sources]])")
+    seen: set[str] = set()
+    sources = []
+    for index, entry in enumerate(raw, start=1):
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{where}: source #{index} must be a table")
+        source = _source(entry, base, f"{where}: source #{index}")
+        if source.name in seen:
+            raise ConfigError(f"{where}: source {source.name!r}: the name is used twice")
+        seen.add(source.name)
+        sources.append(source)
+    return tuple(sources)
+
+
+def _source(entry: dict[str, Any], base: Path, where: str) -> SourceConfig:
+    name = entry.get("name")
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ConfigError(
+            f"{where}: field `name` must be 1-64 letters, digits, '.', '_' or '-', got {name!r}"
+        )
+    where = f"{where.rsplit(':', 1)[0]}: source {name!r}"
+    kind = _kind(entry.get("kind"), where)
+    required, optional = _KIND_FIELDS[kind]
+    _reject_unknown(entry, _COMMON | required | optional, where)
+    missing = sorted(required - entry.keys())
+    if missing:
+        raise ConfigError(f"{where}: kind {kind.value!r} needs field `{missing[0]}`")
+    if kind is SourceKind.FEED and not ({"url", "urls"} & entry.keys()):
+        raise ConfigError(f"{where}: kind 'feed' needs field `url` (or `urls`)")
+    return SourceConfig(
+        name=name,
+        kind=kind,
+        enabled=_bool(entry.get("enabled", True), f"{where}: field `enabled`"),
+        path=_path(entry["path"], base, f"{where}: field `path`") if "path" in entry else None,
+        paths=_paths(entry.get("paths"), base, f"{where}: field `paths`"),
+        url=_url(entry["url"], f"{where}: field `url`") if "url" in entry else None,
+        urls=tuple(_url(u, f"{where}: field `urls`") for u in _strings(entry.get("urls"), where)),
+        max_urls=_positive_int(entry.get("max_urls"), f"{where}: field `max_urls`"),
+        hosts=_strings(entry.get("hosts"), f"{where}: field `hosts`"),
+        since=_datetime(entry.get("since"), f"{where}: field `since`"),
+        until=_datetime(entry.get("until"), f"{where}: field `until`"),
+        languages=_strings(entry.get("languages"), f"{where}: field `languages`"),
+        **_timing(entry, where),
+    )
+
+
+def _timing(entry: dict[str, Any], where: str) -> dict[str, Any]:
+    if "schedule" in entry and "interval" in entry:
+        raise ConfigError(f"{where}: give either `schedule` (cron) or `interval`, not both")
+    timing: dict[str, Any] = {}
+    if "schedule" in entry:
+        timing["schedule"] = _cron(entry["schedule"], f"{where}: field `schedule`")
+    if "interval" in entry:
+        timing["interval"] = parse_interval(entry["interval"], f"{where}: field `interval`")
+    for key in ("min_interval", "max_interval"):
+        if key in entry:
+            timing[key] = parse_interval(entry[key], f"{where}: field `{key}`")
+    low, high = timing.get("min_interval"), timing.get("max_interval")
+    if low and high and low > high:
+        raise ConfigError(f"{where}: `min_interval` is longer than `max_interval`")
+    return timing
+
+
+def _cron(value: object, where: str) -> str:
+    from prefect.client.schemas.schedules import CronSchedule  # noqa: PLC0415 (slow import)
+
+    if not isinstance(value, str):
+        raise ConfigError(f'{where}: expected a cron string such as "0 * * * *", got {value!r}')
+    try:
+        CronSchedule(cron=value)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {value!r} is not a valid cron expression") from exc
+    return value
+
+
+def _kind(value: object, where: str) -> SourceKind:
+    try:
+        return SourceKind(str(value))
+    except ValueError:
+        kinds = ", ".join(k.value for k in SourceKind)
+        raise ConfigError(f"{where}: field `kind` must be one of {kinds}, got {value!r}") from None
+
+
+def _reject_unknown(table: Mapping[str, object], allowed: set[str], where: str) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown field `{unknown[0]}` (allowed: {', '.join(sorted(allowed))})"
+        )
+
+
+def _table(cls: type[_T], raw: object, where: str) -> _T:
+    """Build a settings dataclass from a TOML table, type-checking each field."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: must be a table")
+    known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    _reject_unknown(raw, known, where)
+    defaults = cls()
+    values = {key: _field_value(type(getattr(defaults, key)), value, f"{where}: field `{key}`")
+              for key, value in raw.items()}  # fmt: skip
+    try:
+        return cls(**values)
+    except (ValueError, ConnectorError) as exc:  # the settings' own checks
+        raise ConfigError(f"{where}: {exc}") from exc
+
+
+def _field_value(expected: type, value: object, where: str) -> object:
+    """Check one TOML value against the type of the field's default."""
+    if expected is tuple:
+        return _strings(value, where)
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if expected is float and number:
+        value = float(value)  # type: ignore[arg-type]
+    if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+        raise ConfigError(f"{where} must be {expected.__name__}, got {value!r}")
+    if number and value < 0:  # type: ignore[operator]
+        raise ConfigError(f"{where} must not be negative, got {value!r}")
+    return value
+
+
+def _capture(raw: object, base: Path, where: str) -> CaptureSettings:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: must be a table")
+    _reject_unknown(raw, {"warc", "directory", "max_file_bytes"}, where)
+    directory = raw.get("directory")
+    return CaptureSettings(
+        warc=_bool(raw.get("warc", False), f"{where}: field `warc`"),
+        directory=_path(directory, base, f"{where}: field `directory`") if directory else None,
+        max_file_bytes=_positive_int(raw.get("max_file_bytes"), f"{where}: field `max_file_bytes`")
+        or 2**30,
+    )
+
+
+def _bool(value: object, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}: expected true or false, got {value!r}")
+    return value
+
+
+def _positive_int(value: object, where: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ConfigError(f"{where}: expected a positive integer, got {value!r}")
+    return value
+
+
+def _path(value: object, base: Path, where: str) -> Path:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{where}: expected a path string, got {value!r}")
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else base / path
+
+
+def _paths(value: object, base: Path, where: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(i, str) and i for i in items):
+        raise ConfigError(f"{where}: expected a path, glob or list of them, got {value!r}")
+    return tuple(str(_path(i, base, where)) for i in items)
+
+
+def _strings(value: object, where: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(i, str) and i.strip() for i in items):
+        raise ConfigError(f"{where}: expected a string or a list of strings, got {value!r}")
+    return tuple(i.strip() for i in items)
+
+
+def _url(value: object, where: str) -> str:
+    if not isinstance(value, str) or not re.match(r"^https?://[^\s/]+", value.strip()):
+        raise ConfigError(f"{where}: expected an absolute http(s) URL, got {value!r}")
+    return value.strip()
+
+
+def _datetime(value: object, where: str) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, date):
+        parsed = datetime.combine(value, time.min)
+    elif isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError as exc:
+            raise ConfigError(f"{where}: expected an ISO date or time, got {value!r}") from exc
+    else:
+        raise ConfigError(f"{where}: expected an ISO date or time, got {value!r}")
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

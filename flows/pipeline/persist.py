@@ -1,0 +1,337 @@
+"""Store one batch in one transaction: identity, versions, stories, rejects, state, counters.
+
+Decisions are made here (pure rules from ``flows.dedupe.similarity``); reads and writes
+go through ``warehouse.store``. Everything of a batch commits together or not
+at all, so a crash leaves no partial batch and a rerun redoes exactly the
+work that was lost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from uuid import UUID
+
+import duckdb
+
+from connectors.records import Checkpoint, Rejected, Validators
+from flows.dedupe.fingerprint import Features
+from flows.dedupe.stories import StoryItem, StoryPlan, assign_stories, write_index
+from flows.extract.clean import Article
+from warehouse import store
+from warehouse.store import (
+    AliasRow,
+    ArticleRow,
+    CheckpointRow,
+    FetchLogRow,
+    RejectRow,
+    RunCounts,
+    UrlStateRow,
+    VersionRow,
+)
+
+__all__ = ["BatchResult", "Seen", "persist_batch"]
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """A document whose raw bytes were unchanged since last time (not re-extracted)."""
+
+    source: str
+    location: str
+    raw_hash: str
+    seen_at: datetime
+    article_id: int | None = None  # the article it produced last time, if any
+    validators: Validators | None = None
+    not_modified: bool = False  # a 304 or a sitemap lastmod said so (else: same raw bytes)
+
+
+@dataclass(slots=True)
+class BatchResult:
+    """Everything one batch produced, to be stored together."""
+
+    source: str
+    seen_at: datetime  # when the pipeline handled the batch: first/last seen of articles
+    articles: list[tuple[Article, Features]] = field(default_factory=list)
+    rejects: list[tuple[Rejected, datetime]] = field(default_factory=list)
+    seen: list[Seen] = field(default_factory=list)
+    checkpoints: list[tuple[Checkpoint, datetime]] = field(default_factory=list)
+    fetches: list[FetchLogRow] = field(default_factory=list)
+    counts: RunCounts = field(default_factory=RunCounts)
+    # Re-extraction (flows.reextract): index in ``articles`` -> the article it is a new
+    # reading of. Nothing was seen on the web, so such a batch writes no url_state rows
+    # and moves no last-seen time (a sitemap lastmod is compared with them).
+    targets: dict[int, int] | None = None
+
+
+@dataclass(slots=True)
+class _Pending:
+    """The batch's view of the warehouse, updated as articles are placed."""
+
+    aliases: dict[str, int]  # identity key -> article id
+    versions: dict[int, tuple[int, str, int]]  # article id -> (count, version hash, story)
+    next_id: int
+    known_urls: set[str] = field(default_factory=set)
+    story_items: list[StoryItem] = field(default_factory=list)
+    articles: list[ArticleRow] = field(default_factory=list)
+    versions_out: list[VersionRow] = field(default_factory=list)
+    aliases_out: list[AliasRow] = field(default_factory=list)
+    bumped: dict[int, int] = field(default_factory=dict)
+    touched: set[int] = field(default_factory=set)
+    state: list[UrlStateRow] = field(default_factory=list)
+    new: int = 0
+    duplicates: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+def persist_batch(
+    conn: duckdb.DuckDBPyConnection, batch: BatchResult, *, run_id: UUID
+) -> RunCounts:
+    """Write a batch in one transaction; return the counters it added to the run."""
+    run = str(run_id)
+    with store.transaction(conn):
+        pending = _load_pending(conn, batch)
+        targets = batch.targets
+        for index, (article, features) in enumerate(batch.articles):
+            target = targets.get(index) if targets is not None else None
+            _place(pending, article, features, run, batch.seen_at, target=target)
+        pending.touched.update(s.article_id for s in batch.seen if s.article_id is not None)
+        plan = assign_stories(conn, pending.story_items)
+        _apply_stories(pending, plan)
+        _write_articles(conn, pending, run, None if targets is not None else batch.seen_at)
+        write_index(conn, pending.story_items, plan, run_id=run_id, at=batch.seen_at)
+        counts = _counts(batch, pending)
+        _write_rest(conn, batch, pending, run)
+        store.add_run_counts(conn, run_id=run_id, source=batch.source, counts=counts)
+    return counts
+
+
+def _load_pending(conn: duckdb.DuckDBPyConnection, batch: BatchResult) -> _Pending:
+    keys = [key for _, f in batch.articles for key in f.identity.keys]
+    aliases = store.find_aliases(conn, keys)
+    urls = [url for _, f in batch.articles for url, _, _ in f.identity.aliases]
+    targets = list((batch.targets or {}).values())
+    return _Pending(
+        aliases=aliases,
+        versions=store.latest_versions(conn, [*aliases.values(), *targets]),
+        next_id=store.max_article_id(conn) + 1,
+        known_urls=store.known_alias_urls(conn, urls),
+    )
+
+
+def _place(
+    pending: _Pending,
+    article: Article,
+    features: Features,
+    run: str,
+    now: datetime,
+    *,
+    target: int | None = None,
+) -> None:
+    """Decide new article / new version / unchanged for one article and queue the rows.
+
+    ``target`` pins a re-extracted article to the article it was read for,
+    whatever its URL variants say now.
+    """
+    known = (
+        [target]
+        if target is not None
+        else sorted({pending.aliases[k] for k in features.identity.keys if k in pending.aliases})
+    )
+    if known:
+        article_id = known[0]  # several: a canonical loop or variants met late; the oldest wins
+        count, version_hash, story = pending.versions[article_id]
+        if version_hash == features.version_hash:
+            if target is None:
+                pending.touched.add(article_id)
+            pending.unchanged += 1
+        else:
+            pending.versions[article_id] = (count + 1, features.version_hash, story)
+            pending.bumped[article_id] = count + 1
+            pending.versions_out.append(_version_row(article, features, article_id, count + 1, run))
+            pending.story_items.append(_story_item(features, article_id, count + 1, story))
+            pending.updated += 1
+    else:
+        article_id = pending.next_id
+        pending.next_id += 1
+        # The story is decided for the whole batch at once (_apply_stories).
+        row = _article_row(article, features, article_id, run=run, now=now)
+        pending.articles.append(row)
+        pending.versions[article_id] = (1, features.version_hash, article_id)
+        pending.versions_out.append(_version_row(article, features, article_id, 1, run))
+        pending.story_items.append(_story_item(features, article_id, 1, None))
+    _add_aliases(pending, features, article_id, run, now)
+    if target is None:
+        pending.state.append(_state_row(article, article_id, now))
+
+
+def _story_item(
+    features: Features, article_id: int, version_no: int, story_id: int | None
+) -> StoryItem:
+    return StoryItem(article_id, version_no, features.story, features.bands, story_id)
+
+
+def _apply_stories(pending: _Pending, plan: StoryPlan) -> None:
+    """Give new articles their story and count them as new stories or duplicates."""
+    for index, row in enumerate(pending.articles):
+        story_id = plan.story_of.get(row.article_id, row.article_id)
+        pending.articles[index] = replace(row, story_id=story_id)
+        if story_id == row.article_id:
+            pending.new += 1
+        else:
+            pending.duplicates += 1
+
+
+def _add_aliases(
+    pending: _Pending, features: Features, article_id: int, run: str, now: datetime
+) -> None:
+    for url, key, kind in features.identity.aliases:
+        pending.aliases.setdefault(key, article_id)
+        if url not in pending.known_urls:
+            pending.known_urls.add(url)
+            pending.aliases_out.append(AliasRow(key, url, article_id, kind, now, run))
+
+
+def _write_articles(
+    conn: duckdb.DuckDBPyConnection, pending: _Pending, run: str, now: datetime | None
+) -> None:
+    """Write the queued rows; ``now`` None (re-extraction) leaves last-seen times alone."""
+    store.insert_articles(conn, pending.articles)
+    store.insert_versions(conn, pending.versions_out)
+    store.insert_aliases(conn, pending.aliases_out)
+    store.set_version_counts(conn, pending.bumped, seen_at=now, run_id=run)
+    if now is not None:
+        store.touch_articles(conn, pending.touched - set(pending.bumped), seen_at=now, run_id=run)
+
+
+def _write_rest(
+    conn: duckdb.DuckDBPyConnection, batch: BatchResult, pending: _Pending, run: str
+) -> None:
+    rejects = [
+        RejectRow(r.source, r.location, r.reason.value, r.detail, r.raw_hash or "", at)
+        for r, at in batch.rejects
+    ]
+    store.upsert_rejects(conn, rejects, run_id=run)
+    if batch.targets is None:
+        state = pending.state + [_seen_state(s) for s in batch.seen]
+        state += [_reject_state(r, at) for r, at in batch.rejects if r.raw_hash]
+        store.upsert_url_state(conn, state)
+    checkpoints = [
+        CheckpointRow(c.source, c.key, c.fingerprint, c.position, c.done, at)
+        for c, at in batch.checkpoints
+    ]
+    store.upsert_checkpoints(conn, checkpoints, run_id=run)
+    store.insert_fetch_log(conn, batch.fetches)
+
+
+def _counts(batch: BatchResult, pending: _Pending) -> RunCounts:
+    base = batch.counts
+    return RunCounts(
+        found=base.found,
+        fetched=base.fetched,
+        not_modified=base.not_modified,
+        new=pending.new,
+        duplicates=pending.duplicates,
+        updated=pending.updated,
+        unchanged=pending.unchanged + sum(1 for s in batch.seen if not s.not_modified),
+        rejected=len(batch.rejects),
+        errors=base.errors,
+    )
+
+
+def _article_row(
+    article: Article, features: Features, article_id: int, *, run: str, now: datetime
+) -> ArticleRow:
+    """A new article's row; it starts as its own story (the batch's clustering may merge it)."""
+    return ArticleRow(
+        article_id=article_id,
+        canonical_url=features.identity.canonical_url,
+        host=features.identity.host,
+        source=article.source,
+        story_id=article_id,
+        version_count=1,
+        first_seen_at=now,
+        last_seen_at=now,
+        first_run_id=run,
+        last_run_id=run,
+    )
+
+
+def _version_row(
+    article: Article, features: Features, article_id: int, version_no: int, run: str
+) -> VersionRow:
+    hints = article.hints
+    published = article.published
+    return VersionRow(
+        article_id=article_id,
+        version_no=version_no,
+        run_id=run,
+        source=article.source,
+        retrieved_at=article.retrieved_at,
+        location=article.location,
+        url=article.url,
+        title=article.title,
+        title_source=article.title_source,
+        text=article.text,
+        description=article.description,
+        authors=article.authors,
+        authors_source=article.authors_source,
+        published_at=published.value if published else None,
+        published_precision=published.precision if published else None,
+        published_source=published.source if published else None,
+        modified_at=article.modified_at,
+        language=article.language,
+        sitename=article.sitename,
+        word_count=article.word_count,
+        version_hash=features.version_hash,
+        content_hash=features.content_hash,
+        raw_hash=article.raw_hash,
+        extractor=article.extractor,
+        hint_origin=hints.origin if hints else None,
+        hint_guid=hints.guid if hints else None,
+        hint_title=hints.title if hints else None,
+        hint_published_at=hints.published_at if hints else None,
+        capture_path=article.capture.path if article.capture else None,
+        capture_offset=article.capture.offset if article.capture else None,
+    )
+
+
+def _state_row(article: Article, article_id: int, now: datetime) -> UrlStateRow:
+    return UrlStateRow(
+        location=article.location,
+        source=article.source,
+        raw_hash=article.raw_hash,
+        article_id=article_id,
+        etag=article.validators.etag if article.validators else None,
+        last_modified=article.validators.last_modified if article.validators else None,
+        last_seen_at=now,
+        last_changed_at=now,
+    )
+
+
+def _seen_state(seen: Seen) -> UrlStateRow:
+    validators = seen.validators or Validators()
+    return UrlStateRow(
+        location=seen.location,
+        source=seen.source,
+        raw_hash=seen.raw_hash,
+        article_id=seen.article_id,
+        etag=validators.etag,
+        last_modified=validators.last_modified,
+        last_seen_at=seen.seen_at,
+        last_changed_at=seen.seen_at,
+    )
+
+
+def _reject_state(rejected: Rejected, at: datetime) -> UrlStateRow:
+    return UrlStateRow(
+        location=rejected.location,
+        source=rejected.source,
+        raw_hash=rejected.raw_hash,
+        article_id=None,
+        etag=None,
+        last_modified=None,
+        last_seen_at=at,
+        last_changed_at=at,
+    )

@@ -1,0 +1,135 @@
+"""Cleaning: metadata with provenance, honest dates, rejects with reasons."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from connectors.records import EntryHints, Media, RawDocument, Rejected, RejectReason
+from flows.extract.clean import Article, DatedValue, clean, parse_timestamp
+from tests.textgen import paragraphs
+
+BODY = "".join(f"<p>{p}</p>" for p in paragraphs("clean-tests"))
+
+
+def doc(
+    html: str,
+    *,
+    media: Media = Media.HTML,
+    hints: EntryHints | None = None,
+    url: str | None = "https://news.example/a",
+) -> RawDocument:
+    return RawDocument(
+        source="test",
+        location="https://news.example/a",
+        url=url,
+        content=html,
+        media=media,
+        raw_hash="x",
+        retrieved_at=datetime(2024, 5, 1, tzinfo=UTC),
+        hints=hints,
+    )
+
+
+def article(html: str, **kwargs: object) -> Article:
+    result = clean(doc(html, **kwargs))  # type: ignore[arg-type]
+    assert isinstance(result, Article), result
+    return result
+
+
+def page(head: str = "", title: str = "Harbour plans approved") -> str:
+    return f"<html><head><title>{title}</title>{head}</head><body><article><h1>{title}</h1>{BODY}</article></body></html>"
+
+
+def test_json_ld_date_is_exact_and_says_where_it_came_from() -> None:
+    ld = '<script type="application/ld+json">{"@context":"https://schema.org","@graph":[{"@type":"NewsArticle","datePublished":"2024-03-05T09:30:00+01:00","dateModified":"2024-03-06T10:00:00Z","inLanguage":"de-DE"}]}</script>'
+    result = article(page(ld))
+    assert result.published is not None
+    assert result.published.value == datetime(2024, 3, 5, 8, 30, tzinfo=UTC)
+    assert (result.published.precision, result.published.source) == ("second", "jsonld")
+    assert result.modified_at == datetime(2024, 3, 6, 10, 0, tzinfo=UTC)
+    assert result.language == "de"
+    assert result.title == "Harbour plans approved"
+    assert result.title_source == "page"
+
+
+def test_meta_date_without_zone_keeps_only_the_day() -> None:
+    result = article(page('<meta property="article:published_time" content="2024-03-05T23:30:00">'))
+    assert result.published is not None
+    assert result.published.value == datetime(2024, 3, 5, tzinfo=UTC)
+    assert (result.published.precision, result.published.source) == ("day", "meta")
+
+
+def test_feed_hints_fill_what_the_page_does_not_say() -> None:
+    hints = EntryHints(
+        origin="feed",
+        title="Feed title",
+        published_at=datetime(2024, 2, 1, 12, tzinfo=UTC),
+        authors=("Ann Lee",),
+    )
+    result = article("<html><body><article>" + BODY + "</article></body></html>", hints=hints)
+    assert result.published is not None
+    assert (result.published.value, result.published.source) == (
+        datetime(2024, 2, 1, 12, tzinfo=UTC),
+        "feed",
+    )
+    assert (result.authors, result.authors_source) == (("Ann Lee",), "feed")
+
+
+def test_no_date_is_invented() -> None:
+    result = article(page())
+    assert result.published is None
+
+
+def test_pages_without_an_article_are_rejected_with_a_reason() -> None:
+    result = clean(
+        doc("<html><body><nav><a href='/'>Home</a> | <a href='/x'>World</a></nav></body></html>")
+    )
+    assert isinstance(result, Rejected)
+    assert result.reason is RejectReason.NO_ARTICLE
+
+
+def test_text_scrape_dateline_without_zone_keeps_the_day() -> None:
+    text = (
+        "Skip to content\n\nCity council approves new harbour plans\n\nPublished 5 March 2024 10:04\n\n"
+        + "\n\n".join(paragraphs("scrape"))
+    )
+    result = article(text, media=Media.TEXT, url=None)
+    assert result.title == "City council approves new harbour plans"
+    assert result.published is not None
+    assert (result.published.value, result.published.precision, result.published.source) == (
+        datetime(2024, 3, 5, tzinfo=UTC),
+        "day",
+        "text",
+    )
+    assert "Skip to content" not in result.text
+
+
+def test_seed_scrape_has_no_date() -> None:
+    from pathlib import Path
+
+    seed = (Path(__file__).parents[3] / "seeds" / "000_a816b2ae7982ef0e.txt").read_text(
+        encoding="utf-8"
+    )
+    result = article(seed, media=Media.TEXT, url=None)
+    assert result.title == "Pakistan, US Discussing Counterterror Use of Airspace"
+    assert result.text.startswith("Pakistan stopped short Saturday")
+    assert result.published is None
+
+
+def test_implausible_dates_are_dropped_with_or_without_zone_and_time() -> None:
+    for raw in (
+        "2999-12-31",
+        "2999-12-31T10:00:00",
+        "2999-12-31T10:00:00Z",
+        "0001-01-01",
+        "1970-01-01T00:00:00",
+        "1970-01-01T00:00:00+00:00",
+    ):
+        assert parse_timestamp(raw, "meta") is None, raw
+    day = parse_timestamp("2024-03-05", "meta")
+    assert day == DatedValue(datetime(2024, 3, 5, tzinfo=UTC), "day", "meta")
+
+
+def test_a_page_dated_in_the_far_future_has_no_date() -> None:
+    result = article(page('<meta property="article:published_time" content="2999-12-31">'))
+    assert result.published is None
