@@ -128,7 +128,7 @@ class Purpose(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class FetchSettings:
-    """Fetcher limits and manners, built by flows.pipeline.config from the sources file's [fetch]."""
+    """Fetcher limits and manners, read by flows.pipeline.config from the [fetch] table."""
 
     allow_private_addresses: bool = False  # loopback/private/link-local/etc refused unless True
     private_allowlist: tuple[str, ...] = ()  # CIDR networks allowed even when the above is False
