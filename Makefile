@@ -25,8 +25,8 @@ run: $(STAMP)
 test: $(STAMP) lint typecheck unit
 
 lint: $(STAMP)
-	$(BIN)/ruff check flows connectors warehouse tests bench
-	$(BIN)/ruff format --check flows connectors warehouse tests bench
+	$(BIN)/ruff check news_ingest flows connectors warehouse tests bench
+	$(BIN)/ruff format --check news_ingest flows connectors warehouse tests bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -60,10 +60,11 @@ from typing import BinaryIO, Self
 
 from fastwarc import GzipWriter, WarcRecord, WarcRecordType
 
-from connectors.records import CaptureRef, ConnectorError
+from connectors.errors import CaptureError
+from connectors.records import CaptureRef
 from connectors.warc import OPEN_SUFFIX, complete_gzip_length
 
-__all__ = ["MAX_FILE_BYTES", "OPEN_SUFFIX", "CaptureError", "WarcCapture"]
+__all__ = ["MAX_FILE_BYTES", "OPEN_SUFFIX", "WarcCapture"]
 
 logger = logging.getLogger(__name__)
 
@@ -73,10 +74,6 @@ _COMPRESSION_LEVEL = 6  # zlib's default: level 9 costs much more time for ~1 % 
 _MASKED_HEADERS = frozenset({"content-encoding", "transfer-encoding", "content-length"})
 _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # an RFC 9110 token
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
-
-
-class CaptureError(ConnectorError):
-    """The capture folder or a capture file cannot be written."""
 
 
 class WarcCapture:

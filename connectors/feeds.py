@@ -31,15 +31,9 @@ from typing import Any
 
 import feedparser
 
+from connectors.errors import SourceConfigError
 from connectors.http.client import Fetcher, FetchOutcome, Purpose
-from connectors.records import (
-    Candidate,
-    EntryHints,
-    Rejected,
-    RejectReason,
-    SourceConfigError,
-    Validators,
-)
+from connectors.records import Candidate, EntryHints, Rejected, RejectReason, Validators
 from connectors.text.dates import parse_datetime
 from connectors.text.xmlsafe import defuse_xml, gunzip_bounded, is_gzip
 from connectors.urllist import MAX_URL_LENGTH, absolute_http_url

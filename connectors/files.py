@@ -21,7 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
-from connectors.local import RejectError, bounded_lines
+from connectors.errors import RejectError, SourceConfigError
+from connectors.local import bounded_lines
 from connectors.records import (
     Checkpoint,
     EntryHints,
@@ -29,7 +30,6 @@ from connectors.records import (
     RawDocument,
     Rejected,
     RejectReason,
-    SourceConfigError,
     raw_hash,
 )
 from connectors.text.charset import decode_html, looks_binary

@@ -5,22 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import IO
 
-from connectors.records import RejectReason
-
-__all__ = ["RejectError", "bounded_lines"]
-
-
-class RejectError(Exception):
-    """A file, line or record that cannot be used; carries the reject reason.
-
-    Internal control flow: the reader catches it and yields a Rejected row.
-    """
-
-    def __init__(self, reason: RejectReason, detail: str, digest: str | None = None) -> None:
-        super().__init__(detail)
-        self.reason = reason
-        self.detail = detail
-        self.digest = digest
+__all__ = ["bounded_lines"]
 
 
 def bounded_lines(handle: IO[bytes], max_bytes: int) -> Iterator[bytes | None]:

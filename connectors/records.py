@@ -1,58 +1,30 @@
-"""Records that cross the connector boundary, the connector protocols and the error tree.
+"""Records that cross the connector boundary: frozen, slotted dataclasses and closed vocabularies.
 
 Connectors know where documents come from and nothing about where they go:
 they never import DuckDB, Prefect or ``flows``. Everything they hand over is a
-frozen, slotted dataclass from this module.
-
-Error tree: configuration, misuse and capture-writing problems; never bad
-documents, which become :class:`Rejected` records, nor failed fetches, which
-are fetch outcomes::
-
-    ConnectorError
-    ├── SourceConfigError        a source's settings are unusable (missing folder, bad URL)
-    ├── CaptureError             raw capture cannot write its WARC files (connectors.capture)
-    └── FetchError               the fetcher was misused or misconfigured (connectors.http.client)
-        ├── FetchSettingsError   a FetchSettings value is unusable
-        └── FetcherClosedError   fetch() on a Fetcher that is not open
+record from this module; what a source promises is in :mod:`connectors.protocols`,
+the error tree in :mod:`connectors.errors`.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
-
-if TYPE_CHECKING:
-    from connectors.http.client import Fetcher
 
 __all__ = [
     "Candidate",
     "CaptureRef",
     "Checkpoint",
-    "ConnectorError",
-    "DocumentSource",
     "EntryHints",
     "Media",
     "RawDocument",
     "RejectReason",
     "Rejected",
-    "ResponseSink",
-    "SourceConfigError",
     "Validators",
-    "WebSource",
     "raw_hash",
 ]
-
-
-class ConnectorError(Exception):
-    """Base class of every error a connector raises."""
-
-
-class SourceConfigError(ConnectorError):
-    """A source's configuration cannot be used (the message names the source and field)."""
 
 
 class Media(StrEnum):
@@ -176,59 +148,3 @@ class Rejected:
 def raw_hash(data: bytes) -> str:
     """Return the hex digest identifying raw input bytes (BLAKE2b, 128 bits)."""
     return hashlib.blake2b(data, digest_size=16).hexdigest()
-
-
-class ResponseSink(Protocol):
-    """Receives every successful page response the fetcher downloads (raw capture)."""
-
-    def __call__(
-        self,
-        *,
-        url: str,
-        status: int,
-        headers: Sequence[tuple[str, str]],
-        body: bytes,
-        fetched_at: datetime,
-    ) -> CaptureRef:
-        """Archive one response (body already content-decoded) and say where it went."""
-        ...
-
-
-@runtime_checkable
-class DocumentSource(Protocol):
-    """A source whose documents are read locally (folders, archives)."""
-
-    @property
-    def name(self) -> str:
-        """The source's name from the sources file."""
-        ...
-
-    def documents(
-        self, resume: Mapping[str, Checkpoint]
-    ) -> Iterator[RawDocument | Rejected | Checkpoint]:
-        """Yield every document (or reject row), with checkpoints the flow stores as it goes."""
-        ...
-
-
-@runtime_checkable
-class WebSource(Protocol):
-    """A source that discovers URLs to fetch (feeds, sitemaps, URL lists).
-
-    ``discover`` fetches its feeds or sitemaps through the fetcher it is given
-    (``connectors.http.client.Fetcher``), sending the validators in ``known`` as a
-    conditional GET; a feed that cannot be parsed cleanly yields a
-    :class:`Rejected` for the feed and still yields the entries it could read.
-    A feed or sitemap that cannot be fetched yields no reject: the fetcher has
-    already recorded the failure (its fetch log row) and the source logs it.
-    """
-
-    @property
-    def name(self) -> str:
-        """The source's name from the sources file."""
-        ...
-
-    def discover(
-        self, fetcher: Fetcher, known: Mapping[str, Validators]
-    ) -> AsyncIterator[Candidate | Rejected]:
-        """Yield candidate URLs, and a reject row per fetched feed or sitemap that is unusable."""
-        ...

@@ -39,16 +39,10 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import etree  # type: ignore[import-untyped, unused-ignore]  # no stubs
 
+from connectors.errors import SourceConfigError
 from connectors.feeds import parse_feed
 from connectors.http.client import Fetcher, FetchOutcome, Purpose
-from connectors.records import (
-    Candidate,
-    EntryHints,
-    Rejected,
-    RejectReason,
-    SourceConfigError,
-    Validators,
-)
+from connectors.records import Candidate, EntryHints, Rejected, RejectReason, Validators
 from connectors.text.dates import parse_datetime
 from connectors.text.xmlsafe import defuse_xml, gunzip_bounded, is_gzip
 from connectors.urllist import MAX_URL_LENGTH, absolute_http_url

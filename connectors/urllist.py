@@ -22,15 +22,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
+from connectors.errors import SourceConfigError
 from connectors.local import bounded_lines
-from connectors.records import (
-    Candidate,
-    EntryHints,
-    Rejected,
-    RejectReason,
-    SourceConfigError,
-    Validators,
-)
+from connectors.records import Candidate, EntryHints, Rejected, RejectReason, Validators
 
 if TYPE_CHECKING:
     from connectors.http.client import Fetcher

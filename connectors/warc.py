@@ -84,7 +84,7 @@ import brotli  # type: ignore[import-untyped, unused-ignore]  # no stubs
 import zstandard
 from fastwarc import ArchiveIterator, WarcRecord, WarcRecordType
 
-from connectors.local import RejectError
+from connectors.errors import ConnectorError, RejectError, SourceConfigError
 from connectors.records import (
     CaptureRef,
     Checkpoint,
@@ -93,7 +93,6 @@ from connectors.records import (
     RawDocument,
     Rejected,
     RejectReason,
-    SourceConfigError,
     Validators,
     raw_hash,
 )
@@ -172,7 +171,7 @@ class _Http:
         return next((v for k, v in self.headers if k.lower() == lowered), None)
 
 
-class _DamageError(Exception):
+class _DamageError(ConnectorError):
     """The file is damaged here; nothing after it can be trusted."""
 
     def __init__(self, detail: str, offset: int | None = None) -> None:
@@ -180,7 +179,7 @@ class _DamageError(Exception):
         self.offset = offset  # where the damage starts, when not at the current record
 
 
-class _Skip(Exception):  # noqa: N818 (control flow, not an error)
+class _Skip(ConnectorError):  # noqa: N818 (control flow, not an error)
     """The record is not a page we want; carries the counter to bump."""
 
     def __init__(self, counter: str) -> None:

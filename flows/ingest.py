@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import TypeVar, cast
 from uuid import UUID, uuid4
 
-import duckdb
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import acreate_markdown_artifact
 from prefect.cache_policies import NONE
@@ -28,15 +27,14 @@ from prefect.utilities.annotations import quote
 
 from connectors.capture import WarcCapture
 from connectors.http.client import Fetcher, FetchOutcome, FetchRecord, FetchResult, Purpose
+from connectors.protocols import DocumentSource, WebSource
 from connectors.records import (
     Candidate,
     Checkpoint,
-    DocumentSource,
     Media,
     RawDocument,
     Rejected,
     Validators,
-    WebSource,
     raw_hash,
 )
 from flows.extract.workers import ExtractionPool
@@ -47,7 +45,7 @@ from flows.pipeline.persist import BatchResult, Seen, persist_batch
 from flows.pipeline.progress import reporter
 from flows.pipeline.sources import build_source
 from warehouse import store
-from warehouse.connection import LockWait, connect, run_lock
+from warehouse.connection import Connection, LockWait, connect, run_lock
 from warehouse.operations import (
     SourceFreshness,
     load_freshness,
@@ -105,7 +103,7 @@ class _Run:
     settings: Settings
     run_id: UUID
     pool: ExtractionPool
-    conn: duckdb.DuckDBPyConnection
+    conn: Connection
     scheduled_at: datetime  # when the flow run was scheduled (now for a run started by hand)
     only_due: bool = False  # a scheduled run: web sources not due yet are skipped
     fetcher: Fetcher | None = None  # opened only when a web source is selected

@@ -21,10 +21,6 @@ nothing about the web, so ``url_state`` and last-seen times stay as they were.
 
 Each run is recorded like an ingest run (``runs``, and a ``run_sources`` row
 per source with kind ``reextract``), so it shows in ``news-ingest`` reports.
-
-Error tree::
-
-    ReextractError      the warehouse to re-extract does not exist
 """
 
 from __future__ import annotations
@@ -37,30 +33,26 @@ from datetime import UTC, datetime, time
 from pathlib import Path
 from uuid import UUID, uuid4
 
-import duckdb
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 
 from connectors.records import CaptureRef, EntryHints, RawDocument, Rejected, RejectReason
 from connectors.warc import read_capture
+from flows.errors import ReextractError
 from flows.extract.workers import ExtractionPool
 from flows.ingest import RunReport, SourceReport
 from flows.pipeline import session as runs
 from flows.pipeline.config import PipelineSettings, load_settings
 from flows.pipeline.persist import BatchResult, persist_batch
 from warehouse import store
-from warehouse.connection import LockWait, connect, run_lock
+from warehouse.connection import Connection, LockWait, connect, run_lock
 from warehouse.store import CapturedVersion, RunCounts
 
-__all__ = ["KIND", "ReextractError", "parse_since", "reextract"]
+__all__ = ["KIND", "parse_since", "reextract"]
 
 logger = logging.getLogger(__name__)
 
 KIND = "reextract"  # run_sources.kind of a re-extraction
-
-
-class ReextractError(Exception):
-    """The warehouse to re-extract does not exist."""
 
 
 @dataclass(slots=True)
@@ -68,7 +60,7 @@ class _Job:
     """What every batch of a re-extraction needs (lives only inside the flow's process)."""
 
     run_id: UUID
-    conn: duckdb.DuckDBPyConnection
+    conn: Connection
     pool: ExtractionPool
     since: datetime | None
     batch_size: int

@@ -12,10 +12,6 @@ server and run when it comes back, collapsed into one run per deployment.
 Without ``PREFECT_API_URL`` the command starts its own Prefect server
 (``prefect server start`` on 127.0.0.1, UI included) as a child process and
 stops it on exit: Prefect's in-process temporary server has no scheduler.
-
-Error tree::
-
-    ServeError               the Prefect API cannot be reached or started, or serve is running
 """
 
 from __future__ import annotations
@@ -41,7 +37,8 @@ from uuid import UUID
 
 import httpx
 
-from flows.pipeline.config import ConfigError, Settings, SourceConfig, load_settings
+from flows.errors import ConfigError, ServeError
+from flows.pipeline.config import Settings, SourceConfig, load_settings
 from flows.pipeline.sources import build_source
 
 if TYPE_CHECKING:
@@ -50,7 +47,6 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_PORT",
     "DeploymentPlan",
-    "ServeError",
     "collapse_missed_runs",
     "embedded_server",
     "plan_deployments",
@@ -65,10 +61,6 @@ FLOW_NAME = "news-ingest"
 _SERVER_START_TIMEOUT = 120.0
 _PR_SET_PDEATHSIG = 1
 _FRACTION_SLASH = "\u2044"
-
-
-class ServeError(Exception):
-    """The Prefect API cannot be reached or started, or another serve holds the database."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,14 +24,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
+from typing import TypeAlias
 
 import duckdb
 
+from warehouse.errors import MigrationError, WarehouseError, WarehouseLockedError
+
 __all__ = [
+    "Connection",
     "LockWait",
-    "MigrationError",
-    "WarehouseError",
-    "WarehouseLockedError",
     "apply_migrations",
     "connect",
     "fts_extension_path",
@@ -41,20 +42,11 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
+Connection: TypeAlias = duckdb.DuckDBPyConnection
+"""An open warehouse connection (what the flows hold and pass back to the warehouse)."""
+
 _LOCK_MESSAGE = re.compile(r"Could not set lock|Conflicting lock|database is locked", re.I)
 _FTS_VERSION = "v1.5.5"
-
-
-class WarehouseError(Exception):
-    """Base class of warehouse errors."""
-
-
-class WarehouseLockedError(WarehouseError):
-    """Another process held the database file for longer than the configured wait."""
-
-
-class MigrationError(WarehouseError):
-    """A migration could not be applied."""
 
 
 @dataclass(frozen=True, slots=True)

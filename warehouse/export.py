@@ -28,15 +28,14 @@ from typing import Any
 
 import duckdb
 
+from warehouse.errors import ExportError, TargetExistsError, TargetNotWritableError
+
 __all__ = [
     "MANIFEST",
     "TABLES",
-    "ExportError",
     "ExportSpec",
     "ExportedTable",
     "Manifest",
-    "TargetExistsError",
-    "TargetNotWritableError",
     "export_parquet",
 ]
 
@@ -45,18 +44,6 @@ logger = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
 FORMAT = "news-ingest parquet export"
 FORMAT_VERSION = 1
-
-
-class ExportError(Exception):
-    """Base class of export errors."""
-
-
-class TargetExistsError(ExportError):
-    """The target folder exists and holds files."""
-
-
-class TargetNotWritableError(ExportError):
-    """The target folder cannot be created or written."""
 
 
 @dataclass(frozen=True, slots=True)

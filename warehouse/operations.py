@@ -22,10 +22,9 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.connection import WarehouseError
+from warehouse.errors import SnapshotError
 
 __all__ = [
-    "SnapshotError",
     "SourceFreshness",
     "load_freshness",
     "publish_snapshot",
@@ -36,10 +35,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-
-class SnapshotError(WarehouseError):
-    """The read-only snapshot could not be published."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,16 +22,13 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.connection import LockWait, WarehouseError, connect
+from warehouse.connection import LockWait, connect
+from warehouse.errors import NotAWarehouseError, WarehouseError
 from warehouse.operations import reading_path, snapshot_is_behind
 
-__all__ = ["READ_WAIT", "NotAWarehouseError", "read_only"]
+__all__ = ["READ_WAIT", "read_only"]
 
 READ_WAIT = 120.0  # reading the live file (no snapshot yet): wait this long for a run
-
-
-class NotAWarehouseError(WarehouseError):
-    """The DuckDB file has no news-ingest tables (never migrated by a run)."""
 
 
 @contextmanager

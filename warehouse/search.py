@@ -32,11 +32,10 @@ from typing import Any
 
 import duckdb
 
+from warehouse.errors import EmptyQueryError, IndexMissingError, SearchError
+
 __all__ = [
-    "EmptyQueryError",
-    "IndexMissingError",
     "IndexRefresh",
-    "SearchError",
     "SearchHit",
     "SearchResult",
     "query_terms",
@@ -124,18 +123,6 @@ LIMIT $limit
 # One point lookup per hit: DuckDB skips the row groups whose zone maps exclude the id,
 # where a join or an IN list would read every text of the table.
 _TEXT = "SELECT title, text FROM store.article_versions WHERE article_id = ? AND version_no = ?"
-
-
-class SearchError(Exception):
-    """Base class of search errors."""
-
-
-class EmptyQueryError(SearchError):
-    """The query has no word the index could match (only stop words or punctuation)."""
-
-
-class IndexMissingError(SearchError):
-    """The database predates the search index: a run (which migrates it) is needed."""
 
 
 @dataclass(frozen=True, slots=True)

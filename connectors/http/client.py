@@ -39,7 +39,7 @@ import re
 import time
 import urllib.request
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum, StrEnum
@@ -50,6 +50,13 @@ import brotli  # type: ignore[import-untyped]
 import httpx
 import zstandard
 
+from connectors.errors import (
+    BlockedAddressError,
+    ConnectorError,
+    FetcherClosedError,
+    FetchSettingsError,
+    UnresolvableHostError,
+)
 from connectors.http.robots import (
     RobotsCache,
     RobotsPolicy,
@@ -59,42 +66,37 @@ from connectors.http.robots import (
     robots_token,
     robots_url,
 )
-from connectors.http.ssrf import (
-    AddressPolicy,
-    BlockedAddressError,
-    GuardedResolver,
-    Lookup,
-    UnresolvableHostError,
-    guarded_transport,
-)
-from connectors.records import CaptureRef, ConnectorError, ResponseSink, Validators
+from connectors.http.ssrf import AddressPolicy, GuardedResolver, Lookup, guarded_transport
+from connectors.records import CaptureRef, Validators
 from connectors.text.charset import decode_html
 
 __all__ = [
-    "FetchError",
     "FetchOutcome",
     "FetchRecord",
     "FetchResult",
     "FetchSettings",
-    "FetchSettingsError",
     "Fetcher",
-    "FetcherClosedError",
     "Purpose",
+    "ResponseSink",
 ]
 
 logger = logging.getLogger(__name__)
 
 
-class FetchError(ConnectorError):
-    """Base class of the fetcher's errors (misuse and settings only)."""
+class ResponseSink(Protocol):
+    """Receives every successful page response the fetcher downloads (raw capture)."""
 
-
-class FetchSettingsError(FetchError):
-    """A FetchSettings value is unusable (the message names the field)."""
-
-
-class FetcherClosedError(FetchError):
-    """fetch() was called on a Fetcher that is not open (use ``async with``)."""
+    def __call__(
+        self,
+        *,
+        url: str,
+        status: int,
+        headers: Sequence[tuple[str, str]],
+        body: bytes,
+        fetched_at: datetime,
+    ) -> CaptureRef:
+        """Archive one response (body already content-decoded) and say where it went."""
+        ...
 
 
 class FetchOutcome(StrEnum):
@@ -288,15 +290,15 @@ _ZSTD_MIN_BLOCK_INPUT = 4  # and takes at least this many input bytes (an RLE bl
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
-class _LimitReachedError(Exception):
+class _LimitReachedError(ConnectorError):
     """The decoded body reached its cap."""
 
 
-class _IncompleteError(Exception):
+class _IncompleteError(ConnectorError):
     """A compressed stream ended before its end marker."""
 
 
-class _CorruptError(Exception):
+class _CorruptError(ConnectorError):
     """The body cannot be decoded as its Content-Encoding says."""
 
 

@@ -30,16 +30,15 @@ from typing import TypeAlias
 import httpcore
 import httpx
 
+from connectors.errors import BlockedAddressError, UnresolvableHostError
+
 __all__ = [
-    "AddressError",
     "AddressPolicy",
-    "BlockedAddressError",
     "GuardedBackend",
     "GuardedResolver",
     "IPAddress",
     "IPNetwork",
     "Lookup",
-    "UnresolvableHostError",
     "guarded_transport",
     "is_public_address",
     "system_lookup",
@@ -53,28 +52,6 @@ Lookup: TypeAlias = Callable[[str, int], Awaitable[Sequence[str]]]
 # Prefixes that embed an IPv4 address whose own status decides the verdict.
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 _CACHE_SIZE = 4096
-
-
-class AddressError(Exception):
-    """Base class of the SSRF guard's errors."""
-
-
-class BlockedAddressError(AddressError):
-    """The host is, or resolves to, an address the policy refuses."""
-
-    def __init__(self, host: str, address: str) -> None:
-        super().__init__(f"{host} resolves to non-public address {address}")
-        self.host = host
-        self.address = address
-
-
-class UnresolvableHostError(AddressError):
-    """The host name does not resolve."""
-
-    def __init__(self, host: str, detail: str, *, temporary: bool) -> None:
-        super().__init__(f"cannot resolve {host}: {detail}")
-        self.host = host
-        self.temporary = temporary
 
 
 def is_public_address(address: IPAddress) -> bool:

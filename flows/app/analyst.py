@@ -18,27 +18,19 @@ from pathlib import Path
 from typing import IO, Any
 from uuid import UUID
 
-import duckdb
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from flows.errors import OutputError, UsageError
+from news_ingest.errors import ExitCode
 from warehouse import export, search
+from warehouse.queries import run_query, write_query_parquet
 from warehouse.reading import read_only
+from warehouse.summaries import collect_report, collect_stats
 
-__all__ = ["QUERY_TYPES", "add_commands", "refusal", "run_sql", "write_rows"]
+__all__ = ["add_commands", "run_sql", "write_rows"]
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-
-# Statement types the sql command runs; anything else (INSERT, COPY, ATTACH, SET...) is refused.
-QUERY_TYPES = frozenset(
-    {
-        duckdb.StatementType.SELECT,
-        duckdb.StatementType.EXPLAIN,
-        duckdb.StatementType.PRAGMA,
-        duckdb.StatementType.CALL,
-    }
-)
 _WIDE = 240  # table width when standard output is not a terminal (a file, a pipe)
 
 
@@ -80,68 +72,24 @@ def add_commands(
     stats.set_defaults(handler=_stats)
 
 
-def run_sql(db: Path, query: str, *, fmt: str, out: Path | None, live: bool = False) -> int:
+def run_sql(db: Path, query: str, *, fmt: str, out: Path | None, live: bool = False) -> None:
     """Run one read-only query; print it as a table, CSV or JSON, or write Parquet.
 
     It reads the published snapshot when there is one, or with ``live`` the live file.
     """
     if fmt == "parquet" and out is None:
-        return _fail("--format parquet needs --out FILE", EXIT_USAGE)
+        raise UsageError("--format parquet needs --out FILE")
     with read_only(db, live=live) as conn:
-        problem = refusal(conn, query)
-        if problem:
-            return _fail(problem, EXIT_USAGE)
-        try:
-            relation: duckdb.DuckDBPyRelation | None = conn.sql(query)
-            if relation is None:
+        if fmt == "parquet":
+            assert out is not None
+            if not write_query_parquet(conn, query, out):
                 print("(the statement returned no rows)")
-                return EXIT_OK
-            if fmt == "parquet":
-                assert out is not None
-                relation.write_parquet(str(out))
-                return EXIT_OK
-            columns, rows = relation.columns, relation.fetchall()
-        except duckdb.Error as exc:
-            return _fail(_explain(exc), EXIT_FAILED)
-    write_rows(columns, rows, fmt=fmt, out=out)
-    return EXIT_OK
-
-
-def refusal(conn: duckdb.DuckDBPyConnection, query: str) -> str | None:
-    """Why the sql command would not run ``query`` (it writes, or is several statements)."""
-    try:
-        parsed = conn.extract_statements(query)
-    except duckdb.Error as exc:
-        return _explain(exc)
-    # A dynamic PIVOT expands into generated statements (a CREATE TYPE, then the SELECT) that
-    # carry no text of their own: the user wrote one statement, judged by its last part.
-    statements = [s for s in parsed if s.query.strip()] or parsed[-1:]
-    if not statements:
-        return "no SQL statement given"
-    if len(statements) > 1:
-        return f"one statement at a time, please (got {len(statements)})"
-    kind = statements[0].type
-    if kind not in QUERY_TYPES:
-        name = kind.name
-        return (
-            f"the sql command is read-only: a {name} statement is refused. It answers queries "
-            "(SELECT, WITH, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN); to save a result, use "
-            "--format csv|json|parquet --out FILE"
-        )
-    return None
-
-
-def _explain(exc: duckdb.Error) -> str:
-    message = str(exc).strip()
-    lowered = message.lower()
-    if "read-only" in lowered or "read only" in lowered:
-        return f"the sql command is read-only; writes are refused ({message.splitlines()[0]})"
-    if isinstance(exc, duckdb.CatalogException):
-        return (
-            f"{message}\nThe tables and views are listed in docs/schema.md, "
-            'or run: news-ingest sql "SHOW ALL TABLES"'
-        )
-    return f"query failed: {message}"
+            return
+        result = run_query(conn, query)
+    if result is None:
+        print("(the statement returned no rows)")
+        return
+    write_rows(result.columns, result.rows, fmt=fmt, out=out)
 
 
 def write_rows(
@@ -194,14 +142,9 @@ def _json_value(value: object) -> object:
 
 def _search(args: argparse.Namespace) -> int:
     with read_only(args.db) as conn:
-        try:
-            result = search.search(
-                conn, args.terms, since=args.since, source=args.source, limit=args.limit
-            )
-        except search.EmptyQueryError as exc:
-            return _fail(str(exc), EXIT_USAGE)
-        except search.SearchError as exc:
-            return _fail(str(exc), EXIT_FAILED)
+        result = search.search(
+            conn, args.terms, since=args.since, source=args.source, limit=args.limit
+        )
     # "date" is the publication day when known, else the first-seen day marked "(seen)".
     columns = ["score", "date", "source", "title", "url", "snippet", "article_id"]
     rows = [
@@ -230,53 +173,44 @@ def _search(args: argparse.Namespace) -> int:
             "searchable yet (the index catches up at the end of each run)",
             file=sys.stderr,
         )
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _export(args: argparse.Namespace) -> int:
     with read_only(args.db) as conn:
-        try:
-            manifest = export.export_parquet(
-                conn, args.to, source_database=str(args.db.absolute()), overwrite=args.overwrite
-            )
-        except export.TargetExistsError as exc:
-            return _fail(str(exc), EXIT_USAGE)
-        except export.ExportError as exc:
-            return _fail(str(exc), EXIT_FAILED)
+        manifest = export.export_parquet(
+            conn, args.to, source_database=str(args.db.absolute()), overwrite=args.overwrite
+        )
     for table in manifest.tables:
         print(f"{table.name:<18} {table.rows:>9} rows  {len(table.files):>5} file(s)")
     print(f"exported to {args.to} (see {args.to / export.MANIFEST})")
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _report(args: argparse.Namespace) -> int:
     from flows.app.report import write_report  # noqa: PLC0415 (only this command needs it)
 
     if args.out.exists() and args.out.is_dir():
-        return _fail(f"{args.out} is a folder; give a file name such as report.html", EXIT_USAGE)
+        raise UsageError(f"{args.out} is a folder; give a file name such as report.html")
     with read_only(args.db) as conn:
-        try:
-            data = write_report(conn, args.out, database=str(args.db))
-        except OSError as exc:
-            return _fail(f"cannot write {args.out}: {exc}", EXIT_FAILED)
+        data = collect_report(conn, database=str(args.db))
+    try:
+        write_report(data, args.out)
+    except OSError as exc:
+        raise OutputError(f"cannot write {args.out}: {exc}") from exc
     if data.totals["articles"] == 0:
         print("note: the warehouse has no articles yet; the report says so", file=sys.stderr)
     print(f"report written to {args.out}")
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _stats(args: argparse.Namespace) -> int:
-    from flows.app.stats import collect_stats, print_stats  # noqa: PLC0415
+    from flows.app.stats import print_stats  # noqa: PLC0415
 
     with read_only(args.db) as conn:
         stats = collect_stats(conn)
     print_stats(stats, database=str(args.db))
-    return EXIT_OK
-
-
-def _fail(message: str, code: int) -> int:
-    print(f"news-ingest: {message}", file=sys.stderr)
-    return code
+    return ExitCode.OK
 
 
 def _date(text: str) -> date:

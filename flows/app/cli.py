@@ -16,8 +16,9 @@
 stats) are in :mod:`flows.app.analyst`; they read the snapshot published after the
 last run when there is one.
 
-Exit codes: 0 success, 1 the run (or query) failed, 2 bad configuration or usage
-(including a writing statement given to `sql`), 3 the database stayed locked by another process.
+Exit codes are :class:`news_ingest.errors.ExitCode`: 0 success, 1 the run (or query)
+failed, 2 bad configuration or usage (including a writing statement given to `sql`),
+3 the database stayed locked by another process.
 """
 
 from __future__ import annotations
@@ -33,10 +34,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flows.app.analyst import add_commands as add_analyst_commands
-from flows.pipeline.config import ConfigError, load_settings
+from flows.errors import ConfigError
+from flows.pipeline.config import load_settings
 from flows.pipeline.sources import build_source
 from flows.serve import DEFAULT_PORT
-from warehouse.connection import WarehouseError, WarehouseLockedError
+from news_ingest.errors import ExitCode, NewsIngestError
 
 if TYPE_CHECKING:
     from flows.ingest import RunReport
@@ -45,7 +47,6 @@ __all__ = ["main"]
 
 DEFAULT_SOURCES = "seeds/sources.toml"
 DEFAULT_DB = "data/news.duckdb"
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -58,16 +59,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         code: int = args.handler(args)
-    except ConfigError as exc:
-        print(f"news-ingest: configuration error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except WarehouseLockedError as exc:
-        print(f"news-ingest: {exc}", file=sys.stderr)
-        return EXIT_LOCKED
-    except WarehouseError as exc:
-        print(f"news-ingest: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+    except NewsIngestError as exc:
+        print(f"news-ingest: {_describe(exc)}", file=sys.stderr)
+        return exc.exit_code
     return code
+
+
+def _describe(exc: NewsIngestError) -> str:
+    return f"configuration error: {exc}" if isinstance(exc, ConfigError) else str(exc)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -164,7 +163,7 @@ def _run(args: argparse.Namespace) -> int:
             )
         )
     _print_report(report)
-    return EXIT_OK if report.status == "completed" else EXIT_FAILED
+    return ExitCode.OK if report.status == "completed" else ExitCode.FAILED
 
 
 def _reextract_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -208,22 +207,18 @@ def _since(value: str) -> datetime:
 def _reextract(args: argparse.Namespace) -> int:
     if args.sources is not None:
         load_settings(args.sources)  # a bad file is a usage error before Prefect starts
-    from flows.reextract import ReextractError, reextract  # noqa: PLC0415
+    from flows.reextract import reextract  # noqa: PLC0415 (imports Prefect: slow)
 
-    try:
-        report = asyncio.run(
-            reextract(
-                db_path=str(args.db),
-                source_names=args.sources_selected,
-                since=args.since,
-                sources_path=str(args.sources) if args.sources else None,
-            )
+    report = asyncio.run(
+        reextract(
+            db_path=str(args.db),
+            source_names=args.sources_selected,
+            since=args.since,
+            sources_path=str(args.sources) if args.sources else None,
         )
-    except ReextractError as exc:
-        print(f"news-ingest: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    )
     _print_report(report)
-    return EXIT_OK if report.status == "completed" else EXIT_FAILED
+    return ExitCode.OK if report.status == "completed" else ExitCode.FAILED
 
 
 def _print_report(report: RunReport) -> None:
@@ -236,18 +231,15 @@ def _sql(args: argparse.Namespace) -> int:
     from flows.app.analyst import run_sql  # noqa: PLC0415
 
     # read_only says so on standard error when it reads a snapshot a run has moved past.
-    return run_sql(args.db, args.query, fmt=args.fmt, out=args.out, live=args.live)
+    run_sql(args.db, args.query, fmt=args.fmt, out=args.out, live=args.live)
+    return ExitCode.OK
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from flows.serve import ServeError, serve  # noqa: PLC0415 (imports Prefect: slow)
+    from flows.serve import serve  # noqa: PLC0415 (imports Prefect: slow)
 
-    try:
-        serve(sources_path=args.sources, db_path=args.db, port=args.port)
-    except ServeError as exc:
-        print(f"news-ingest: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    return EXIT_OK
+    serve(sources_path=args.sources, db_path=args.db, port=args.port)
+    return ExitCode.OK
 
 
 if __name__ == "__main__":

@@ -10,124 +10,14 @@ from __future__ import annotations
 
 import html
 import json
-from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime
+from dataclasses import asdict
+from functools import cache
+from importlib import resources
 from pathlib import Path
-from typing import Any
 
-import duckdb
+from warehouse.summaries import ReportData
 
-__all__ = ["ReportData", "collect_report", "render_html", "write_report"]
-
-DAYS = 60  # days of the daily chart, ending at the newest day with articles
-TOP_STORIES = 15
-RUNS = 40
-
-_DAILY = """
-WITH bounds AS (SELECT max(day) AS last FROM main.daily_counts WHERE articles > 0)
-SELECT strftime(day, '%Y-%m-%d'), source, articles
-FROM main.daily_counts, bounds
-WHERE articles > 0 AND day > bounds.last - to_days(CAST(? AS INTEGER))
-ORDER BY day, source
-"""
-
-_STORIES = """
-SELECT story_id, coalesce(title, url), source_count, article_count, sources
-FROM main.stories
-ORDER BY source_count DESC, article_count DESC, first_seen_at DESC
-LIMIT ?
-"""
-
-_HEALTH = """
-SELECT source, kind, last_status, last_success_at, error_rate, not_modified_rate,
-       recent_fetches, consecutive_failures, went_quiet, articles
-FROM main.source_health ORDER BY source
-"""
-
-_RUNS = """
-SELECT * FROM (
-    SELECT CAST(run_id AS VARCHAR), started_at, status, new, updated, duplicates, rejected,
-           errors, epoch(duration)
-    FROM main.runs ORDER BY started_at DESC LIMIT ?
-) ORDER BY started_at
-"""
-
-
-@dataclass(frozen=True, slots=True)
-class ReportData:
-    """Everything the page shows, as JSON-ready values."""
-
-    database: str
-    generated_at: str
-    totals: dict[str, int]
-    daily: list[dict[str, Any]]
-    stories: list[dict[str, Any]]
-    health: list[dict[str, Any]]
-    runs: list[dict[str, Any]]
-
-
-def collect_report(conn: duckdb.DuckDBPyConnection, *, database: str) -> ReportData:
-    """Read the report's data from the analyst views."""
-    totals = conn.execute(
-        "SELECT (SELECT count(*) FROM main.articles), (SELECT count(*) FROM main.stories), "
-        "(SELECT count(*) FROM main.source_health), (SELECT count(*) FROM main.runs)"
-    ).fetchone()
-    assert totals is not None
-    daily = conn.execute(_DAILY, [DAYS]).fetchall()
-    stories = conn.execute(_STORIES, [TOP_STORIES]).fetchall()
-    health = conn.execute(_HEALTH).fetchall()
-    runs = conn.execute(_RUNS, [RUNS]).fetchall()
-    return ReportData(
-        database=database,
-        generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        totals=dict(zip(("articles", "stories", "sources", "runs"), map(int, totals), strict=True)),
-        daily=[{"day": d, "source": s, "articles": int(n)} for d, s, n in daily],
-        stories=[
-            {"story_id": i, "title": t, "sources": int(s), "articles": int(a), "names": n}
-            for i, t, s, a, n in stories
-        ],
-        health=[_health(row) for row in health],
-        runs=[_run(row) for row in runs],
-    )
-
-
-def _health(row: tuple[Any, ...]) -> dict[str, Any]:
-    source, kind, status, success, errors, not_modified, fetches, failures, quiet, articles = row
-    return {
-        "source": source,
-        "kind": kind,
-        "status": status,
-        "last_success": _when(success),
-        "error_rate": errors,
-        "not_modified_rate": not_modified,
-        "fetches": int(fetches),
-        "failures": int(failures),
-        "quiet": bool(quiet),
-        "articles": int(articles),
-    }
-
-
-def _run(row: tuple[Any, ...]) -> dict[str, Any]:
-    run_id, started, status, new, updated, duplicates, rejected, errors, seconds = row
-    return {
-        "run_id": run_id,
-        "started": _when(started),
-        "status": status,
-        "new": int(new),
-        "updated": int(updated),
-        "duplicates": int(duplicates),
-        "rejected": int(rejected),
-        "errors": int(errors),
-        "seconds": float(seconds) if seconds is not None else None,
-    }
-
-
-def _when(value: datetime | date | None) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
-    return value.isoformat()
+__all__ = ["render_html", "write_report"]
 
 
 def render_html(data: ReportData) -> str:
@@ -143,7 +33,7 @@ def render_html(data: ReportData) -> str:
         else ""
     )
     title = f"news-ingest report: {html.escape(Path(data.database).name)}"
-    return _PAGE.format(
+    return _asset("report.html").format(
         title=title,
         database=html.escape(data.database),
         generated=html.escape(data.generated_at),
@@ -153,252 +43,20 @@ def render_html(data: ReportData) -> str:
         sources=data.totals["sources"],
         runs=data.totals["runs"],
         payload=payload,
-        style=_STYLE,
-        script=_SCRIPT,
+        style=_asset("report.css"),
+        script=_asset("report.js"),
     )
 
 
-def write_report(conn: duckdb.DuckDBPyConnection, out: Path, *, database: str) -> ReportData:
-    """Collect the data and write the page to ``out``."""
-    data = collect_report(conn, database=database)
+def write_report(data: ReportData, out: Path) -> None:
+    """Write the page for ``data`` to ``out`` (through a temporary file, so never half)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_text(render_html(data), encoding="utf-8")
     tmp.replace(out)
-    return data
 
 
-_PAGE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy"
-      content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
-<title>{title}</title>
-<style>{style}</style>
-</head>
-<body>
-<header>
-<h1>{title}</h1>
-<p class="meta">{database} &middot; generated {generated} &middot;
-{articles} articles &middot; {stories} stories &middot; {sources} sources &middot; {runs} runs</p>
-{banner}
-<noscript><p class="banner">The charts are drawn by a script in this page:
-enable JavaScript to see them.</p></noscript>
-</header>
-<main>
-<section><h2>Articles per day and source</h2>
-<p class="note">Publication day (UTC) when known, else the day first seen.</p>
-<div class="chart" id="chart-daily"></div></section>
-<section><h2>Top stories by number of sources</h2>
-<div class="chart" id="chart-stories"></div></section>
-<section><h2>Source health</h2>
-<p class="note">Error and not-modified rates over each source's last 10 runs.</p>
-<div class="chart" id="chart-health"></div></section>
-<section><h2>Run history</h2>
-<div class="chart" id="chart-runs"></div></section>
-</main>
-<script type="application/json" id="report-data">{payload}</script>
-<script>{script}</script>
-</body>
-</html>
-"""
-
-_STYLE = """
-body { font: 14px/1.4 system-ui, sans-serif; margin: 0 auto; max-width: 1100px;
-       padding: 0 16px 32px; color: #222; }
-h1 { font-size: 22px; margin: 18px 0 4px; } h2 { font-size: 17px; margin: 24px 0 4px; }
-.meta, .note { color: #666; margin: 2px 0; }
-.banner { background: #fff4d6; border: 1px solid #e3c46b; padding: 8px 12px; }
-.chart svg { display: block; width: 100%; height: auto; }
-.chart text { font: 11px system-ui, sans-serif; fill: #333; }
-.chart .empty { font-size: 14px; fill: #888; }
-.legend span { display: inline-block; margin-right: 14px; }
-.legend i { display: inline-block; width: 10px; height: 10px; margin-right: 4px; }
-table { border-collapse: collapse; margin-top: 8px; }
-td, th { padding: 3px 10px; border-bottom: 1px solid #eee; text-align: left; }
-.bad { color: #b00020; font-weight: 600; }
-"""
-
-_SCRIPT = r"""
-(function () {
-  "use strict";
-  var data = JSON.parse(document.getElementById("report-data").textContent);
-  var NS = "http://www.w3.org/2000/svg";
-  var COLORS = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948",
-                "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
-
-  function el(name, attrs, parent) {
-    var node = document.createElementNS(NS, name);
-    for (var k in attrs) { node.setAttribute(k, attrs[k]); }
-    if (parent) { parent.appendChild(node); }
-    return node;
-  }
-  function text(parent, x, y, value, attrs) {
-    var t = el("text", Object.assign({x: x, y: y}, attrs || {}), parent);
-    t.textContent = value;
-    return t;
-  }
-  function tip(node, value) { el("title", {}, node).textContent = value; }
-  function svg(id, width, height) {
-    var box = document.getElementById(id);
-    var root = el("svg", {viewBox: "0 0 " + width + " " + height, role: "img",
-                          "data-chart": id}, box);
-    return root;
-  }
-  function empty(id, message) {
-    var root = svg(id, 900, 60);
-    root.setAttribute("data-empty", "true");
-    text(root, 10, 35, message, {"class": "empty"});
-  }
-  function pct(v) { return v === null ? "n/a" : (100 * v).toFixed(1) + " %"; }
-  function legend(id, names) {
-    var div = document.createElement("div");
-    div.className = "legend";
-    names.forEach(function (name, i) {
-      var span = document.createElement("span");
-      var swatch = document.createElement("i");
-      swatch.style.background = COLORS[i % COLORS.length];
-      span.appendChild(swatch);
-      span.appendChild(document.createTextNode(name));
-      div.appendChild(span);
-    });
-    document.getElementById(id).appendChild(div);
-  }
-
-  function daily() {
-    if (!data.daily.length) { return empty("chart-daily", "No articles yet."); }
-    var days = [], sources = [], totals = {};
-    data.daily.forEach(function (d) {
-      if (days.indexOf(d.day) < 0) { days.push(d.day); }
-      if (sources.indexOf(d.source) < 0) { sources.push(d.source); }
-      totals[d.day] = (totals[d.day] || 0) + d.articles;
-    });
-    sources.sort();
-    var max = Math.max.apply(null, days.map(function (d) { return totals[d]; }));
-    var W = 900, H = 260, L = 40, B = 40, T = 10;
-    var step = (W - L - 10) / days.length, bar = Math.max(2, step * 0.8);
-    var root = svg("chart-daily", W, H);
-    el("line", {x1: L, y1: H - B, x2: W - 10, y2: H - B, stroke: "#999"}, root);
-    text(root, L - 6, T + 10, String(max), {"text-anchor": "end"});
-    text(root, L - 6, H - B, "0", {"text-anchor": "end"});
-    var base = {};
-    data.daily.forEach(function (d) {
-      var i = days.indexOf(d.day), h = (H - B - T) * d.articles / max;
-      var y0 = base[d.day] || 0;
-      var rect = el("rect", {x: L + i * step, y: H - B - y0 - h, width: bar, height: h,
-                             fill: COLORS[sources.indexOf(d.source) % COLORS.length],
-                             "class": "point", "data-day": d.day, "data-source": d.source,
-                             "data-value": d.articles}, root);
-      tip(rect, d.day + " " + d.source + ": " + d.articles + " articles");
-      base[d.day] = y0 + h;
-    });
-    var every = Math.ceil(days.length / 10);
-    days.forEach(function (day, i) {
-      if (i % every === 0) { text(root, L + i * step, H - B + 16, day); }
-    });
-    legend("chart-daily", sources);
-  }
-
-  function stories() {
-    if (!data.stories.length) { return empty("chart-stories", "No stories yet."); }
-    var W = 900, row = 22, L = 420, H = data.stories.length * row + 10;
-    var max = Math.max.apply(null, data.stories.map(function (s) { return s.sources; }));
-    var root = svg("chart-stories", W, H);
-    data.stories.forEach(function (s, i) {
-      var y = 5 + i * row, w = (W - L - 60) * s.sources / max;
-      var label = s.title.length > 62 ? s.title.slice(0, 60) + "…" : s.title;
-      text(root, L - 8, y + 14, label, {"text-anchor": "end"});
-      var rect = el("rect", {x: L, y: y + 3, width: Math.max(w, 2), height: row - 8,
-                             fill: COLORS[0], "class": "point", "data-value": s.sources,
-                             "data-story": s.story_id}, root);
-      tip(rect, s.title + "\n" + s.sources + " sources, " + s.articles + " articles: "
-          + s.names.join(", "));
-      text(root, L + w + 6, y + 14, s.sources + " / " + s.articles);
-    });
-  }
-
-  function health() {
-    if (!data.health.length) { return empty("chart-health", "No source has run yet."); }
-    var W = 900, row = 34, L = 160, H = data.health.length * row + 30;
-    var root = svg("chart-health", W, H);
-    text(root, L, 14, "error rate");
-    text(root, L + 360, 14, "not-modified rate");
-    data.health.forEach(function (s, i) {
-      var y = 24 + i * row;
-      text(root, L - 8, y + 16, s.source, {"text-anchor": "end"});
-      [["error_rate", 0, "#e15759"], ["not_modified_rate", 360, "#76b7b2"]].forEach(function (m) {
-        var v = s[m[0]], x = L + m[1];
-        el("rect", {x: x, y: y + 4, width: 300, height: 16, fill: "#f1f1f1"}, root);
-        var rect = el("rect", {x: x, y: y + 4, width: v === null ? 0 : 300 * v, height: 16,
-                               fill: m[2], "class": "point", "data-source": s.source,
-                               "data-metric": m[0], "data-value": v === null ? "" : v}, root);
-        tip(rect, s.source + " " + m[0].replace(/_/g, " ") + ": " + pct(v)
-            + " of " + s.fetches + " fetches");
-        text(root, x + 306, y + 16, pct(v));
-      });
-    });
-    var table = document.createElement("table");
-    table.innerHTML = "<tr><th>source</th><th>kind</th><th>last run</th><th>last success</th>"
-      + "<th>failures in a row</th><th>articles</th><th></th></tr>";
-    data.health.forEach(function (s) {
-      var tr = document.createElement("tr");
-      [s.source, s.kind, s.status || "", s.last_success || "never", s.failures, s.articles,
-       s.quiet ? "went quiet" : ""].forEach(function (v, i) {
-        var td = document.createElement("td");
-        td.textContent = String(v);
-        if ((i === 4 && v > 0) || (i === 6 && v)) { td.className = "bad"; }
-        tr.appendChild(td);
-      });
-      table.appendChild(tr);
-    });
-    document.getElementById("chart-health").appendChild(table);
-  }
-
-  function runs() {
-    if (!data.runs.length) { return empty("chart-runs", "No run yet."); }
-    var parts = [["new", COLORS[0]], ["updated", COLORS[1]], ["duplicates", COLORS[2]],
-                 ["rejected", COLORS[9]], ["errors", COLORS[3]]];
-    var W = 900, H = 220, L = 40, B = 40, T = 10;
-    var total = function (r) { return parts.reduce(function (a, p) { return a + r[p[0]]; }, 0); };
-    var max = Math.max(1, Math.max.apply(null, data.runs.map(total)));
-    var step = (W - L - 10) / data.runs.length, bar = Math.max(3, Math.min(40, step * 0.7));
-    var root = svg("chart-runs", W, H);
-    el("line", {x1: L, y1: H - B, x2: W - 10, y2: H - B, stroke: "#999"}, root);
-    text(root, L - 6, T + 10, String(max), {"text-anchor": "end"});
-    data.runs.forEach(function (r, i) {
-      var x = L + i * step, y = H - B;
-      parts.forEach(function (p) {
-        var h = (H - B - T) * r[p[0]] / max;
-        if (h <= 0) { return; }
-        y -= h;
-        var rect = el("rect", {x: x, y: y, width: bar, height: h, fill: p[1], "class": "point",
-                               "data-run": r.run_id, "data-part": p[0], "data-value": r[p[0]]},
-                      root);
-        tip(rect, r.started + " " + r.status + ": " + r[p[0]] + " " + p[0]);
-      });
-      var mark = el("circle", {cx: x + bar / 2, cy: H - B + 10, r: 4, "class": "run-status",
-                               fill: r.status === "completed" ? "#59a14f" : "#e15759",
-                               "data-status": r.status}, root);
-      tip(mark, r.started + " UTC: " + r.status
-          + (r.seconds === null ? "" : ", " + r.seconds.toFixed(1) + " s"));
-    });
-    text(root, L, H - 6, data.runs[0].started + " UTC");
-    text(root, W - 10, H - 6, data.runs[data.runs.length - 1].started + " UTC",
-         {"text-anchor": "end"});
-    legend("chart-runs", parts.map(function (p) { return p[0]; }));
-    document.querySelectorAll("#chart-runs .legend i").forEach(function (swatch, i) {
-      swatch.style.background = parts[i][1];
-    });
-  }
-
-  [daily, stories, health, runs].forEach(function (draw) {
-    try { draw(); } catch (err) {
-      document.body.setAttribute("data-error", String(err));
-      throw err;
-    }
-  });
-  document.body.setAttribute("data-rendered", "true");
-})();
-"""
+@cache
+def _asset(name: str) -> str:
+    """One of the page's parts, shipped beside this module: report.html, .css or .js."""
+    return resources.files("flows.app").joinpath(name).read_text(encoding="utf-8")

@@ -3,112 +3,15 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-import duckdb
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-__all__ = ["LastRun", "SourceLine", "Stats", "collect_stats", "print_stats"]
+from warehouse.summaries import SourceLine, Stats
 
-_COUNTS = """
-SELECT
-    (SELECT count(*) FROM main.articles),
-    (SELECT count(*) FROM main.article_versions),
-    (SELECT count(*) FROM main.stories),
-    (SELECT count(*) FROM main.stories WHERE source_count > 1),
-    (SELECT count(*) FROM main.rejects),
-    (SELECT count(*) FROM main.runs),
-    (SELECT count(*) FROM main.runs WHERE status <> 'completed' AND status <> 'running'),
-    (SELECT count(*) FROM store.search_docs)
-"""
-
-_LAST_RUN = """
-SELECT run_id, status, started_at, finished_at, new, updated, duplicates, rejected, errors
-FROM main.runs ORDER BY started_at DESC LIMIT 1
-"""
-
-_SOURCES = """
-SELECT source, kind, last_run_at, last_status, last_success_at, last_change_at, articles,
-       consecutive_failures, went_quiet, coalesce(last_error, last_warning)
-FROM main.source_health ORDER BY source
-"""
-
-
-@dataclass(frozen=True, slots=True)
-class LastRun:
-    """The most recent run."""
-
-    run_id: str
-    status: str
-    started_at: datetime
-    finished_at: datetime | None
-    new: int
-    updated: int
-    duplicates: int
-    rejected: int
-    errors: int
-
-
-@dataclass(frozen=True, slots=True)
-class SourceLine:
-    """Freshness of one source."""
-
-    source: str
-    kind: str
-    last_run_at: datetime | None
-    last_status: str | None
-    last_success_at: datetime | None
-    last_change_at: datetime | None
-    articles: int
-    consecutive_failures: int
-    went_quiet: bool
-    problem: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Stats:
-    """What ``news-ingest stats`` prints."""
-
-    articles: int
-    versions: int
-    stories: int
-    multi_source_stories: int
-    rejects: int
-    runs: int
-    failed_runs: int
-    indexed: int
-    last_run: LastRun | None
-    sources: tuple[SourceLine, ...]
-
-
-def collect_stats(conn: duckdb.DuckDBPyConnection) -> Stats:
-    """Read the summary from the analyst views."""
-    counts = conn.execute(_COUNTS).fetchone()
-    assert counts is not None
-    last = conn.execute(_LAST_RUN).fetchone()
-    sources = conn.execute(_SOURCES).fetchall()
-    articles, versions, stories, multi, rejects, runs, failed, indexed = (int(c) for c in counts)
-    return Stats(
-        articles=articles,
-        versions=versions,
-        stories=stories,
-        multi_source_stories=multi,
-        rejects=rejects,
-        runs=runs,
-        failed_runs=failed,
-        indexed=indexed,
-        last_run=_last_run(last) if last else None,
-        sources=tuple(SourceLine(*row) for row in sources),
-    )
-
-
-def _last_run(row: tuple[Any, ...]) -> LastRun:
-    run_id, status, started, finished, *numbers = row
-    return LastRun(str(run_id), status, started, finished, *(int(n) for n in numbers))
+__all__ = ["print_stats"]
 
 
 def print_stats(stats: Stats, *, database: str, console: Console | None = None) -> None:

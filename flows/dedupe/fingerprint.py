@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from flows.dedupe import similarity as dedupe
+from flows.errors import InvalidURLError
 from flows.extract.clean import Article
 
 __all__ = ["Features", "Identity", "fingerprint"]
@@ -79,7 +80,7 @@ def identify(article: Article) -> Identity:
         fetched, hints = stated, {"page_canonical": None, "og_url": None}
     try:
         decision = dedupe.resolve_identity(fetched, redirects=article.redirects, **hints)
-    except dedupe.InvalidURLError:
+    except InvalidURLError:
         return _local_identity(article.location)
     variants: dict[str, str] = {}
     if _is_http(article.location):
@@ -102,7 +103,7 @@ def _key(url: str) -> str:
         return url
     try:
         return dedupe.identity_key(url)
-    except dedupe.InvalidURLError:
+    except InvalidURLError:
         return ""
 
 

@@ -39,11 +39,6 @@ index the new rows. Index and match *every version's* features, not only the
 first or the latest: stories then depend only on the set of versions seen,
 never on their order. Stories are the connected components of verified pairs
 (:func:`cluster`), named by their smallest article id.
-
-Error tree::
-
-    DedupeError
-    └── InvalidURLError     not an absolute http(s) URL with a host
 """
 
 from __future__ import annotations
@@ -63,15 +58,15 @@ import numpy.typing as npt
 import xxhash
 from w3lib.url import canonicalize_url
 
+from flows.errors import DedupeError, InvalidURLError
+
 __all__ = [
     "DEFAULT_CONFIG",
     "AliasKind",
     "CanonicalSource",
     "DedupeConfig",
-    "DedupeError",
     "IdentityDecision",
     "IgnoredHint",
-    "InvalidURLError",
     "Signature",
     "StoryFeatures",
     "UrlAlias",
@@ -100,14 +95,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-
-class DedupeError(Exception):
-    """Base class of every error this module raises."""
-
-
-class InvalidURLError(DedupeError, ValueError):
-    """A string is not an absolute http(s) URL with a host."""
 
 
 # ---------------------------------------------------------------------------

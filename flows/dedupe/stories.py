@@ -18,10 +18,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
-import duckdb
-
 from flows.dedupe import similarity as dedupe
 from warehouse import stories as index
+from warehouse.connection import Connection
 from warehouse.stories import StoryFeatureRow
 
 __all__ = ["StoryItem", "StoryPlan", "assign_stories"]
@@ -48,7 +47,7 @@ class StoryPlan:
     merges: dict[int, int] = field(default_factory=dict)  # old story id -> story it joined
 
 
-def assign_stories(conn: duckdb.DuckDBPyConnection, items: list[StoryItem]) -> StoryPlan:
+def assign_stories(conn: Connection, items: list[StoryItem]) -> StoryPlan:
     """Decide the story of each item's article (reads the index; writes nothing)."""
     comparable = [item for item in items if item.features.dedupable]
     stored = _stored_candidates(conn, comparable)
@@ -70,7 +69,7 @@ def assign_stories(conn: duckdb.DuckDBPyConnection, items: list[StoryItem]) -> S
 
 
 def write_index(
-    conn: duckdb.DuckDBPyConnection,
+    conn: Connection,
     items: Iterable[StoryItem],
     plan: StoryPlan,
     *,
@@ -85,7 +84,7 @@ def write_index(
 
 
 def _stored_candidates(
-    conn: duckdb.DuckDBPyConnection, items: list[StoryItem]
+    conn: Connection, items: list[StoryItem]
 ) -> dict[int, dict[int, list[dedupe.StoryFeatures]]]:
     """For each item, the stored articles sharing a band or its exact text, with their features."""
     by_key: dict[int, set[int]] = defaultdict(set)

@@ -33,7 +33,8 @@ from connectors.records import (
     RejectReason,
     Validators,
 )
-from flows.extract.textscrape import TextScrapeError, clean_text_scrape
+from flows.errors import TextScrapeError
+from flows.extract.textscrape import clean_text_scrape
 
 __all__ = [
     "EXTRACTOR",

@@ -36,11 +36,6 @@ Nothing is guessed: a headline without enough evidence, an ambiguous date
 caption all give ``None``. Every line that does not make it into the text is
 listed in ``dropped`` with a reason (chrome, caption, credit, byline,
 dateline, header, headline, description, trailing).
-
-Error tree::
-
-    TextScrapeError
-    └── ScrapeTooLargeError     the input is over the ``max_chars`` limit
 """
 
 from __future__ import annotations
@@ -54,25 +49,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from urllib.parse import unquote, urlsplit
 
+from flows.errors import ScrapeTooLargeError
+
 __all__ = [
     "DEFAULT_MAX_CHARS",
-    "ScrapeTooLargeError",
     "TextScrape",
-    "TextScrapeError",
     "clean_text_scrape",
 ]
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_CHARS = 10 * 1024 * 1024  # the pipeline's decoded-page cap; runs in linear time
-
-
-class TextScrapeError(Exception):
-    """Base class of every error this module raises."""
-
-
-class ScrapeTooLargeError(TextScrapeError):
-    """The scrape is longer than the configured ``max_chars``."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,12 +30,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
+from connectors.errors import ConnectorError
 from connectors.http.client import FetchSettings
-from connectors.records import ConnectorError
+from flows.errors import ConfigError
 
 __all__ = [
     "CaptureSettings",
-    "ConfigError",
     "PipelineSettings",
     "Settings",
     "SourceConfig",
@@ -48,10 +48,6 @@ _T = TypeVar("_T")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
-
-
-class ConfigError(Exception):
-    """The sources file cannot be used; the message names the file, source and field."""
 
 
 class SourceKind(StrEnum):

@@ -12,13 +12,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from uuid import UUID
 
-import duckdb
-
 from connectors.records import Checkpoint, Rejected, Validators
 from flows.dedupe.fingerprint import Features
 from flows.dedupe.stories import StoryItem, StoryPlan, assign_stories, write_index
 from flows.extract.clean import Article
 from warehouse import store
+from warehouse.connection import Connection
 from warehouse.store import (
     AliasRow,
     ArticleRow,
@@ -85,9 +84,7 @@ class _Pending:
     unchanged: int = 0
 
 
-def persist_batch(
-    conn: duckdb.DuckDBPyConnection, batch: BatchResult, *, run_id: UUID
-) -> RunCounts:
+def persist_batch(conn: Connection, batch: BatchResult, *, run_id: UUID) -> RunCounts:
     """Write a batch in one transaction; return the counters it added to the run."""
     run = str(run_id)
     with store.transaction(conn):
@@ -107,7 +104,7 @@ def persist_batch(
     return counts
 
 
-def _load_pending(conn: duckdb.DuckDBPyConnection, batch: BatchResult) -> _Pending:
+def _load_pending(conn: Connection, batch: BatchResult) -> _Pending:
     keys = [key for _, f in batch.articles for key in f.identity.keys]
     aliases = store.find_aliases(conn, keys)
     urls = [url for _, f in batch.articles for url, _, _ in f.identity.aliases]
@@ -193,9 +190,7 @@ def _add_aliases(
             pending.aliases_out.append(AliasRow(key, url, article_id, kind, now, run))
 
 
-def _write_articles(
-    conn: duckdb.DuckDBPyConnection, pending: _Pending, run: str, now: datetime | None
-) -> None:
+def _write_articles(conn: Connection, pending: _Pending, run: str, now: datetime | None) -> None:
     """Write the queued rows; ``now`` None (re-extraction) leaves last-seen times alone."""
     store.insert_articles(conn, pending.articles)
     store.insert_versions(conn, pending.versions_out)
@@ -205,9 +200,7 @@ def _write_articles(
         store.touch_articles(conn, pending.touched - set(pending.bumped), seen_at=now, run_id=run)
 
 
-def _write_rest(
-    conn: duckdb.DuckDBPyConnection, batch: BatchResult, pending: _Pending, run: str
-) -> None:
+def _write_rest(conn: Connection, batch: BatchResult, pending: _Pending, run: str) -> None:
     rejects = [
         RejectRow(r.source, r.location, r.reason.value, r.detail, r.raw_hash or "", at)
         for r, at in batch.rejects

@@ -15,12 +15,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from uuid import UUID
 
-import duckdb
 from prefect import get_run_logger
 from prefect.runtime import flow_run
 
 from warehouse import search, store
-from warehouse.connection import WarehouseError
+from warehouse.connection import Connection
+from warehouse.errors import SearchError, WarehouseError
 from warehouse.operations import publish_snapshot, snapshot_path
 
 __all__ = ["begin_run", "end_run", "flow_run_id", "say", "update_snapshot", "warn"]
@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 
 
 def begin_run(
-    conn: duckdb.DuckDBPyConnection,
+    conn: Connection,
     *,
     run_id: UUID,
     sources_file: str,
@@ -51,13 +51,11 @@ def begin_run(
         )
 
 
-def end_run(
-    conn: duckdb.DuckDBPyConnection, *, run_id: UUID, status: str, error: str | None
-) -> None:
+def end_run(conn: Connection, *, run_id: UUID, status: str, error: str | None) -> None:
     """Index the run's new and changed articles, then record the run's end."""
     try:
         search.refresh_index(conn)
-    except search.SearchError as exc:
+    except SearchError as exc:
         warn(f"search index not refreshed ({exc}); the next run catches up")
     store.finish_run(conn, run_id=run_id, status=status, finished_at=datetime.now(UTC), error=error)
 

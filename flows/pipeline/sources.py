@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from connectors.records import DocumentSource, SourceConfigError, WebSource
-from flows.pipeline.config import ConfigError, SourceConfig, SourceKind
+from connectors.errors import SourceConfigError
+from connectors.protocols import DocumentSource, WebSource
+from flows.errors import ConfigError
+from flows.pipeline.config import SourceConfig, SourceKind
 
 __all__ = ["build_source"]
 

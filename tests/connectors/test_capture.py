@@ -17,8 +17,10 @@ import pytest
 from fastwarc import ArchiveIterator, WarcRecordType
 from warcio.archiveiterator import ArchiveIterator as WarcioIterator
 
-from connectors.capture import OPEN_SUFFIX, CaptureError, WarcCapture
-from connectors.records import CaptureRef, RawDocument, Rejected, ResponseSink, raw_hash
+from connectors.capture import OPEN_SUFFIX, WarcCapture
+from connectors.errors import CaptureError
+from connectors.http.client import ResponseSink
+from connectors.records import CaptureRef, RawDocument, Rejected, raw_hash
 from connectors.text.charset import decode_html
 from connectors.warc import WarcSource, read_capture
 from tests.localserver import Response

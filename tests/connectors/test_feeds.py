@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from connectors.errors import SourceConfigError
 from connectors.feeds import FeedSource, parse_feed
-from connectors.records import Candidate, Rejected, RejectReason, SourceConfigError, Validators
+from connectors.records import Candidate, Rejected, RejectReason, Validators
 from tests.connectors.http.test_client import discover
 from tests.connectors.xmlattacks import EXTERNAL_ENTITIES, billion_laughs, external_entity
 from tests.localserver import LocalServer, Request, Response

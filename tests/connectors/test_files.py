@@ -9,15 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from connectors.errors import SourceConfigError
 from connectors.files import MAX_FILE_BYTES, FilesSource
-from connectors.records import (
-    Checkpoint,
-    Media,
-    RawDocument,
-    Rejected,
-    RejectReason,
-    SourceConfigError,
-)
+from connectors.records import Checkpoint, Media, RawDocument, Rejected, RejectReason
 
 ARTICLE = (
     "<html><body><article><h1>Title</h1><p>"

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from connectors.errors import SourceConfigError
 from connectors.feeds import FeedSource
-from connectors.records import Candidate, Rejected, RejectReason, SourceConfigError, WebSource
+from connectors.protocols import WebSource
+from connectors.records import Candidate, Rejected, RejectReason
 from connectors.sitemaps import SitemapSource
 from connectors.urllist import UrlListSource, absolute_http_url
 

@@ -17,15 +17,15 @@ from fastwarc import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from connectors.errors import SourceConfigError
+from connectors.protocols import DocumentSource
 from connectors.records import (
     CaptureRef,
     Checkpoint,
-    DocumentSource,
     Media,
     RawDocument,
     Rejected,
     RejectReason,
-    SourceConfigError,
     raw_hash,
 )
 from connectors.warc import WarcSource, complete_gzip_length, read_capture

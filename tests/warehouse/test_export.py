@@ -14,6 +14,7 @@ from flows.app.cli import main
 from tests.analyst_data import analyst_db, one  # noqa: F401 (fixture)
 from warehouse import export
 from warehouse.connection import connect
+from warehouse.errors import TargetNotWritableError
 from warehouse.reading import read_only
 
 
@@ -105,14 +106,14 @@ def test_an_unwritable_target_is_a_clear_error(analyst_db: Path, tmp_path: Path)
     blocker.write_text("x", encoding="utf-8")
     with (
         read_only(analyst_db) as conn,
-        pytest.raises(export.TargetNotWritableError, match="cannot write"),
+        pytest.raises(TargetNotWritableError, match="cannot write"),
     ):
         export.export_parquet(conn, blocker / "export", source_database="x")
 
 
 def test_a_folder_nobody_may_create_is_a_clear_error(analyst_db: Path, tmp_path: Path) -> None:  # noqa: F811
     # Not even root may create folders in /proc, so this holds for every user.
-    with read_only(analyst_db) as conn, pytest.raises(export.TargetNotWritableError):
+    with read_only(analyst_db) as conn, pytest.raises(TargetNotWritableError):
         export.export_parquet(conn, Path("/proc/news-ingest-export"), source_database="x")
 
 

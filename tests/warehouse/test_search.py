@@ -16,6 +16,7 @@ from tests.analyst_data import analyst_db, prose  # noqa: F401 (fixture)
 from tests.helpers import run
 from warehouse import search
 from warehouse.connection import connect
+from warehouse.errors import EmptyQueryError, IndexMissingError
 from warehouse.reading import read_only
 
 SEEDS = Path(__file__).parents[2] / "seeds"
@@ -127,7 +128,7 @@ def test_index_follows_edits_and_filters_apply(analyst_db: Path) -> None:  # noq
 
 @pytest.mark.parametrize("query", ["the and of", "!!! ??? ---", "", "   ", "it's what they'd"])
 def test_a_query_without_searchable_words_is_explained(analyst_db: Path, query: str) -> None:  # noqa: F811
-    with read_only(analyst_db) as conn, pytest.raises(search.EmptyQueryError, match="stop words"):
+    with read_only(analyst_db) as conn, pytest.raises(EmptyQueryError, match="stop words"):
         search.search(conn, query)
 
 
@@ -168,5 +169,5 @@ def test_a_database_without_the_index_says_how_to_get_one(tmp_path: Path) -> Non
     with duckdb.connect(str(db)) as raw:
         raw.execute("CREATE SCHEMA store")
         raw.execute("CREATE TABLE store.schema_migrations (name VARCHAR, applied_at TIMESTAMPTZ)")
-    with read_only(db) as conn, pytest.raises(search.IndexMissingError, match="news-ingest run"):
+    with read_only(db) as conn, pytest.raises(IndexMissingError, match="news-ingest run"):
         search.search(conn, "airspace")

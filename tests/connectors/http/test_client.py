@@ -19,17 +19,17 @@ import brotli  # type: ignore[import-untyped]
 import pytest
 import zstandard
 
+from connectors.errors import FetcherClosedError, FetchSettingsError
 from connectors.http.client import (
     Fetcher,
-    FetcherClosedError,
     FetchOutcome,
     FetchRecord,
     FetchResult,
     FetchSettings,
-    FetchSettingsError,
     Purpose,
 )
-from connectors.records import CaptureRef, Validators, WebSource
+from connectors.protocols import WebSource
+from connectors.records import CaptureRef, Validators
 from tests.localserver import LocalServer, Request, Response
 
 PAGE = b"<!doctype html><html><head><title>t</title></head><body><p>Hello</p></body></html>"

@@ -12,12 +12,13 @@ import pytest
 from rich.console import Console
 
 from flows.app.cli import main
-from flows.app.stats import SourceLine, Stats, print_stats
+from flows.app.stats import print_stats
 from flows.app.terminal import print_report
 from flows.ingest import RunReport, SourceReport
 from tests.analyst_data import prose
 from tests.helpers import run
 from warehouse.store import RunCounts
+from warehouse.summaries import SourceLine, Stats
 
 TITLES = ("Breaking [video] clip from the lighthouse", "Lighthouse keeper writes a[/i] note")
 

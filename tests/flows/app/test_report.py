@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from flows.app.cli import main
-from flows.app.report import ReportData, render_html
+from flows.app.report import render_html
 from tests.analyst_data import analyst_db, one  # noqa: F401 (fixture)
 from warehouse.connection import connect
+from warehouse.summaries import ReportData
 
 CHROMIUM_FLAGS = [
     "--headless",

@@ -15,8 +15,6 @@ from flows.dedupe import similarity as dedupe
 from flows.dedupe.similarity import (
     AliasKind,
     CanonicalSource,
-    DedupeError,
-    InvalidURLError,
     band_keys,
     canonical_url,
     cluster,
@@ -35,6 +33,7 @@ from flows.dedupe.similarity import (
     story_pairs,
     version_hash,
 )
+from flows.errors import DedupeError, InvalidURLError
 
 # --------------------------------------------------------------------------- text fixtures
 

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from flows.extract.textscrape import ScrapeTooLargeError, TextScrape, clean_text_scrape
+from flows.errors import ScrapeTooLargeError
+from flows.extract.textscrape import TextScrape, clean_text_scrape
 
 SEED = Path(__file__).resolve().parents[3] / "seeds" / "000_a816b2ae7982ef0e.txt"
 

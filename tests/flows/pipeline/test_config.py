@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from flows.pipeline.config import ConfigError, SourceKind, load_settings, parse_interval
+from flows.errors import ConfigError
+from flows.pipeline.config import SourceKind, load_settings, parse_interval
 
 
 def write(tmp_path: Path, text: str) -> Path:

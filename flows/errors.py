@@ -1,0 +1,79 @@
+"""The flows package's error tree, under the project's root :class:`~news_ingest.NewsIngestError`.
+
+A bad document is never an error here: it becomes a reject row with a reason.
+These are the problems that stop a command::
+
+    FlowError
+    ├── ConfigError              the sources file cannot be used (exit 2)
+    ├── UsageError               a command was given options it cannot use (exit 2)
+    ├── ReextractError           the warehouse to re-extract does not exist (exit 2)
+    ├── ServeError               the Prefect API cannot be reached or started, or serve runs
+    ├── OutputError              a command's output file cannot be written
+    ├── DedupeError
+    │   └── InvalidURLError      not an absolute http(s) URL with a host (also a ValueError)
+    └── TextScrapeError
+        └── ScrapeTooLargeError  a text scrape is over its ``max_chars`` limit
+"""
+
+from __future__ import annotations
+
+from news_ingest.errors import ExitCode, NewsIngestError
+
+__all__ = [
+    "ConfigError",
+    "DedupeError",
+    "FlowError",
+    "InvalidURLError",
+    "OutputError",
+    "ReextractError",
+    "ScrapeTooLargeError",
+    "ServeError",
+    "TextScrapeError",
+    "UsageError",
+]
+
+
+class FlowError(NewsIngestError):
+    """Base class of the errors of the flows package (pipeline, extract, dedupe, app)."""
+
+
+class ConfigError(FlowError):
+    """The sources file cannot be used; the message names the file, source and field."""
+
+    exit_code = ExitCode.USAGE
+
+
+class UsageError(FlowError):
+    """A command was given options or input it cannot use; the message says which."""
+
+    exit_code = ExitCode.USAGE
+
+
+class ReextractError(FlowError):
+    """The warehouse to re-extract does not exist."""
+
+    exit_code = ExitCode.USAGE
+
+
+class ServeError(FlowError):
+    """The Prefect API cannot be reached or started, or another serve holds the database."""
+
+
+class OutputError(FlowError):
+    """A command's output file cannot be written (the message names it and says why)."""
+
+
+class DedupeError(FlowError):
+    """Base class of the dedupe rules' errors."""
+
+
+class InvalidURLError(DedupeError, ValueError):
+    """A string is not an absolute http(s) URL with a host."""
+
+
+class TextScrapeError(FlowError):
+    """Base class of the text-scrape cleaner's errors."""
+
+
+class ScrapeTooLargeError(TextScrapeError):
+    """The scrape is longer than the configured ``max_chars``."""

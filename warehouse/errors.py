@@ -1,0 +1,98 @@
+"""The warehouse's error tree, under the project's root :class:`~news_ingest.NewsIngestError`.
+
+DuckDB's own errors are translated into these where they leave the package::
+
+    WarehouseError
+    ├── WarehouseLockedError     another process held the file longer than the wait (exit 3)
+    ├── MigrationError           a migration could not be applied
+    ├── SnapshotError            the read-only snapshot could not be published
+    ├── NotAWarehouseError       the file has no news-ingest tables
+    ├── QueryError               an analyst's query failed
+    │   └── QueryRefusedError    it writes, or is several statements (a usage error)
+    ├── SearchError              full-text search failed
+    │   ├── EmptyQueryError      no word the index could match (a usage error)
+    │   └── IndexMissingError    the database predates the search index
+    └── ExportError              the export could not be written
+        ├── TargetExistsError    the target folder holds files (a usage error)
+        └── TargetNotWritableError
+"""
+
+from __future__ import annotations
+
+from news_ingest.errors import ExitCode, NewsIngestError
+
+__all__ = [
+    "EmptyQueryError",
+    "ExportError",
+    "IndexMissingError",
+    "MigrationError",
+    "NotAWarehouseError",
+    "QueryError",
+    "QueryRefusedError",
+    "SearchError",
+    "SnapshotError",
+    "TargetExistsError",
+    "TargetNotWritableError",
+    "WarehouseError",
+    "WarehouseLockedError",
+]
+
+
+class WarehouseError(NewsIngestError):
+    """Base class of warehouse errors."""
+
+
+class WarehouseLockedError(WarehouseError):
+    """Another process held the database file for longer than the configured wait."""
+
+    exit_code = ExitCode.LOCKED
+
+
+class MigrationError(WarehouseError):
+    """A migration could not be applied."""
+
+
+class SnapshotError(WarehouseError):
+    """The read-only snapshot could not be published."""
+
+
+class NotAWarehouseError(WarehouseError):
+    """The DuckDB file has no news-ingest tables (never migrated by a run)."""
+
+
+class QueryError(WarehouseError):
+    """An analyst's SQL query failed (the message says why, in DuckDB's words)."""
+
+
+class QueryRefusedError(QueryError):
+    """The sql command does not run this query: it writes, or is not one statement."""
+
+    exit_code = ExitCode.USAGE
+
+
+class SearchError(WarehouseError):
+    """Base class of search errors."""
+
+
+class EmptyQueryError(SearchError):
+    """The query has no word the index could match (only stop words or punctuation)."""
+
+    exit_code = ExitCode.USAGE
+
+
+class IndexMissingError(SearchError):
+    """The database predates the search index: a run (which migrates it) is needed."""
+
+
+class ExportError(WarehouseError):
+    """Base class of export errors."""
+
+
+class TargetExistsError(ExportError):
+    """The target folder exists and holds files."""
+
+    exit_code = ExitCode.USAGE
+
+
+class TargetNotWritableError(ExportError):
+    """The target folder cannot be created or written."""
