@@ -1,4 +1,4 @@
-"""URL lists (a text file, one URL a line) and the URL check every web source shares.
+"""URL lists: a text file, one URL a line (``kind = "urls"``).
 
 ``UrlListSource`` checks that its file exists when it is built, so a typo in
 the sources file fails the run before anything is fetched
@@ -20,50 +20,23 @@ import re
 from collections.abc import AsyncIterator, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urljoin, urlsplit
 
 from connectors.errors import SourceConfigError
 from connectors.local import bounded_lines
 from connectors.records import Candidate, EntryHints, Rejected, RejectReason, Validators
+from connectors.text.urls import MAX_URL_LENGTH, absolute_http_url
 
 if TYPE_CHECKING:
     from connectors.http.client import Fetcher
 
-__all__ = ["MAX_URL_LENGTH", "UrlListSource", "absolute_http_url"]
+__all__ = ["UrlListSource"]
 
 logger = logging.getLogger(__name__)
 
-MAX_URL_LENGTH = 2_083  # the longest URL old browsers and many crawlers accept
-_SCHEMES = frozenset({"http", "https"})
-_BAD_CHARACTER = re.compile(r"[\s\x00-\x1f\x7f]")
-_ABSOLUTE = re.compile(r"https?://", re.IGNORECASE)
 _MAX_LINE_BYTES = 64 * 1024
 # A comment is a whole line starting with "#", or " #..." after a URL; a "#"
 # glued to a URL is a fragment, not a comment.
 _COMMENT = re.compile(r"(?:^|\s)#.*$", re.DOTALL)
-
-
-def absolute_http_url(
-    value: str | None, *, base: str | None = None, max_length: int = MAX_URL_LENGTH
-) -> str | None:
-    """Return ``value`` (resolved on ``base``) as an absolute http(s) URL sans fragment, or None."""
-    if not value:
-        return None
-    value = value.strip()
-    if not value or _BAD_CHARACTER.search(value):
-        return None
-    try:
-        url = urljoin(base, value) if base and not _ABSOLUTE.match(value) else value
-        parts = urlsplit(url)
-        _ = parts.port  # raises ValueError for a port that is not a number in range
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in _SCHEMES or not parts.hostname:
-        return None
-    if parts.fragment:
-        # The fragment never reaches the server: "#comments" is the same page.
-        url = parts._replace(fragment="").geturl()
-    return url if len(url) <= max_length else None
 
 
 class UrlListSource:

@@ -69,6 +69,7 @@ from connectors.http.robots import (
 from connectors.http.ssrf import AddressPolicy, GuardedResolver, Lookup, guarded_transport
 from connectors.records import CaptureRef, Validators
 from connectors.text.charset import decode_html
+from connectors.text.urls import http_url_problem
 
 __all__ = [
     "FetchOutcome",
@@ -600,18 +601,19 @@ _MAX_HOST_LENGTH = 253
 
 
 def _parse_url(url: str, *, max_length: int) -> httpx.URL | str:
-    """The URL to request, or why it cannot be requested."""
-    if len(url) > max_length:
-        return f"URL longer than {max_length} characters"
+    """The URL to request, or why it cannot be requested.
+
+    The shared rule first (connectors.text.urls), then what the transport needs
+    on top: a host name httpx can encode and that is a valid DNS name.
+    """
+    problem = http_url_problem(url, max_length=max_length)
+    if problem is not None:
+        return problem
     try:
         parsed = httpx.URL(url.strip())
         host = parsed.raw_host.decode("ascii").lower()
     except (httpx.InvalidURL, UnicodeError, ValueError, TypeError) as exc:
         return f"invalid URL: {exc}"
-    if parsed.scheme not in ("http", "https"):
-        return f"scheme {parsed.scheme!r} is not http or https" if parsed.scheme else "not absolute"
-    if not host:
-        return "URL has no host"
     if ":" not in host and (len(host) > _MAX_HOST_LENGTH or not _HOSTNAME.fullmatch(host)):
         return f"invalid host {host!r}"
     return parsed.copy_with(fragment=None)

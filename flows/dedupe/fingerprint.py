@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from connectors.text.urls import is_http_url
 from flows.dedupe import similarity as dedupe
 from flows.errors import InvalidURLError
 from flows.extract.clean import Article
@@ -55,7 +56,7 @@ class Features:
 def fingerprint(article: Article) -> Features:
     """Compute an article's identity, version hash and story features."""
     identity = identify(article)
-    web_url = identity.canonical_url if _is_http(identity.canonical_url) else None
+    web_url = identity.canonical_url if is_http_url(identity.canonical_url) else None
     story = dedupe.story_features(text=article.text, title=article.title, url=web_url)
     bands = tuple(key for _, key in dedupe.index_rows(story))
     return Features(
@@ -68,12 +69,12 @@ def fingerprint(article: Article) -> Features:
 
 def identify(article: Article) -> Identity:
     """Decide the canonical URL and collect every URL variant seen for an article."""
-    fetched = article.url if article.url and _is_http(article.url) else None
+    fetched = article.url if article.url and is_http_url(article.url) else None
     hints = {"page_canonical": article.canonical_link, "og_url": article.og_url}
     if fetched is None:
         # A saved page read from disk: its own canonical link is the best address it has.
         stated = next(
-            (u for u in (article.canonical_link, article.og_url) if u and _is_http(u)), None
+            (u for u in (article.canonical_link, article.og_url) if u and is_http_url(u)), None
         )
         if stated is None:
             return _local_identity(article.location)
@@ -83,7 +84,7 @@ def identify(article: Article) -> Identity:
     except InvalidURLError:
         return _local_identity(article.location)
     variants: dict[str, str] = {}
-    if _is_http(article.location):
+    if is_http_url(article.location):
         variants[article.location] = "requested"
     else:
         variants[article.location] = "file"
@@ -99,16 +100,12 @@ def _local_identity(location: str) -> Identity:
 
 
 def _key(url: str) -> str:
-    if not _is_http(url):
+    if not is_http_url(url):
         return url
     try:
         return dedupe.identity_key(url)
     except InvalidURLError:
         return ""
-
-
-def _is_http(url: str | None) -> bool:
-    return bool(url) and urlsplit(url or "").scheme.lower() in {"http", "https"}
 
 
 def _host(url: str) -> str | None:

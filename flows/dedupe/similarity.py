@@ -58,6 +58,7 @@ import numpy.typing as npt
 import xxhash
 from w3lib.url import canonicalize_url
 
+from connectors.text.urls import http_url_problem
 from flows.errors import DedupeError, InvalidURLError
 
 __all__ = [
@@ -430,14 +431,10 @@ def _add_alias(aliases: dict[str, UrlAlias], url: str, kind: AliasKind) -> None:
 
 
 def _split_http(url: str) -> SplitResult:
-    try:
-        parts = urlsplit(url.strip())
-        hostname = parts.hostname
-    except ValueError as exc:
-        raise InvalidURLError(f"malformed URL {url!r}: {exc}") from exc
-    if parts.scheme.lower() not in _DEFAULT_PORTS or not hostname:
-        raise InvalidURLError(f"not an absolute http(s) URL: {url!r}")
-    return parts
+    problem = http_url_problem(url, max_length=None)
+    if problem is not None:
+        raise InvalidURLError(f"not an absolute http(s) URL ({problem}): {url!r}")
+    return urlsplit(url.strip())
 
 
 def _host(hostname: str | None) -> str:

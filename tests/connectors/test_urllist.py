@@ -12,7 +12,7 @@ from connectors.feeds import FeedSource
 from connectors.protocols import WebSource
 from connectors.records import Candidate, Rejected, RejectReason
 from connectors.sitemaps import SitemapSource
-from connectors.urllist import UrlListSource, absolute_http_url
+from connectors.urllist import UrlListSource
 
 
 def discover(source: UrlListSource) -> list[Candidate | Rejected]:
@@ -102,37 +102,6 @@ def test_unreadable_file_yields_unreadable(tmp_path: Path):
     (reject,) = discover(source)
     assert isinstance(reject, Rejected)
     assert reject.reason is RejectReason.UNREADABLE
-
-
-@pytest.mark.parametrize(
-    ("value", "base", "expected"),
-    [
-        ("https://a.example/x", None, "https://a.example/x"),
-        ("  http://a.example/x#frag ", None, "http://a.example/x"),
-        ("/x?q=1", "https://a.example/feed/", "https://a.example/x?q=1"),
-        ("y", "https://a.example/feed/", "https://a.example/feed/y"),
-        ("//cdn.example/z", "https://a.example/", "https://cdn.example/z"),
-        ("https://a.example/a b", None, None),
-        ("https://a.example/\x00", None, None),
-        ("javascript:alert(1)", None, None),
-        ("mailto:x@a.example", None, None),
-        ("file:///etc/passwd", None, None),
-        ("https://", None, None),
-        ("https://a.example:99999/", None, None),
-        ("https://a.example:port/", None, None),
-        ("/relative", None, None),
-        ("", None, None),
-        (None, None, None),
-    ],
-)
-def test_absolute_http_url(value, base, expected):
-    assert absolute_http_url(value, base=base) == expected
-
-
-def test_absolute_http_url_length_cap():
-    url = "https://a.example/" + "z" * 100
-    assert absolute_http_url(url, max_length=len(url)) == url
-    assert absolute_http_url(url, max_length=len(url) - 1) is None
 
 
 def test_web_sources_satisfy_the_protocol(tmp_path: Path):
