@@ -315,7 +315,7 @@ def _wrap_connect(module: Any) -> None:
     original = getattr(module, "connect", None)
     limit = os.environ.get("BENCH_DUCKDB_MEMORY_LIMIT")  # experiment: cap DuckDB's buffer pool
     if original is None:
-        TIMELINE.notes.append("flows.ingest.connect not found: database opens not timed")
+        TIMELINE.notes.append("flows.pipeline.session.connect not found: opens not timed")
         return
 
     @contextmanager
@@ -408,12 +408,16 @@ def install() -> None:
         import connectors.urllist
         import flows.extract.workers
         import flows.ingest
+        import flows.pipeline.local
+        import flows.pipeline.session
+        import flows.pipeline.web
         import warehouse.store
     _wrap_flow(flows.ingest)
     _wrap_tasks(flows.ingest)
-    _wrap_connect(flows.ingest)
-    _wrap_sync(flows.ingest, "persist_batch", "persist")
-    _watch_duckdb_memory(flows.ingest)
+    _wrap_connect(flows.pipeline.session)
+    for batches in (flows.pipeline.web, flows.pipeline.local):
+        _wrap_sync(batches, "persist_batch", "persist")
+        _watch_duckdb_memory(batches)
     _wrap_sync(warehouse.store, "load_url_state", "state_lookup")
     _wrap_async(connectors.http.client.Fetcher, "fetch", _page_or_discovery)
     original_process = flows.extract.workers.ExtractionPool.process

@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time
 from pathlib import Path
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
@@ -40,12 +40,17 @@ from connectors.records import CaptureRef, EntryHints, RawDocument, Rejected, Re
 from connectors.warc import read_capture
 from flows.errors import ReextractError
 from flows.extract.workers import ExtractionPool
-from flows.ingest import RunReport, SourceReport
-from flows.pipeline import session as runs
 from flows.pipeline.config import PipelineSettings, load_settings
-from flows.pipeline.persist import BatchResult, persist_batch
+from flows.pipeline.persist import (
+    BatchResult,
+    persist_batch,
+    persist_source_finish,
+    persist_source_start,
+)
+from flows.pipeline.reports import RunReport, SourceReport, add_counts
+from flows.pipeline.session import run_session
 from warehouse import store
-from warehouse.connection import Connection, LockWait, connect, run_lock
+from warehouse.connection import Connection
 from warehouse.store import CapturedVersion, RunCounts
 
 __all__ = ["KIND", "parse_since", "reextract"]
@@ -98,53 +103,39 @@ async def reextract(
     if not database.exists():
         raise ReextractError(f"no database at {database}: run `news-ingest run` first")
     since = _as_utc(since)
-    lock_wait = LockWait(timeout=pipeline.lock_timeout, notify=runs.warn)
-    with run_lock(database, wait=lock_wait):
-        with connect(database, wait=lock_wait) as conn:
-            pool = ExtractionPool(workers=pipeline.workers, timeout=pipeline.extraction_timeout)
-            job = _Job(uuid4(), conn, pool, since, pipeline.batch_size)
-            names = list(source_names or store.captured_sources(conn, since=since))
-            _start_run(job, names)
-            status, error = "failed", None
-            try:
-                with pool:
-                    for name in names:
-                        job.reports.append(await _reextract_source(job, name))
-                status = "completed"
-            except BaseException as exc:
-                error = f"{type(exc).__name__}: {exc}"
-                raise
-            finally:
-                runs.end_run(job.conn, run_id=job.run_id, status=status, error=error)
-        # The file is closed; the run lock is still held.
-        runs.update_snapshot(database, enabled=pipeline.snapshot)
-    return RunReport(job.run_id, status, tuple(job.reports), str(database))
+    names: list[str] = []  # the sources named, else those with captures (read at start)
 
+    def selected(conn: Connection) -> list[str]:
+        names.extend(source_names or store.captured_sources(conn, since=since))
+        return names
 
-def _start_run(job: _Job, names: list[str]) -> None:
-    runs.begin_run(job.conn, run_id=job.run_id, sources_file=KIND, selected=names)
+    with run_session(database, pipeline=pipeline, sources_file=KIND, selected=selected) as session:
+        pool = ExtractionPool(workers=pipeline.workers, timeout=pipeline.extraction_timeout)
+        job = _Job(session.run_id, session.conn, pool, since, pipeline.batch_size)
+        with pool:
+            for name in names:
+                job.reports.append(await _reextract_source(job, name))
+    return RunReport(session.run_id, session.status, tuple(job.reports), str(database))
 
 
 async def _reextract_source(job: _Job, name: str) -> SourceReport:
     """Re-extract one source's captured versions, batch by batch; a failure stays in it."""
-    store.start_run_source(
-        job.conn, run_id=job.run_id, source=name, kind=KIND, started_at=datetime.now(UTC)
-    )
+    persist_source_start(job.conn, run_id=job.run_id, source=name, kind=KIND, at=datetime.now(UTC))
     totals = RunCounts()
     status, error = "completed", None
     try:
         for versions in _pages(job, name):
-            totals = _add(totals, await reextract_batch(job, name, versions))
+            totals = add_counts(totals, await reextract_batch(job, name, versions))
     except Exception as exc:  # one failing source must not stop the others
         status, error = "failed", f"{type(exc).__name__}: {exc}"
         logger.exception("re-extraction of source %s failed", name)
     warning = None if totals.found or error else _nothing_captured(name, job.since)
-    store.finish_run_source(
+    persist_source_finish(
         job.conn,
         run_id=job.run_id,
         source=name,
         status=status,
-        finished_at=datetime.now(UTC),
+        at=datetime.now(UTC),
         warning=warning,
         error=error,
     )
@@ -228,10 +219,6 @@ def _hints(version: CapturedVersion) -> EntryHints | None:
 def _nothing_captured(name: str, since: datetime | None) -> str:
     after = f" since {since.isoformat()}" if since else ""
     return f"no captured pages{after} for source {name!r} (fetched with [capture] warc = true?)"
-
-
-def _add(a: RunCounts, b: RunCounts) -> RunCounts:
-    return RunCounts(**{name: getattr(a, name) + getattr(b, name) for name in a.__slots__})
 
 
 def _as_utc(moment: datetime | None) -> datetime | None:

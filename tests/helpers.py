@@ -10,7 +10,8 @@ from typing import Any
 
 import duckdb
 
-from flows.ingest import RunReport, ingest
+from flows.ingest import ingest
+from flows.pipeline.reports import RunReport
 
 __all__ = ["WORDS", "article", "files_sources", "query", "run", "run_command"]
 

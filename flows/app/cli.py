@@ -41,7 +41,7 @@ from flows.serve import DEFAULT_PORT
 from news_ingest.errors import ExitCode, NewsIngestError
 
 if TYPE_CHECKING:
-    from flows.ingest import RunReport
+    from flows.pipeline.reports import RunReport
 
 __all__ = ["main"]
 

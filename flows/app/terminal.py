@@ -24,8 +24,8 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from flows.ingest import SUMMARY_COLUMNS, RunReport
 from flows.pipeline import progress
+from flows.pipeline.reports import SUMMARY_COLUMNS, RunReport
 
 __all__ = ["live_progress", "print_report"]
 

@@ -1,9 +1,10 @@
-"""Store one batch in one transaction: identity, versions, stories, rejects, state, counters.
+"""The pipeline's one way into the warehouse: a run, a source's part of it, and each batch.
 
-Decisions are made here (pure rules from ``flows.dedupe.similarity``); reads and writes
-go through ``warehouse.store``. Everything of a batch commits together or not
-at all, so a crash leaves no partial batch and a rerun redoes exactly the
-work that was lost.
+A batch is stored in one transaction: identity, versions, stories, rejects,
+state, counters. Decisions are made here (pure rules from ``flows.dedupe``);
+reads and writes go through ``warehouse.store``. Everything of a batch
+commits together or not at all, so a crash leaves no partial batch and a
+rerun redoes exactly the work that was lost.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from connectors.records import Checkpoint, Rejected, Validators
 from flows.dedupe.fingerprint import Features
 from flows.dedupe.stories import StoryItem, StoryPlan, assign_stories, write_index
 from flows.extract.clean import Article
-from warehouse import store
+from warehouse import search, store
 from warehouse.connection import Connection
+from warehouse.operations import record_freshness
 from warehouse.store import (
     AliasRow,
     ArticleRow,
@@ -29,7 +31,17 @@ from warehouse.store import (
     VersionRow,
 )
 
-__all__ = ["BatchResult", "Seen", "persist_batch"]
+__all__ = [
+    "BatchResult",
+    "Seen",
+    "SourceEnd",
+    "persist_batch",
+    "persist_run_end",
+    "persist_run_start",
+    "persist_source_end",
+    "persist_source_finish",
+    "persist_source_start",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,3 +340,134 @@ def _reject_state(rejected: Rejected, at: datetime) -> UrlStateRow:
         last_seen_at=at,
         last_changed_at=at,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class SourceEnd:
+    """How one source's part of a run ended, and what to remember of it."""
+
+    source: str
+    kind: str
+    run_id: UUID
+    status: str  # completed | failed
+    at: datetime
+    changed: int  # articles stored new, updated or found again as duplicates
+    error: str | None = None
+    warning: str | None = None
+    fetches: list[FetchLogRow] = field(default_factory=list)  # not yet stored with a batch
+    discovery: list[UrlStateRow] = field(default_factory=list)  # feed/sitemap validators
+    freshness: SourceFreshnessUpdate | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFreshnessUpdate:
+    """When a web source is next due, its revisit interval, and whether it yielded."""
+
+    next_due_at: datetime | None
+    revisit_seconds: float | None
+    yielded_at: datetime | None
+
+
+def persist_source_start(
+    conn: Connection, *, run_id: UUID, source: str, kind: str, at: datetime
+) -> None:
+    """Record that a source's part of a run began (its run_sources row)."""
+    store.start_run_source(conn, run_id=run_id, source=source, kind=kind, started_at=at)
+
+
+def persist_source_finish(
+    conn: Connection,
+    *,
+    run_id: UUID,
+    source: str,
+    status: str,
+    at: datetime,
+    warning: str | None,
+    error: str | None,
+) -> None:
+    """Record the end of a source's part of a run (its run_sources row) and nothing else."""
+    store.finish_run_source(
+        conn,
+        run_id=run_id,
+        source=source,
+        status=status,
+        finished_at=at,
+        warning=warning,
+        error=error,
+    )
+
+
+def persist_source_end(conn: Connection, end: SourceEnd) -> None:
+    """Close a source's part of a run in one transaction: fetch log, validators, state."""
+    with store.transaction(conn):
+        store.insert_fetch_log(conn, end.fetches)
+        if end.status == "completed":
+            store.upsert_url_state(conn, end.discovery)
+        persist_source_finish(
+            conn,
+            run_id=end.run_id,
+            source=end.source,
+            status=end.status,
+            at=end.at,
+            warning=end.warning,
+            error=end.error,
+        )
+        store.record_source_outcome(
+            conn,
+            source=end.source,
+            kind=end.kind,
+            run_id=end.run_id,
+            at=end.at,
+            succeeded=end.status == "completed",
+            changed=end.changed,
+            error=end.error,
+        )
+        if end.freshness is not None:
+            record_freshness(
+                conn,
+                source=end.source,
+                next_due_at=end.freshness.next_due_at,
+                revisit_seconds=end.freshness.revisit_seconds,
+                yielded_at=end.freshness.yielded_at,
+            )
+
+
+def persist_run_start(
+    conn: Connection,
+    *,
+    run_id: UUID,
+    flow_run_id: UUID | None,
+    at: datetime,
+    sources_file: str,
+    selected: list[str],
+) -> int:
+    """Record a run as started, after marking runs that never finished as crashed.
+
+    Returns how many earlier runs were marked crashed (the caller holds the run
+    lock, so none of them is alive).
+    """
+    with store.transaction(conn):
+        crashed = store.mark_abandoned_runs(conn, now=at)
+        store.start_run(
+            conn,
+            run_id=run_id,
+            flow_run_id=flow_run_id,
+            started_at=at,
+            sources_file=sources_file,
+            selected=selected,
+        )
+    return crashed
+
+
+def persist_run_end(
+    conn: Connection, *, run_id: UUID, status: str, at: datetime, error: str | None
+) -> None:
+    """Bring the search index up to date with the run's articles, then record the run's end.
+
+    A failed index refresh does not fail the run (the next run catches up):
+    it raises SearchError after the run's end is recorded.
+    """
+    try:
+        search.refresh_index(conn)
+    finally:
+        store.finish_run(conn, run_id=run_id, status=status, finished_at=at, error=error)

@@ -1,66 +1,103 @@
-"""The life of a run row, shared by the ingest and reextract flows.
+"""The run session: the run lock, one writer connection, the run row, the analysts' snapshot.
 
-Starting a run marks runs that never finished as crashed (we hold the run
-lock, so none of them is alive); finishing one brings the search index up to
-date before the run is marked finished; the analysts' snapshot is published
-after the database file is closed. Messages go to the Prefect run log when
-there is a run context, else to this module's logger.
+Both flows (ingest and reextract) run inside :func:`run_session`: it takes the
+database's run lock (waiting, with a message, while another process holds
+it), opens one writer connection for the whole run, records the run as
+started (after marking runs that never finished as crashed: we hold the lock,
+so none of them is alive), and at the end brings the search index up to date,
+records the run's end and status, closes the file and publishes the
+read-only snapshot analysts read meanwhile.
+
+The run holds one connection from start to end: DuckDB loads the
+near-duplicate index into memory when a connection first touches it (over a
+second at a million articles), so it is opened once, not per batch.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from uuid import UUID
+from uuid import UUID, uuid4
 
-from prefect import get_run_logger
-from prefect.runtime import flow_run
-
-from warehouse import search, store
-from warehouse.connection import Connection
+from flows.pipeline.config import PipelineSettings
+from flows.pipeline.persist import persist_run_end, persist_run_start
+from flows.pipeline.runlog import flow_run_id, warn
+from warehouse.connection import Connection, LockWait, connect, run_lock
 from warehouse.errors import SearchError, WarehouseError
 from warehouse.operations import publish_snapshot, snapshot_path
 
-__all__ = ["begin_run", "end_run", "flow_run_id", "say", "update_snapshot", "warn"]
-
-logger = logging.getLogger(__name__)
+__all__ = ["Session", "run_session"]
 
 
-def begin_run(
-    conn: Connection,
+@dataclass(slots=True)
+class Session:
+    """An open run: its id, the writer connection, and how it ended (set on leaving)."""
+
+    run_id: UUID
+    conn: Connection
+    database: Path
+    status: str = "running"
+
+
+@contextmanager
+def run_session(
+    database: Path,
     *,
-    run_id: UUID,
+    pipeline: PipelineSettings,
     sources_file: str,
-    selected: Sequence[str],
-) -> None:
-    """Record a run as started, after marking runs that never finished as crashed."""
-    now = datetime.now(UTC)
-    with store.transaction(conn):
-        crashed = store.mark_abandoned_runs(conn, now=now)
-        if crashed:
-            warn(f"marked {crashed} earlier run(s) that never finished as crashed")
-        store.start_run(
-            conn,
-            run_id=run_id,
-            flow_run_id=flow_run_id(),
-            started_at=now,
-            sources_file=sources_file,
-            selected=list(selected),
-        )
+    selected: Callable[[Connection], Sequence[str]],
+) -> Iterator[Session]:
+    """Hold the database for one run; ``selected`` names the run's sources (read at start).
+
+    The run is ``completed`` when the block ends normally and ``failed`` when it
+    raises (the exception goes on); either way the run row is closed and the
+    snapshot published.
+    """
+    lock_wait = LockWait(timeout=pipeline.lock_timeout, notify=warn)
+    with run_lock(database, wait=lock_wait):
+        with connect(database, wait=lock_wait) as conn:
+            session = Session(uuid4(), conn, database)
+            _begin_run(session, sources_file=sources_file, selected=selected(conn))
+            error = None
+            try:
+                yield session
+                session.status = "completed"
+            except BaseException as exc:
+                session.status, error = "failed", f"{type(exc).__name__}: {exc}"
+                raise
+            finally:
+                _end_run(session, error=error)
+        # The file is closed; the run lock is still held.
+        _update_snapshot(database, enabled=pipeline.snapshot)
 
 
-def end_run(conn: Connection, *, run_id: UUID, status: str, error: str | None) -> None:
-    """Index the run's new and changed articles, then record the run's end."""
+def _begin_run(session: Session, *, sources_file: str, selected: Sequence[str]) -> None:
+    crashed = persist_run_start(
+        session.conn,
+        run_id=session.run_id,
+        flow_run_id=flow_run_id(),
+        at=datetime.now(UTC),
+        sources_file=sources_file,
+        selected=list(selected),
+    )
+    if crashed:
+        warn(f"marked {crashed} earlier run(s) that never finished as crashed")
+
+
+def _end_run(session: Session, *, error: str | None) -> None:
+    status = "failed" if session.status == "running" else session.status
     try:
-        search.refresh_index(conn)
+        persist_run_end(
+            session.conn, run_id=session.run_id, status=status, at=datetime.now(UTC), error=error
+        )
     except SearchError as exc:
         warn(f"search index not refreshed ({exc}); the next run catches up")
-    store.finish_run(conn, run_id=run_id, status=status, finished_at=datetime.now(UTC), error=error)
 
 
-def update_snapshot(database: Path, *, enabled: bool) -> None:
+def _update_snapshot(database: Path, *, enabled: bool) -> None:
     """Publish the analysts' read-only copy, or remove a stale one when snapshots are off.
 
     A failure to publish costs freshness, not the run: it is logged.
@@ -72,26 +109,3 @@ def update_snapshot(database: Path, *, enabled: bool) -> None:
         publish_snapshot(database)
     except WarehouseError as exc:
         warn(f"read-only snapshot not published: {exc}")
-
-
-def flow_run_id() -> UUID | None:
-    """The Prefect flow run this code runs in, if any."""
-    value = flow_run.get_id()
-    return UUID(str(value)) if value else None
-
-
-def warn(message: str) -> None:
-    """A warning in the Prefect run log (or this module's log outside a run)."""
-    _log(logging.WARNING, message)
-
-
-def say(message: str) -> None:
-    """An info line in the Prefect run log (or this module's log outside a run)."""
-    _log(logging.INFO, message)
-
-
-def _log(level: int, message: str) -> None:
-    try:
-        get_run_logger().log(level, "%s", message)
-    except Exception:  # no run context: outside a flow (tests, the CLI before the run)
-        logger.log(level, "%s", message)

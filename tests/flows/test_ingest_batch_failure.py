@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-import flows.ingest
+import flows.pipeline.web
 from tests.helpers import query, run
 from tests.localserver import LocalServer, Request, Response
 from tests.textgen import paragraphs
@@ -68,7 +68,7 @@ path = "second.txt"
 
 def fail_first_store(monkeypatch: pytest.MonkeyPatch, failed: threading.Event) -> None:
     """The first batch's store raises (and sets ``failed``), as a crash in a source would."""
-    real = flows.ingest.persist_batch  # type: ignore[attr-defined]
+    real = flows.pipeline.web.persist_batch  # type: ignore[attr-defined]
     calls = 0
 
     def persist(*args: Any, **kwargs: Any) -> Any:
@@ -79,7 +79,7 @@ def fail_first_store(monkeypatch: pytest.MonkeyPatch, failed: threading.Event) -
             raise RuntimeError("simulated crash while storing a batch")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(flows.ingest, "persist_batch", persist)
+    monkeypatch.setattr(flows.pipeline.web, "persist_batch", persist)
 
 
 @pytest.mark.slow

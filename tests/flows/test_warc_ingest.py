@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-import flows.ingest
+import flows.pipeline.local
 from connectors.capture import WarcCapture
 from connectors.records import CaptureRef, RawDocument
 from connectors.warc import CHECKPOINT_EVERY, read_capture
@@ -88,7 +88,7 @@ def on_persist(
 ) -> None:
     """Hook the flow's batch store: ``before`` runs first on each call; call ``fail_at``
     raises, as a crash in the middle of a source would."""
-    real = flows.ingest.persist_batch  # type: ignore[attr-defined]
+    real = flows.pipeline.local.persist_batch  # type: ignore[attr-defined]
     calls = 0
 
     def persist(*args: Any, **kwargs: Any) -> Any:
@@ -100,7 +100,7 @@ def on_persist(
             raise RuntimeError("simulated crash while storing a batch")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(flows.ingest, "persist_batch", persist)
+    monkeypatch.setattr(flows.pipeline.local, "persist_batch", persist)
 
 
 # --------------------------------------------------------------------------- a WARC source

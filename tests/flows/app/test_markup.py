@@ -14,7 +14,7 @@ from rich.console import Console
 from flows.app.cli import main
 from flows.app.stats import print_stats
 from flows.app.terminal import print_report
-from flows.ingest import RunReport, SourceReport
+from flows.pipeline.reports import RunReport, SourceReport
 from tests.analyst_data import prose
 from tests.helpers import run
 from warehouse.store import RunCounts

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from flows.ingest import summary_markdown
 from flows.pipeline.config import SourceConfig, SourceKind
 from flows.pipeline.freshness import (
     Bounds,
@@ -20,6 +19,7 @@ from flows.pipeline.freshness import (
     next_interval,
     schedule_period,
 )
+from flows.pipeline.reports import summary_markdown
 from tests.flows.test_ingest_web import article_html, rss
 from tests.helpers import query, run
 from tests.localserver import LocalServer, Response, conditional
