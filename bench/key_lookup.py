@@ -11,7 +11,7 @@ lookups, done with the warehouse's own functions, for batches of ``batch``
 articles (half stored, half new). Per article = median batch time / batch,
 after one warm-up batch. The reference strategy runs the same lookups as
 joins with a registered Arrow table, as the pipeline did before
-:mod:`warehouse.lookup`.
+:mod:`warehouse.keyed`.
 
     python -m bench.key_lookup [--sizes 10000,1000000] [--strategies pipeline,join]
 """
@@ -72,13 +72,13 @@ Lookups = Callable[[duckdb.DuckDBPyConnection, list[int]], int]
 
 
 def _pipeline(conn: duckdb.DuckDBPyConnection, ids: list[int]) -> int:
-    from warehouse import store, stories
+    from warehouse import lookups, stories
 
     locations = [_location(i) for i in ids]
-    found = len(store.load_url_state(conn, locations))
-    found += len(store.find_aliases(conn, [_key(i) + v for i in ids for v in ("", "?amp")]))
-    found += len(store.known_alias_urls(conn, [_location(i) + "?amp" for i in ids]))
-    found += len(store.latest_versions(conn, ids))
+    found = len(lookups.load_url_state(conn, locations))
+    found += len(lookups.find_aliases(conn, [_key(i) + v for i in ids for v in ("", "?amp")]))
+    found += len(lookups.known_alias_urls(conn, [_location(i) + "?amp" for i in ids]))
+    found += len(lookups.latest_versions(conn, ids))
     found += len(stories.story_ids(conn, ids))
     found += len(stories.load_features(conn, ids, scheme="bench"))
     found += len(stories.find_content_matches(conn, [_content_hash(i) for i in ids]))

@@ -36,7 +36,7 @@ from flows.pipeline.reports import RunReport, SourceReport, add_counts, summary_
 from flows.pipeline.runlog import scheduled_at
 from flows.pipeline.session import run_session
 from flows.pipeline.sources import build_source
-from warehouse.store import RunCounts
+from warehouse.rows import RunCounts
 
 __all__ = ["ingest"]
 

@@ -49,9 +49,9 @@ from flows.pipeline.persist import (
 )
 from flows.pipeline.reports import RunReport, SourceReport, add_counts
 from flows.pipeline.session import run_session
-from warehouse import store
+from warehouse import lookups
 from warehouse.connection import Connection
-from warehouse.store import CapturedVersion, RunCounts
+from warehouse.rows import CapturedVersion, RunCounts
 
 __all__ = ["KIND", "parse_since", "reextract"]
 
@@ -106,7 +106,7 @@ async def reextract(
     names: list[str] = []  # the sources named, else those with captures (read at start)
 
     def selected(conn: Connection) -> list[str]:
-        names.extend(source_names or store.captured_sources(conn, since=since))
+        names.extend(source_names or lookups.captured_sources(conn, since=since))
         return names
 
     with run_session(database, pipeline=pipeline, sources_file=KIND, selected=selected) as session:
@@ -146,7 +146,7 @@ def _pages(job: _Job, name: str) -> Iterator[list[CapturedVersion]]:
     """The source's captured latest versions, ``batch_size`` at a time, by article id."""
     after = 0
     while True:
-        page = store.load_captured_versions(
+        page = lookups.load_captured_versions(
             job.conn, source=name, since=job.since, after_article_id=after, limit=job.batch_size
         )
         if not page:

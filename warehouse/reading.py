@@ -4,7 +4,7 @@ One place opens the warehouse for reading, so every analyst command fails the
 same clear way on a missing file, a file that is not a DuckDB database, or a
 DuckDB file that news-ingest never migrated. Like ``news-ingest sql``, they
 read the snapshot published after each run when there is one
-(:func:`warehouse.operations.reading_path`): a run holds the live file for its
+(:func:`warehouse.snapshots.reading_path`): a run holds the live file for its
 whole duration, and a reader of the live file would make the next run wait.
 
 Error tree::
@@ -24,7 +24,7 @@ import duckdb
 
 from warehouse.connection import LockWait, connect
 from warehouse.errors import NotAWarehouseError, WarehouseError
-from warehouse.operations import reading_path, snapshot_is_behind
+from warehouse.snapshots import reading_path, snapshot_is_behind
 
 __all__ = ["READ_WAIT", "read_only"]
 

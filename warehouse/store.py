@@ -1,18 +1,19 @@
-"""Reads and writes of the ``store`` tables, batch at a time, through Arrow.
+"""Writes to the ``store`` tables, batch at a time, through Arrow.
 
 The caller (``flows.pipeline.persist``) opens one transaction per batch with
-:func:`transaction`, looks up what it needs with the ``find_*``/``load_*``
-functions, decides (identity, versions, stories) and writes with the
-``insert_*``/``upsert_*`` functions; a crash before COMMIT leaves nothing of
-the batch behind. All values are bound parameters or Arrow tables; SQL text is
-built from constants only.
+:func:`transaction`, looks up what it needs (:mod:`warehouse.lookups`),
+decides (identity, versions, stories) and writes with the ``insert_*``,
+``upsert_*``, ``start_*``/``finish_*`` and ``record_*`` functions here; a crash
+before COMMIT leaves nothing of the batch behind. The rows are the records of
+:mod:`warehouse.rows`. All values are bound parameters or Arrow tables; SQL
+text is built from constants only.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -20,21 +21,20 @@ from uuid import UUID
 import duckdb
 import pyarrow as pa
 
-from warehouse.lookup import select_in
+from warehouse.keyed import select_in
+from warehouse.rows import (
+    AliasRow,
+    ArticleRow,
+    CheckpointRow,
+    FetchLogRow,
+    RejectRow,
+    RunCounts,
+    UrlStateRow,
+    VersionRow,
+)
 
 __all__ = [
-    "AliasRow",
-    "ArticleRow",
-    "CapturedVersion",
-    "CheckpointRow",
-    "FetchLogRow",
-    "RejectRow",
-    "RunCounts",
-    "UrlStateRow",
-    "VersionRow",
     "add_run_counts",
-    "captured_sources",
-    "find_aliases",
     "finish_run",
     "finish_run_source",
     "insert_aliases",
@@ -42,14 +42,8 @@ __all__ = [
     "insert_fetch_log",
     "insert_table",
     "insert_versions",
-    "known_alias_urls",
-    "latest_versions",
-    "load_captured_versions",
-    "load_checkpoints",
-    "load_discovery_validators",
-    "load_url_state",
     "mark_abandoned_runs",
-    "max_article_id",
+    "record_freshness",
     "record_source_outcome",
     "set_version_counts",
     "start_run",
@@ -62,6 +56,8 @@ __all__ = [
 ]
 
 _TS = pa.timestamp("us", tz="UTC")
+
+
 _TYPES: dict[type | str, pa.DataType] = {
     "str": pa.string(),
     "int": pa.int64(),
@@ -69,168 +65,6 @@ _TYPES: dict[type | str, pa.DataType] = {
     "datetime": _TS,
     "tuple[str, ...]": pa.list_(pa.string()),
 }
-
-
-@dataclass(frozen=True, slots=True)
-class ArticleRow:
-    """A new row of store.articles."""
-
-    article_id: int
-    canonical_url: str
-    host: str | None
-    source: str
-    story_id: int
-    version_count: int
-    first_seen_at: datetime
-    last_seen_at: datetime
-    first_run_id: str
-    last_run_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class VersionRow:
-    """A new row of store.article_versions (see docs/schema.md for each column)."""
-
-    article_id: int
-    version_no: int
-    run_id: str
-    source: str
-    retrieved_at: datetime
-    location: str
-    url: str | None
-    title: str | None
-    title_source: str | None
-    text: str
-    description: str | None
-    authors: tuple[str, ...]
-    authors_source: str | None
-    published_at: datetime | None
-    published_precision: str | None
-    published_source: str | None
-    modified_at: datetime | None
-    language: str | None
-    sitename: str | None
-    word_count: int
-    version_hash: str
-    content_hash: str
-    raw_hash: str
-    extractor: str
-    hint_origin: str | None
-    hint_guid: str | None
-    hint_title: str | None
-    hint_published_at: datetime | None
-    capture_path: str | None
-    capture_offset: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class AliasRow:
-    """A URL variant that leads to an article, with the identity key it normalises to."""
-
-    identity_key: str
-    url: str
-    article_id: int
-    kind: str
-    first_seen_at: datetime
-    first_run_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class RejectRow:
-    """A document dropped with a reason."""
-
-    source: str
-    location: str
-    reason: str
-    detail: str
-    raw_hash: str
-    seen_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class UrlStateRow:
-    """What we last saw at a location (raw hash, validators, resulting article)."""
-
-    location: str
-    source: str
-    raw_hash: str | None
-    article_id: int | None
-    etag: str | None
-    last_modified: str | None
-    last_seen_at: datetime
-    last_changed_at: datetime
-    kind: str = "page"  # page | feed | sitemap | file
-
-
-@dataclass(frozen=True, slots=True)
-class FetchLogRow:
-    """One HTTP fetch and what became of it."""
-
-    run_id: str
-    source: str
-    url: str
-    final_url: str
-    purpose: str
-    outcome: str
-    status: int | None
-    bytes: int
-    elapsed_ms: int
-    etag: str | None
-    last_modified: str | None
-    content_type: str | None
-    error: str | None
-    attempts: int
-    redirects: int
-    fetched_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class CapturedVersion:
-    """An article's latest version whose raw page was captured (what re-extraction reads)."""
-
-    article_id: int
-    version_no: int
-    source: str
-    location: str
-    url: str | None
-    retrieved_at: datetime
-    raw_hash: str
-    authors: tuple[str, ...]
-    authors_source: str | None
-    language: str | None
-    hint_origin: str | None
-    hint_guid: str | None
-    hint_title: str | None
-    hint_published_at: datetime | None
-    capture_path: str
-    capture_offset: int
-
-
-@dataclass(frozen=True, slots=True)
-class CheckpointRow:
-    """Progress of a local source through one of its files."""
-
-    source: str
-    key: str
-    fingerprint: str
-    position: int
-    done: bool
-    updated_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class RunCounts:
-    """Counters added to a run's per-source row, in the batch's transaction."""
-
-    found: int = 0
-    fetched: int = 0
-    not_modified: int = 0
-    new: int = 0
-    duplicates: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejected: int = 0
-    errors: int = 0
 
 
 @contextmanager
@@ -336,80 +170,6 @@ def finish_run_source(
 
 
 # ---------------------------------------------------------------- lookups
-
-
-def load_checkpoints(conn: duckdb.DuckDBPyConnection, source: str) -> list[CheckpointRow]:
-    """Every checkpoint a source has stored."""
-    rows = conn.execute(
-        "SELECT source, key, fingerprint, position, done, updated_at "
-        "FROM store.checkpoints WHERE source = ?",
-        [source],
-    ).fetchall()
-    return [CheckpointRow(*row) for row in rows]
-
-
-def load_url_state(
-    conn: duckdb.DuckDBPyConnection, locations: Iterable[str]
-) -> dict[str, UrlStateRow]:
-    """The stored state of each of these locations that has one."""
-    rows = select_in(
-        conn,
-        "SELECT location, source, raw_hash, article_id, etag, last_modified, "
-        "last_seen_at, last_changed_at, kind FROM store.url_state WHERE location IN ({keys})",
-        locations,
-    )
-    return {row[0]: UrlStateRow(*row) for row in rows}
-
-
-def find_aliases(conn: duckdb.DuckDBPyConnection, keys: Iterable[str]) -> dict[str, int]:
-    """Map each known identity key to its article id (the oldest, should two claim it)."""
-    rows = select_in(
-        conn,
-        "SELECT identity_key, min(article_id) FROM store.url_aliases "
-        "WHERE identity_key IN ({keys}) GROUP BY identity_key",
-        keys,
-    )
-    return dict(rows)
-
-
-def known_alias_urls(conn: duckdb.DuckDBPyConnection, urls: Iterable[str]) -> set[str]:
-    """Which of these URL variants are already recorded."""
-    rows = select_in(conn, "SELECT url FROM store.url_aliases WHERE url IN ({keys})", urls)
-    return {row[0] for row in rows}
-
-
-def latest_versions(
-    conn: duckdb.DuckDBPyConnection, article_ids: Iterable[int]
-) -> dict[int, tuple[int, str, int]]:
-    """Map article id -> (version count, latest version hash, story id)."""
-    # Two index lookups joined here: DuckDB 1.5.5 plans the SQL join of articles with
-    # article_versions as a scan of article_versions, even with its article_id index (0006).
-    articles = {
-        a: (count, story)
-        for a, count, story in select_in(
-            conn,
-            "SELECT article_id, version_count, story_id FROM store.articles "
-            "WHERE article_id IN ({keys})",
-            article_ids,
-        )
-    }
-    versions = select_in(
-        conn,
-        "SELECT article_id, version_no, version_hash FROM store.article_versions "
-        "WHERE article_id IN ({keys})",
-        articles,
-    )
-    return {
-        a: (articles[a][0], version_hash, articles[a][1])
-        for a, version_no, version_hash in versions
-        if version_no == articles[a][0]
-    }
-
-
-def max_article_id(conn: duckdb.DuckDBPyConnection) -> int:
-    """The largest article id in use (0 for an empty warehouse)."""
-    row = conn.execute("SELECT coalesce(max(article_id), 0) FROM store.articles").fetchone()
-    return int(row[0]) if row else 0
 
 
 # ---------------------------------------------------------------- writes
@@ -530,60 +290,6 @@ def insert_fetch_log(conn: duckdb.DuckDBPyConnection, rows: Sequence[FetchLogRow
     _insert(conn, "store.fetch_log", FetchLogRow, rows)
 
 
-def load_discovery_validators(
-    conn: duckdb.DuckDBPyConnection, source: str
-) -> dict[str, tuple[str | None, str | None]]:
-    """ETag and Last-Modified of the feeds and sitemaps a source fetched before."""
-    rows = conn.execute(
-        "SELECT location, etag, last_modified FROM store.url_state "
-        "WHERE source = ? AND kind IN ('feed', 'sitemap')",
-        [source],
-    ).fetchall()
-    return {location: (etag, last_modified) for location, etag, last_modified in rows}
-
-
-_CAPTURED = (
-    "SELECT v.article_id, v.version_no, v.source, v.location, v.url, v.retrieved_at, "
-    "v.raw_hash, v.authors, v.authors_source, v.language, v.hint_origin, v.hint_guid, "
-    "v.hint_title, v.hint_published_at, v.capture_path, v.capture_offset "
-    "FROM store.articles a JOIN store.article_versions v "
-    "ON v.article_id = a.article_id AND v.version_no = a.version_count "
-    "WHERE v.capture_path IS NOT NULL AND v.capture_offset IS NOT NULL "
-    "AND ($since IS NULL OR v.retrieved_at >= $since)"
-)
-
-
-def captured_sources(conn: duckdb.DuckDBPyConnection, *, since: datetime | None) -> list[str]:
-    """Sources of latest versions that point at a captured raw page, by name."""
-    rows = conn.execute(
-        f"SELECT DISTINCT source FROM ({_CAPTURED}) ORDER BY source", {"since": since}
-    ).fetchall()
-    return [row[0] for row in rows]
-
-
-def load_captured_versions(
-    conn: duckdb.DuckDBPyConnection,
-    *,
-    source: str,
-    since: datetime | None,
-    after_article_id: int,
-    limit: int,
-) -> list[CapturedVersion]:
-    """The next ``limit`` captured latest versions of a source, by article id (keyset paging)."""
-    rows = conn.execute(
-        f"{_CAPTURED} AND v.source = $source AND a.article_id > $after "
-        "ORDER BY a.article_id LIMIT $limit",
-        {"since": since, "source": source, "after": after_article_id, "limit": limit},
-    ).fetchall()
-    return [_captured_version(row) for row in rows]
-
-
-def _captured_version(row: tuple[Any, ...]) -> CapturedVersion:
-    values = dict(zip((f.name for f in fields(CapturedVersion)), row, strict=True))
-    values["authors"] = tuple(values["authors"] or ())  # a VARCHAR[] comes back as a list
-    return CapturedVersion(**values)
-
-
 def record_source_outcome(
     conn: duckdb.DuckDBPyConnection,
     *,
@@ -658,3 +364,19 @@ def _registered(conn: duckdb.DuckDBPyConnection, table: pa.Table) -> Iterator[No
         yield
     finally:
         conn.unregister("__batch")
+
+
+def record_freshness(
+    conn: duckdb.DuckDBPyConnection,
+    *,
+    source: str,
+    next_due_at: datetime | None,
+    revisit_seconds: float | None,
+    yielded_at: datetime | None,
+) -> None:
+    """Store when the source is next due; ``yielded_at`` (if set) becomes its last yield."""
+    conn.execute(
+        "UPDATE store.source_state SET next_due_at = ?, revisit_seconds = ?, "
+        "last_yield_at = coalesce(?, last_yield_at) WHERE source = ?",
+        [next_due_at, revisit_seconds, yielded_at, source],
+    )

@@ -22,7 +22,7 @@ from uuid import UUID
 import duckdb
 import pyarrow as pa
 
-from warehouse.lookup import select_in
+from warehouse.keyed import select_in
 from warehouse.store import insert_table
 
 __all__ = [

@@ -18,7 +18,7 @@ from flows.extract.workers import ExtractionPool
 from flows.pipeline.config import Settings
 from flows.pipeline.reports import SourceReport
 from warehouse.connection import Connection
-from warehouse.store import FetchLogRow
+from warehouse.rows import FetchLogRow
 
 __all__ = ["PAGES_PER_WORKER", "RunContext"]
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flows.pipeline.config import SourceConfig
-from warehouse.operations import SourceFreshness
-from warehouse.store import RunCounts
+from warehouse.lookups import SourceFreshness
+from warehouse.rows import RunCounts
 
 __all__ = [
     "GROWTH",

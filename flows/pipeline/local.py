@@ -17,8 +17,8 @@ from connectors.records import Checkpoint, RawDocument, Rejected
 from flows.pipeline.context import RunContext
 from flows.pipeline.persist import BatchResult, Seen, persist_batch
 from flows.pipeline.progress import reporter
-from warehouse import store
-from warehouse.store import CheckpointRow, RunCounts
+from warehouse import lookups
+from warehouse.rows import CheckpointRow, RunCounts
 
 __all__ = ["LocalItem", "ingest_local_batch", "local_batches"]
 
@@ -29,7 +29,7 @@ def local_batches(
     run: RunContext, connector: DocumentSource
 ) -> Iterator[tuple[list[LocalItem], dict[str, Checkpoint]]]:
     """The source's items in batches, each with the checkpoints stored before the run."""
-    checkpoints = store.load_checkpoints(run.conn, connector.name)
+    checkpoints = lookups.load_checkpoints(run.conn, connector.name)
     resume = {row.key: _checkpoint(row) for row in checkpoints}
     for items in _batched(connector.documents(resume), run.settings.pipeline.batch_size):
         yield items, resume
@@ -72,7 +72,7 @@ def _skip_unchanged(
     run: RunContext, docs: list[RawDocument], result: BatchResult
 ) -> list[RawDocument]:
     """Documents whose raw bytes are unchanged since last time are not cleaned again."""
-    state = store.load_url_state(run.conn, (d.location for d in docs))
+    state = lookups.load_url_state(run.conn, (d.location for d in docs))
     fresh = []
     for doc in docs:
         known = state.get(doc.location)

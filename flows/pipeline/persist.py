@@ -17,10 +17,9 @@ from connectors.records import Checkpoint, Rejected, Validators
 from flows.dedupe.fingerprint import Features
 from flows.dedupe.stories import StoryItem, StoryPlan, assign_stories, write_index
 from flows.extract.clean import Article
-from warehouse import search, store
+from warehouse import lookups, search, store
 from warehouse.connection import Connection
-from warehouse.operations import record_freshness
-from warehouse.store import (
+from warehouse.rows import (
     AliasRow,
     ArticleRow,
     CheckpointRow,
@@ -30,6 +29,7 @@ from warehouse.store import (
     UrlStateRow,
     VersionRow,
 )
+from warehouse.store import record_freshness
 
 __all__ = [
     "BatchResult",
@@ -118,14 +118,14 @@ def persist_batch(conn: Connection, batch: BatchResult, *, run_id: UUID) -> RunC
 
 def _load_pending(conn: Connection, batch: BatchResult) -> _Pending:
     keys = [key for _, f in batch.articles for key in f.identity.keys]
-    aliases = store.find_aliases(conn, keys)
+    aliases = lookups.find_aliases(conn, keys)
     urls = [url for _, f in batch.articles for url, _, _ in f.identity.aliases]
     targets = list((batch.targets or {}).values())
     return _Pending(
         aliases=aliases,
-        versions=store.latest_versions(conn, [*aliases.values(), *targets]),
-        next_id=store.max_article_id(conn) + 1,
-        known_urls=store.known_alias_urls(conn, urls),
+        versions=lookups.latest_versions(conn, [*aliases.values(), *targets]),
+        next_id=lookups.max_article_id(conn) + 1,
+        known_urls=lookups.known_alias_urls(conn, urls),
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from uuid import UUID
 
-from warehouse.store import RunCounts
+from warehouse.rows import RunCounts
 
 __all__ = ["SUMMARY_COLUMNS", "RunReport", "SourceReport", "add_counts", "summary_markdown"]
 

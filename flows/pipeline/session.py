@@ -27,7 +27,7 @@ from flows.pipeline.persist import persist_run_end, persist_run_start
 from flows.pipeline.runlog import flow_run_id, warn
 from warehouse.connection import Connection, LockWait, connect, run_lock
 from warehouse.errors import SearchError, WarehouseError
-from warehouse.operations import publish_snapshot, snapshot_path
+from warehouse.snapshots import publish_snapshot, snapshot_path
 
 __all__ = ["Session", "run_session"]
 

@@ -23,8 +23,8 @@ from flows.pipeline.persist import (
 )
 from flows.pipeline.reports import SourceReport
 from flows.pipeline.runlog import say, warn
-from warehouse.operations import SourceFreshness, load_freshness
-from warehouse.store import RunCounts, UrlStateRow
+from warehouse.lookups import SourceFreshness, load_freshness
+from warehouse.rows import RunCounts, UrlStateRow
 
 __all__ = ["WebState", "finish_source", "not_due", "start_source", "web_state"]
 

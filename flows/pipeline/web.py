@@ -20,8 +20,8 @@ from connectors.records import Candidate, Media, RawDocument, Rejected, Validato
 from flows.pipeline.context import RunContext
 from flows.pipeline.persist import BatchResult, Seen, persist_batch
 from flows.pipeline.progress import reporter
-from warehouse import store
-from warehouse.store import RunCounts, UrlStateRow
+from warehouse import lookups
+from warehouse.rows import RunCounts, UrlStateRow
 
 __all__ = ["BatchStarter", "ingest_web_batch", "web_batches"]
 
@@ -36,7 +36,7 @@ async def web_batches(
 ) -> AsyncIterator[RunCounts]:
     """Discover candidates and ingest them batch by batch (each URL once per run)."""
     assert run.fetcher is not None
-    stored = store.load_discovery_validators(run.conn, connector.name)
+    stored = lookups.load_discovery_validators(run.conn, connector.name)
     known = {url: Validators(etag, modified) for url, (etag, modified) in stored.items()}
     size = run.settings.pipeline.batch_size
     seen: set[str] = set()
@@ -98,7 +98,7 @@ async def ingest_web_batch(
     result = BatchResult(source, seen_at=now)
     result.rejects.extend((r, now) for r in rejects)
     progress.advance(source, "found", len(candidates) + len(rejects))
-    state = store.load_url_state(run.conn, (c.url for c in candidates))
+    state = lookups.load_url_state(run.conn, (c.url for c in candidates))
     outcomes = await asyncio.gather(
         *(_fetch_one(run, c, state.get(c.url), result) for c in candidates)
     )

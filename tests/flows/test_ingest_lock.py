@@ -20,7 +20,7 @@ import pytest
 from tests.helpers import files_sources, query, run_command
 from tests.prefectserver import PrefectServer, stop_process
 from warehouse.connection import connect
-from warehouse.operations import snapshot_path
+from warehouse.snapshots import snapshot_path
 
 pytestmark = pytest.mark.slow
 

@@ -18,7 +18,7 @@ import pytest
 from flows.app.cli import main
 from tests.analyst_data import analyst_db, one  # noqa: F401 (fixture)
 from warehouse.connection import connect
-from warehouse.operations import snapshot_path
+from warehouse.snapshots import snapshot_path
 
 
 def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

@@ -17,7 +17,7 @@ from flows.app.terminal import print_report
 from flows.pipeline.reports import RunReport, SourceReport
 from tests.analyst_data import prose
 from tests.helpers import run
-from warehouse.store import RunCounts
+from warehouse.rows import RunCounts
 from warehouse.summaries import SourceLine, Stats
 
 TITLES = ("Breaking [video] clip from the lighthouse", "Lighthouse keeper writes a[/i] note")

@@ -23,8 +23,8 @@ from flows.pipeline.reports import summary_markdown
 from tests.flows.test_ingest_web import article_html, rss
 from tests.helpers import query, run
 from tests.localserver import LocalServer, Response, conditional
-from warehouse.operations import SourceFreshness
-from warehouse.store import RunCounts
+from warehouse.lookups import SourceFreshness
+from warehouse.rows import RunCounts
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 

@@ -9,12 +9,7 @@ from pathlib import Path
 import duckdb
 
 from warehouse.connection import connect
-from warehouse.operations import (
-    publish_snapshot,
-    reading_path,
-    snapshot_is_behind,
-    snapshot_path,
-)
+from warehouse.snapshots import publish_snapshot, reading_path, snapshot_is_behind, snapshot_path
 
 
 def write(db: Path, value: int) -> None:

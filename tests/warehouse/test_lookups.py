@@ -10,9 +10,9 @@ from typing import Any
 import duckdb
 import pytest
 
-from warehouse import store, stories
+from warehouse import lookups, stories
 from warehouse.connection import _apply_one, connect, migration_names
-from warehouse.lookup import select_in
+from warehouse.keyed import select_in
 
 _EPOCH = "TIMESTAMPTZ '2026-01-01 00:00:00+00'"
 _RUN = "'00000000-0000-0000-0000-000000000001'::UUID"
@@ -90,7 +90,7 @@ def test_select_in_needs_exactly_one_marker(warehouse: duckdb.DuckDBPyConnection
 def test_latest_versions_gives_each_articles_last_version(
     warehouse: duckdb.DuckDBPyConnection,
 ) -> None:
-    got = store.latest_versions(warehouse, [3, 4, 5, 5, 999])
+    got = lookups.latest_versions(warehouse, [3, 4, 5, 5, 999])
     # 3: 1 version, 4: 2 versions, 5: 3 versions; 999 is not stored
     assert got == {3: (1, "h3-1", 103), 4: (2, "h4-2", 104), 5: (3, "h5-3", 105)}
 
@@ -113,7 +113,7 @@ def test_article_id_lookups_use_the_indexes(
     )
     assert features == {"story_features": "Index Scan"}
     # latest_versions' last statement reads article_versions
-    versions = _scan_types(warehouse, tmp_path, lambda: store.latest_versions(warehouse, ids))
+    versions = _scan_types(warehouse, tmp_path, lambda: lookups.latest_versions(warehouse, ids))
     assert versions == {"article_versions": "Index Scan"}
 
 
@@ -147,7 +147,7 @@ def test_a_database_at_0005_upgrades_to_0006_with_its_rows(tmp_path: Path) -> No
                 "SELECT index_name FROM duckdb_indexes() WHERE schema_name = 'store'"
             ).fetchall()
         }
-        latest = store.latest_versions(conn, [5])
+        latest = lookups.latest_versions(conn, [5])
     assert "0006_article_id_indexes.sql" in applied
     assert (
         after

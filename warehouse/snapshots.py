@@ -1,14 +1,9 @@
-"""Operational state: when a source is next due, when it last yielded, the analysts' snapshot.
+"""The analysts' snapshot: a read-only copy of the warehouse published after each run.
 
 The snapshot is a copy of the warehouse file published after each run
 (``news.duckdb`` -> ``news.snapshot.duckdb``) by an atomic rename. Readers of
 the snapshot never hold the live file, so they never make a run wait; a reader
 that has the old snapshot open keeps reading it until it reconnects.
-
-Error tree::
-
-    WarehouseError (warehouse.connection)
-    └── SnapshotError     the snapshot could not be published
 """
 
 from __future__ import annotations
@@ -16,8 +11,6 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -25,52 +18,13 @@ import duckdb
 from warehouse.errors import SnapshotError
 
 __all__ = [
-    "SourceFreshness",
-    "load_freshness",
     "publish_snapshot",
     "reading_path",
-    "record_freshness",
     "snapshot_is_behind",
     "snapshot_path",
 ]
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class SourceFreshness:
-    """What a source remembers between runs for adaptive freshness and the zero-yield flag."""
-
-    source: str
-    next_due_at: datetime | None
-    revisit_seconds: float | None
-    last_yield_at: datetime | None
-
-
-def load_freshness(conn: duckdb.DuckDBPyConnection, source: str) -> SourceFreshness | None:
-    """The source's freshness state, or None before its first run."""
-    row = conn.execute(
-        "SELECT source, next_due_at, revisit_seconds, last_yield_at "
-        "FROM store.source_state WHERE source = ?",
-        [source],
-    ).fetchone()
-    return SourceFreshness(*row) if row else None
-
-
-def record_freshness(
-    conn: duckdb.DuckDBPyConnection,
-    *,
-    source: str,
-    next_due_at: datetime | None,
-    revisit_seconds: float | None,
-    yielded_at: datetime | None,
-) -> None:
-    """Store when the source is next due; ``yielded_at`` (if set) becomes its last yield."""
-    conn.execute(
-        "UPDATE store.source_state SET next_due_at = ?, revisit_seconds = ?, "
-        "last_yield_at = coalesce(?, last_yield_at) WHERE source = ?",
-        [next_due_at, revisit_seconds, yielded_at, source],
-    )
 
 
 def snapshot_path(database: Path) -> Path:
