@@ -45,9 +45,14 @@ def article_row(article_id: int, run_id: str) -> ArticleRow:
 
 def test_transaction_rolls_back_everything_when_the_block_raises(conn: Connection) -> None:
     run_id = str(uuid4())
-    with pytest.raises(RuntimeError), store.transaction(conn):
-        store.insert_articles(conn, [article_row(1, run_id)])
-        raise RuntimeError("crash inside the batch")
+
+    def crash_inside_the_batch() -> None:
+        with store.transaction(conn):
+            store.insert_articles(conn, [article_row(1, run_id)])
+            raise RuntimeError("crash inside the batch")
+
+    with pytest.raises(RuntimeError):
+        crash_inside_the_batch()
     assert one(conn, "SELECT count(*) FROM store.articles") == (0,)
     with store.transaction(conn):
         store.insert_articles(conn, [article_row(1, run_id)])
