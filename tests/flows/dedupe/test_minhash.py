@@ -2,9 +2,115 @@
 
 from __future__ import annotations
 
-import numpy as np
+import os
+import subprocess
+import sys
+import textwrap
 
-from flows.dedupe.similarity import DedupeConfig, band_keys, minhash
+import numpy as np
+import pytest
+
+from flows.dedupe.config import DEFAULT_CONFIG, DedupeConfig
+from flows.dedupe.hashing import content_hash, is_boilerplate, is_dedupable
+from flows.dedupe.minhash import (
+    _permutations,
+    _shingle_hashes,
+    band_keys,
+    lsh_probability,
+    minhash,
+    shingle_signature,
+    similarity,
+)
+from flows.dedupe.similarity import is_same_story, story_features
+from flows.errors import DedupeError
+from tests.flows.dedupe.texts import CONSENT_WALL, article
+
+
+def test_a_consent_banner_leaking_into_an_article_does_not_change_its_signature() -> None:
+    text = article(10)
+    leaked = CONSENT_WALL + "\n" + text
+    assert is_dedupable(leaked)
+    assert not is_boilerplate(leaked)
+    assert minhash(leaked) == minhash(text)
+    a = story_features(text=text, title="A", url="https://a.com/1")
+    b = story_features(text=leaked, title="B", url="https://b.com/1")
+    assert is_same_story(a, b)
+
+
+def test_band_keys_are_signed_64_bit_and_one_per_band() -> None:
+    keys = band_keys(minhash(article(12)))
+    assert len(keys) == DEFAULT_CONFIG.bands
+    assert all(-(2**63) <= key < 2**63 for key in keys)
+    assert any(key < 0 for key in keys) or any(key >= 2**62 for key in keys)
+
+
+def test_similarity_rejects_signatures_of_other_lengths() -> None:
+    small = DedupeConfig(bands=4, rows=2)
+    with pytest.raises(DedupeError):
+        similarity(minhash("a b c d e f", config=small), minhash("a b c d e f"))
+    with pytest.raises(DedupeError):
+        band_keys(minhash("a b c d e f", config=small))
+
+
+def test_lsh_probability_follows_the_s_curve() -> None:
+    config = DEFAULT_CONFIG
+    values = [lsh_probability(j / 10) for j in range(11)]
+    assert values == sorted(values)
+    assert values[0] == 0.0
+    assert values[10] == 1.0
+    assert lsh_probability(config.threshold) > 0.99
+    assert lsh_probability(0.1) < 0.05
+
+
+def test_signature_and_band_keys_are_equal_in_another_process() -> None:
+    text = article(13)
+    script = textwrap.dedent(
+        """
+        import sys
+        from flows.dedupe.hashing import content_hash
+        from flows.dedupe.minhash import band_keys, minhash
+        text = sys.stdin.read()
+        print(minhash(text).hex())
+        print(",".join(map(str, band_keys(minhash(text)))))
+        print(content_hash(text))
+        """
+    )
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        input=text,
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+        timeout=60,
+    )
+    signature_hex, keys, digest = result.stdout.split()
+    assert signature_hex == minhash(text).hex()
+    assert keys == ",".join(map(str, band_keys(minhash(text))))
+    assert digest == content_hash(text)
+
+
+def test_a_huge_text_is_hashed_in_bounded_slices() -> None:
+    # 30,000 tokens: more than seven signature slices; the result must not depend on slicing.
+    text = " ".join(f"w{i}" for i in range(30_000))
+    signature = minhash(text)
+    words = text.split()
+    hashes = _shingle_hashes(words, 5, DEFAULT_CONFIG.seed)
+    a, b = _permutations(DEFAULT_CONFIG.num_perm, DEFAULT_CONFIG.seed)
+    at_once = ((hashes.reshape(-1, 1) * a + b) >> np.uint64(32)).min(axis=0)
+    assert signature == at_once.astype("<u4").tobytes()
+
+
+def test_shingle_signature_counts_distinct_shingles() -> None:
+    # Runs of five in "a b c d e f a b c d e": six distinct, "a b c d e" twice.
+    signature, shingles = shingle_signature(["a", "b", "c", "d", "e", "f", "a", "b", "c", "d", "e"])
+    assert shingles == 6
+    assert signature == minhash("A b, c d e; f a b c d e.")
+    # A text shorter than a shingle is one shingle; an empty one has none.
+    assert shingle_signature(["a", "b"])[1] == 1
+    assert shingle_signature([]) == (minhash(""), 0)
+
 
 # --------------------------------------------------------------------------- on-disk format
 
