@@ -39,6 +39,7 @@ new rows. Index and match *every version's* features, not only the first or
 the latest: stories then depend only on the set of versions seen, never on
 their order.
 
-Modules import one way: ``config`` <- ``hashing`` <- ``minhash`` <- ``similarity``
--> ``identity``; ``fingerprint`` and ``stories`` use them.
+Imports point one way: ``hashing`` uses ``config``; ``minhash`` uses both;
+``similarity`` uses those and ``identity``, which uses none of them;
+``fingerprint`` and ``stories`` sit on top.
 """
