@@ -1,4 +1,4 @@
-"""Quality of ``flows.dedupe.similarity`` on real articles served by two sites with different chrome.
+"""Quality of ``flows.dedupe`` on real articles served by two sites with different chrome.
 
 The corpus (see :mod:`bench.corpus_sites`) holds every real page of a
 fundus-style corpus, a syndicated copy of it on a second site (other chrome,
@@ -37,8 +37,17 @@ from pathlib import Path
 from typing import Any
 
 from bench.corpus_sites import Doc, SourcePage, build_corpus, load_pages
-from flows.dedupe import similarity as dedupe
-from flows.dedupe.similarity import DEFAULT_CONFIG, StoryFeatures
+from flows.dedupe.config import DEFAULT_CONFIG
+from flows.dedupe.hashing import is_boilerplate, is_dedupable, tokens
+from flows.dedupe.identity import IdentityDecision, resolve_identity
+from flows.dedupe.minhash import lsh_probability, minhash, similarity
+from flows.dedupe.similarity import (
+    StoryFeatures,
+    cluster,
+    index_rows,
+    is_same_story,
+    story_features,
+)
 
 # --------------------------------------------------------------------------- extraction
 
@@ -80,7 +89,7 @@ class Processed:
 
     doc: Doc
     extracted: Extracted
-    identity: dedupe.IdentityDecision
+    identity: IdentityDecision
     features: StoryFeatures
     rows: list[tuple[int, int]]  # (band_no, key) index rows
     timings: dict[str, float] = field(default_factory=dict)
@@ -91,15 +100,15 @@ def process(doc: Doc) -> Processed:
     t0 = time.perf_counter()
     extracted = extract(doc.html, doc.url)
     t1 = time.perf_counter()
-    identity = dedupe.resolve_identity(
+    identity = resolve_identity(
         doc.url,
         redirects=doc.redirects,
         page_canonical=extracted.canonical,
         og_url=extracted.og_url,
     )
     t2 = time.perf_counter()
-    features = dedupe.story_features(text=extracted.text, title=extracted.title, url=identity.url)
-    rows = dedupe.index_rows(features)
+    features = story_features(text=extracted.text, title=extracted.title, url=identity.url)
+    rows = index_rows(features)
     t3 = time.perf_counter()
     return Processed(
         doc,
@@ -167,7 +176,7 @@ class MemoryStore:
             other_article = self.version_article[other]
             if other_article == article:
                 continue
-            if dedupe.is_same_story(features, self.features[other]):
+            if is_same_story(features, self.features[other]):
                 self.pairs.add((other_article, article))
                 exact = features.content_hash == self.features[other].content_hash
                 self.reasons["exact" if exact else "near"] += 1
@@ -177,7 +186,7 @@ class MemoryStore:
 
     def partition(self) -> frozenset[frozenset[str]]:
         """Stories as sets of document ids."""
-        stories = dedupe.cluster(self.pairs | self.same_article, self.articles)
+        stories = cluster(self.pairs | self.same_article, self.articles)
         groups: dict[int, set[str]] = {}
         for doc_id, article in self.doc_article.items():
             groups.setdefault(stories[article], set()).add(doc_id)
@@ -216,7 +225,7 @@ def similarity_profile(items: list[Processed]) -> dict[str, Any]:
     for item in items:
         by_group.setdefault(item.doc.group, {})[item.doc.kind] = item
     true_sims = [
-        dedupe.similarity(g["original"].features.signature, g["copy"].features.signature)
+        similarity(g["original"].features.signature, g["copy"].features.signature)
         for g in by_group.values()
         if g["original"].features.dedupable and g["copy"].features.dedupable
     ]
@@ -225,7 +234,7 @@ def similarity_profile(items: list[Processed]) -> dict[str, Any]:
     pool = originals + copies
     negatives = sorted(
         (
-            dedupe.similarity(a.features.signature, b.features.signature)
+            similarity(a.features.signature, b.features.signature)
             for a, b in itertools.combinations(pool, 2)
             if a.doc.group != b.doc.group
         ),
@@ -279,7 +288,7 @@ def length_sweep(pages: list[SourcePage], lengths: list[int], seed: int) -> list
     """
     rng = random.Random(seed)
     # One page per URL: the corpus holds a few articles saved twice.
-    texts = [dedupe.tokens(p.text) for p in {p.url: p for p in pages}.values()]
+    texts = [tokens(p.text) for p in {p.url: p for p in pages}.values()]
     rows = []
     for length in lengths:
         usable = [t[:length] for t in texts if len(t) >= length]
@@ -290,8 +299,8 @@ def length_sweep(pages: list[SourcePage], lengths: list[int], seed: int) -> list
             start = rng.randrange(len(edited) // 2, max(len(edited) - 8, len(edited) // 2 + 1))
             del edited[start : start + 8]
             kept.append(_jaccard_estimate(" ".join(words), " ".join(edited)))
-        sigs = [dedupe.minhash(" ".join(words)) for words in usable]
-        negatives = [dedupe.similarity(a, b) for a, b in itertools.combinations(sigs, 2)]
+        sigs = [minhash(" ".join(words)) for words in usable]
+        negatives = [similarity(a, b) for a, b in itertools.combinations(sigs, 2)]
         rows.append(
             {
                 "tokens": length,
@@ -307,7 +316,7 @@ def length_sweep(pages: list[SourcePage], lengths: list[int], seed: int) -> list
 
 
 def _jaccard_estimate(a: str, b: str) -> float:
-    return dedupe.similarity(dedupe.minhash(a), dedupe.minhash(b))
+    return similarity(minhash(a), minhash(b))
 
 
 # --------------------------------------------------------------------------- driver
@@ -411,11 +420,11 @@ def main(argv: list[str] | None = None) -> int:
     short = [
         {
             "page": p.name,
-            "tokens": len(dedupe.tokens(p.text)),
-            "boilerplate": dedupe.is_boilerplate(p.text),
+            "tokens": len(tokens(p.text)),
+            "boilerplate": is_boilerplate(p.text),
         }
         for p in pages
-        if not dedupe.is_dedupable(p.text)
+        if not is_dedupable(p.text)
     ]
     print(f"{len(pages)} pages read and extracted in {time.perf_counter() - t0:.1f} s")
     print(
@@ -428,8 +437,7 @@ def main(argv: list[str] | None = None) -> int:
     config = DEFAULT_CONFIG
     print(
         f"config: {config.scheme}; threshold {config.threshold}; LSH P(candidate) at J=0.3/0.4/"
-        f"0.5/0.6/0.8: "
-        + "/".join(f"{dedupe.lsh_probability(j):.3f}" for j in (0.3, 0.4, 0.5, 0.6, 0.8))
+        f"0.5/0.6/0.8: " + "/".join(f"{lsh_probability(j):.3f}" for j in (0.3, 0.4, 0.5, 0.6, 0.8))
     )
     variants = []
     for heavy in (False, True):

@@ -45,7 +45,7 @@ __all__ = [
     "query_batches",
 ]
 
-BANDS = 40  # flows.dedupe.similarity.DEFAULT_CONFIG.bands
+BANDS = 40  # flows.dedupe.config.DEFAULT_CONFIG.bands
 CHUNK_ARTICLES = 250_000
 NEAR_COPY_SHARE = 0.05
 

@@ -1,9 +1,10 @@
 """Per-article identity and dedupe features, computed in the extraction worker after cleaning.
 
-Applies the pure rules of :mod:`flows.dedupe.similarity` to one :class:`Article`: which
-URL it lives at and every URL variant that leads to it, the hash that decides
-whether it changed (title + text), and its near-duplicate features (MinHash
-signature, LSH band keys, content hash, whether it is long enough to compare).
+Applies the pure rules of :mod:`flows.dedupe` to one :class:`Article`: which URL it
+lives at and every URL variant that leads to it (:mod:`.identity`), the hash that
+decides whether it changed (title + text, :mod:`.hashing`), and its near-duplicate
+features (MinHash signature, LSH band keys, content hash, whether it is long enough
+to compare: :mod:`.similarity`).
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from connectors.text.urls import is_http_url
-from flows.dedupe import similarity as dedupe
+from flows.dedupe.hashing import version_hash
+from flows.dedupe.identity import identity_key, resolve_identity
+from flows.dedupe.similarity import StoryFeatures, index_rows, story_features
 from flows.errors import InvalidURLError
 from flows.extract.clean import Article
 
-__all__ = ["Features", "Identity", "fingerprint"]
+__all__ = ["Features", "Identity", "fingerprint", "identify"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +42,7 @@ class Features:
 
     identity: Identity
     version_hash: str
-    story: dedupe.StoryFeatures
+    story: StoryFeatures
     bands: tuple[int, ...]  # LSH band keys; empty when the text is too short to compare
 
     @property
@@ -57,11 +60,11 @@ def fingerprint(article: Article) -> Features:
     """Compute an article's identity, version hash and story features."""
     identity = identify(article)
     web_url = identity.canonical_url if is_http_url(identity.canonical_url) else None
-    story = dedupe.story_features(text=article.text, title=article.title, url=web_url)
-    bands = tuple(key for _, key in dedupe.index_rows(story))
+    story = story_features(text=article.text, title=article.title, url=web_url)
+    bands = tuple(key for _, key in index_rows(story))
     return Features(
         identity=identity,
-        version_hash=dedupe.version_hash(article.title, article.text),
+        version_hash=version_hash(article.title, article.text),
         story=story,
         bands=bands,
     )
@@ -80,7 +83,7 @@ def identify(article: Article) -> Identity:
             return _local_identity(article.location)
         fetched, hints = stated, {"page_canonical": None, "og_url": None}
     try:
-        decision = dedupe.resolve_identity(fetched, redirects=article.redirects, **hints)
+        decision = resolve_identity(fetched, redirects=article.redirects, **hints)
     except InvalidURLError:
         return _local_identity(article.location)
     variants: dict[str, str] = {}
@@ -103,7 +106,7 @@ def _key(url: str) -> str:
     if not is_http_url(url):
         return url
     try:
-        return dedupe.identity_key(url)
+        return identity_key(url)
     except InvalidURLError:
         return ""
 

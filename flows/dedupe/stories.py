@@ -18,14 +18,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
-from flows.dedupe import similarity as dedupe
+from flows.dedupe.config import DEFAULT_CONFIG
+from flows.dedupe.similarity import StoryFeatures, cluster, is_same_story, story_pairs
 from warehouse import stories as index
 from warehouse.connection import Connection
 from warehouse.stories import StoryFeatureRow
 
-__all__ = ["StoryItem", "StoryPlan", "assign_stories"]
+__all__ = ["StoryItem", "StoryPlan", "assign_stories", "write_index"]
 
-_SCHEME = dedupe.DEFAULT_CONFIG.scheme
+_SCHEME = DEFAULT_CONFIG.scheme
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +35,7 @@ class StoryItem:
 
     article_id: int
     version_no: int
-    features: dedupe.StoryFeatures
+    features: StoryFeatures
     bands: tuple[int, ...]
     story_id: int | None  # the article's story so far; None for a new article
 
@@ -58,7 +59,7 @@ def assign_stories(conn: Connection, items: list[StoryItem]) -> StoryPlan:
     edges = set(pairs)
     edges.update((article, story) for article, story in current.items())
     edges.update((i.article_id, i.story_id) for i in items if i.story_id is not None)
-    roots = dedupe.cluster(edges, ids=[i.article_id for i in items])
+    roots = cluster(edges, ids=[i.article_id for i in items])
     plan = StoryPlan()
     for item in items:
         plan.story_of[item.article_id] = roots[item.article_id]
@@ -85,7 +86,7 @@ def write_index(
 
 def _stored_candidates(
     conn: Connection, items: list[StoryItem]
-) -> dict[int, dict[int, list[dedupe.StoryFeatures]]]:
+) -> dict[int, dict[int, list[StoryFeatures]]]:
     """For each item, the stored articles sharing a band or its exact text, with their features."""
     by_key: dict[int, set[int]] = defaultdict(set)
     for key, article_id in index.find_band_matches(conn, (k for i in items for k in i.bands)):
@@ -101,7 +102,7 @@ def _stored_candidates(
             found |= by_key.get(key, set())
         found.discard(item.article_id)
         wanted[item.article_id] = found
-    features: dict[int, list[dedupe.StoryFeatures]] = defaultdict(list)
+    features: dict[int, list[StoryFeatures]] = defaultdict(list)
     all_ids = set().union(*wanted.values()) if wanted else set()
     for row in index.load_features(conn, all_ids, scheme=_SCHEME):
         features[row.article_id].append(_story_features(row))
@@ -112,12 +113,12 @@ def _stored_candidates(
 
 
 def _verified_stored_pairs(
-    items: list[StoryItem], stored: dict[int, dict[int, list[dedupe.StoryFeatures]]]
+    items: list[StoryItem], stored: dict[int, dict[int, list[StoryFeatures]]]
 ) -> set[tuple[int, int]]:
     pairs: set[tuple[int, int]] = set()
     for item in items:
         for other, versions in stored.get(item.article_id, {}).items():
-            if any(dedupe.is_same_story(item.features, v) for v in versions):
+            if any(is_same_story(item.features, v) for v in versions):
                 pairs.add((item.article_id, other))
     return pairs
 
@@ -126,7 +127,7 @@ def _batch_pairs(items: list[StoryItem]) -> set[tuple[int, int]]:
     """Verified pairs among the batch's own versions (different articles only)."""
     features = {position: item.features for position, item in enumerate(items)}
     pairs = set()
-    for a, b in dedupe.story_pairs(features):
+    for a, b in story_pairs(features):
         first, second = items[a].article_id, items[b].article_id
         if first != second:
             pairs.add((min(first, second), max(first, second)))
@@ -149,8 +150,8 @@ def _feature_row(item: StoryItem) -> StoryFeatureRow:
     )
 
 
-def _story_features(row: StoryFeatureRow) -> dedupe.StoryFeatures:
-    return dedupe.StoryFeatures(
+def _story_features(row: StoryFeatureRow) -> StoryFeatures:
+    return StoryFeatures(
         signature=bytes(row.signature),
         site=row.site,
         title_key=row.title_key,
