@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from connectors.text.urls import is_http_url
 from flows.dedupe import similarity as dedupe
 from flows.errors import InvalidURLError
-from flows.extract.clean import Article
+from flows.extract.records import Article
 
 __all__ = ["Features", "Identity", "fingerprint"]
 

@@ -21,7 +21,8 @@ from pebble import ProcessExpired, ProcessPool
 
 from connectors.records import RawDocument, Rejected, RejectReason
 from flows.dedupe.fingerprint import Features, fingerprint
-from flows.extract.clean import Article, clean, rejected
+from flows.extract.clean import clean, rejected
+from flows.extract.records import Article
 
 __all__ = ["ExtractionPool", "Processed", "process_document"]
 
