@@ -5,7 +5,9 @@ and hangs: trafilatura#840, #925, #211), so documents are cleaned in worker
 processes. pebble's pool kills a worker that overruns its time limit or dies,
 and replaces workers after ``max_tasks`` documents to bound memory growth.
 Workers start with ``spawn`` (never ``fork`` a process that runs Prefect's
-threads).
+threads). What a worker runs per document is :func:`process_document`, or
+another module-level function passed as ``task`` (tests pass one that hangs or
+crashes on purpose).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+from collections.abc import Callable
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from types import TracebackType
@@ -31,13 +34,14 @@ logger = logging.getLogger(__name__)
 _MAX_TASKS_PER_WORKER = 2000
 
 
+Processed = tuple[Article, Features] | Rejected
+
+
 @dataclass(frozen=True, slots=True)
 class _Settings:
     workers: int
     timeout: float
-
-
-Processed = tuple[Article, Features] | Rejected
+    task: Callable[[RawDocument], Processed]
 
 
 def process_document(doc: RawDocument) -> Processed:
@@ -51,8 +55,14 @@ def process_document(doc: RawDocument) -> Processed:
 class ExtractionPool:
     """A pool of extraction workers, used as a context manager for one flow run."""
 
-    def __init__(self, *, workers: int, timeout: float) -> None:
-        self._settings = _Settings(workers=max(1, workers), timeout=timeout)
+    def __init__(
+        self,
+        *,
+        workers: int,
+        timeout: float,
+        task: Callable[[RawDocument], Processed] = process_document,
+    ) -> None:
+        self._settings = _Settings(workers=max(1, workers), timeout=timeout, task=task)
         self._pool: ProcessPool | None = None
 
     def __enter__(self) -> ExtractionPool:
@@ -76,7 +86,7 @@ class ExtractionPool:
     async def process(self, doc: RawDocument) -> Processed:
         """Clean a document in a worker; a timeout or a crash becomes a reject row."""
         future = self._ensure_pool().schedule(
-            process_document, args=(doc,), timeout=self._settings.timeout
+            self._settings.task, args=(doc,), timeout=self._settings.timeout
         )
         try:
             result: Processed = await asyncio.wrap_future(future)
