@@ -22,3 +22,12 @@ def test_seed_drops_are_explained() -> None:
     assert reasons[caption] == "caption"
     assert paragraphs_of(result)[-1].startswith("The blast killed nearly 200 people")
     accounted_for(source, result)
+
+
+def test_without_prose_the_text_keeps_what_is_not_chrome() -> None:
+    source = "Home\nShare\nOpening hours\nMonday to Friday\nGetty Images\n"
+    result = clean_text_scrape(source)
+
+    assert (result.title, result.published_at, result.authors) == (None, None, ())
+    assert paragraphs_of(result) == ["Opening hours", "Monday to Friday"]
+    assert reasons_of(result) == {"Home": "chrome", "Share": "chrome", "Getty Images": "credit"}

@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flows.extract.textscrape import clean_text_scrape
+from flows.extract.textscrape.document import Doc
+from flows.extract.textscrape.lines import line_features, mark_prose
+from flows.extract.textscrape.segment import best_segment
 from tests.flows.extract.textscrape.scrapes import (
     accounted_for,
     paragraphs_of,
@@ -47,3 +50,27 @@ def test_trailing_related_links_and_copyright_are_cut() -> None:
     assert reasons["Mayor announces re-election bid"] == "trailing"
     assert "© 2023 Example Media. All rights reserved." in reasons
     accounted_for(TRAILING, result)
+
+
+def test_the_body_is_the_densest_prose_run() -> None:
+    prose = (
+        "The council said on Tuesday that it would review the plans after residents raised "
+        "concerns about the traffic and the noise in the area."
+    )
+    lines = line_features(
+        [
+            "Home",
+            "Teaser: the mayor said on Monday that the budget would be tight this year.",
+            "2 hours ago",
+            "Council reviews plans",
+            prose,
+            prose.replace("council", "mayor"),
+            prose.replace("council", "board"),
+            "Related",
+            "Mayor announces re-election bid",
+        ]
+    )
+    mark_prose(lines, use_stopwords=True)
+    doc = Doc.of(lines, "en")
+    assert best_segment(doc) == (4, 6)
+    assert best_segment(Doc.of(line_features(["Home", "News"]), "en")) is None
