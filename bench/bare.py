@@ -4,7 +4,7 @@ The floor the pipeline is measured against (figure a). Each worker reads a
 page (gzipped, as the site serves it), decodes it as the fetcher does
 (:func:`connectors.text.charset.decode_html`) and extracts it with the same call
 and options as :mod:`flows.extract.clean` (``mode="trafilatura"``), or runs the
-whole worker step (``mode="process"``: ``flows.extract.workers.process_document``,
+whole worker step (``mode="process"``: ``flows.pipeline.per_document.process_document``,
 i.e. ``clean`` with page metadata plus the dedupe fingerprint). Workers are
 started and warmed up before the clock starts; pages are handed out in small
 chunks so no worker idles while another still has a queue.
@@ -59,7 +59,7 @@ def _extract_one(html: str, url: str, mode: str) -> bool:
 
     if mode == "process":
         from connectors.records import Media, RawDocument
-        from flows.extract.workers import process_document
+        from flows.pipeline.per_document import process_document
 
         doc = RawDocument(
             source="bench", location=url, url=url, content=html, media=Media.HTML,

@@ -66,18 +66,18 @@ def extract(html: str, url: str | None) -> Extracted:
     """Extract title, text, rel=canonical and og:url exactly as ``flows.extract.clean`` does."""
     import trafilatura
 
-    from flows.extract import clean
+    from flows.extract import clean, pagemeta
 
     tree = trafilatura.load_html(html)
     if tree is None:
         return Extracted(None, "", None, None)
-    meta = clean.page_meta(tree)
-    # flows.extract.clean's own helpers (private, so options and title cleaning never drift).
+    meta = pagemeta.page_meta(tree)
+    # The pipeline's own helpers (so options and title cleaning never drift).
     result = clean._extract(tree, url)
     if result is None:
         return Extracted(None, "", meta.canonical, meta.og_url)
     text = (result.text or "").strip()
-    return Extracted(clean._clean_str(result.title), text, meta.canonical, meta.og_url)
+    return Extracted(pagemeta.clean_str(result.title), text, meta.canonical, meta.og_url)
 
 
 # --------------------------------------------------------------------------- processing

@@ -17,7 +17,7 @@ Then, side by side in one run:
   (``flows.extract.clean._extract``) in ``--workers`` spawned processes: ``cold``
   includes starting the processes (as the run's body does), ``warm`` is a
   pass through processes started and warmed up beforehand. A third pass times
-  the pipeline's whole worker step (``flows.extract.workers.process_document``:
+  the pipeline's whole worker step (``flows.pipeline.per_document.process_document``:
   cleaning with page metadata plus dedupe features), to tell worker work from
   orchestration. Every pass has fresh processes, so none reuses another's caches.
 

@@ -26,11 +26,11 @@ from connectors.capture import WarcCapture
 from connectors.http.client import Fetcher
 from connectors.protocols import DocumentSource, WebSource
 from connectors.records import Candidate, Checkpoint, Rejected
-from flows.extract.workers import ExtractionPool
 from flows.pipeline import local, sourcerun, web
 from flows.pipeline.config import Settings, SourceConfig, load_settings
 from flows.pipeline.context import RunContext
 from flows.pipeline.local import LocalItem
+from flows.pipeline.per_document import extraction_pool
 from flows.pipeline.progress import reporter
 from flows.pipeline.reports import RunReport, SourceReport, add_counts, summary_markdown
 from flows.pipeline.runlog import scheduled_at
@@ -68,9 +68,7 @@ async def ingest(
         sources_file=str(settings.path),
         selected=lambda _: names,
     ) as session:
-        pool = ExtractionPool(
-            workers=settings.pipeline.workers, timeout=settings.pipeline.extraction_timeout
-        )
+        pool = extraction_pool(settings.pipeline)
         run = RunContext(
             settings, session.run_id, pool, session.conn, scheduled_at(), only_due=only_due
         )

@@ -39,8 +39,8 @@ from prefect.cache_policies import NONE
 from connectors.records import CaptureRef, EntryHints, RawDocument, Rejected, RejectReason
 from connectors.warc import read_capture
 from flows.errors import ReextractError
-from flows.extract.workers import ExtractionPool
 from flows.pipeline.config import PipelineSettings, load_settings
+from flows.pipeline.per_document import ArticlePool, extraction_pool
 from flows.pipeline.persist import (
     BatchResult,
     persist_batch,
@@ -66,7 +66,7 @@ class _Job:
 
     run_id: UUID
     conn: Connection
-    pool: ExtractionPool
+    pool: ArticlePool
     since: datetime | None
     batch_size: int
     reports: list[SourceReport] = field(default_factory=list)
@@ -110,7 +110,7 @@ async def reextract(
         return names
 
     with run_session(database, pipeline=pipeline, sources_file=KIND, selected=selected) as session:
-        pool = ExtractionPool(workers=pipeline.workers, timeout=pipeline.extraction_timeout)
+        pool = extraction_pool(pipeline)
         job = _Job(session.run_id, session.conn, pool, since, pipeline.batch_size)
         with pool:
             for name in names:

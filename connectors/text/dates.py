@@ -1,9 +1,16 @@
 """Parse the dates feeds and sitemaps carry (RFC 822, ISO 8601, W3C datetime) into UTC.
 
+Also the home of the date rules every part of the project shares: the one
+table of time-zone abbreviations (:data:`ZONE_OFFSETS`, read through
+:func:`zone_offset`, which also reads numeric offsets) and the one earliest
+plausible year (:data:`EARLIEST_YEAR`). ``flows.extract`` uses both for page
+dates and text-scrape datelines; connectors never import flows, so they live here.
+
 A wrong date is worse than none, so the parser is strict about *which* day it
 returns: a value naming only a year or a month is refused, an unknown or
-ambiguous time-zone name is refused, and obvious placeholders (the Unix epoch,
-years before 1900) are refused. Two conventions fill the remaining gaps:
+ambiguous time-zone name is refused, and dates before :data:`EARLIEST_YEAR`
+(placeholders such as the Unix epoch, ``0001-01-01`` or ``1900-01-01``) are
+refused. Two conventions fill the remaining gaps:
 
 * a date without a time (``2024-05-01``) becomes midnight UTC;
   :func:`parse_date` says so in :attr:`ParsedDate.date_only`, but the
@@ -11,19 +18,40 @@ years before 1900) are refused. Two conventions fill the remaining gaps:
   downstream such a date is indistinguishable from a real midnight;
 * a time without an offset is read as UTC, as feedparser and most crawlers do
   (W3C datetime and RFC 822 both require an offset, so such values are rare).
+
+Why one earliest year, and why 1990: there used to be two, 1900 here ("not a
+placeholder") and 1990 for page dates ("the web's news era"). Every date the
+project reads is a date of publication on the web (a feed entry, a sitemap
+``lastmod``, a page's JSON-LD or ``<meta>``, a text scrape's dateline), and the
+web began in 1991. An earlier value is a placeholder (``1900-01-01`` from
+spreadsheets and SQL Server, the epoch written in a local zone, which is not
+the epoch in UTC) or a print date of a digitised archive, never the day the
+item appeared on the web; and a wrong date is worse than none. So 1990 holds
+everywhere: feed and sitemap dates from 1900 to 1989, accepted before, are now
+refused like those of pages.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
+from types import MappingProxyType
 
-__all__ = ["ParsedDate", "parse_date", "parse_datetime"]
+__all__ = [
+    "EARLIEST_YEAR",
+    "ZONE_OFFSETS",
+    "ParsedDate",
+    "parse_date",
+    "parse_datetime",
+    "zone_offset",
+]
+
+EARLIEST_YEAR = 1990  # the web began in 1991: anything earlier is a placeholder (see above)
 
 _MAX_LENGTH = 80
-_MIN_YEAR = 1900
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MAX_OFFSET = timedelta(hours=14)  # the largest offset in use (Kiribati, UTC+14)
 
 _ISO_DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}|\d{8}")
 _ISO_PREFIX = re.compile(r"\d{4}-\d{2}-\d{2}(?:[Tt ]|$)|\d{8}(?:[Tt]|$)")
@@ -63,7 +91,8 @@ _MONTHS = {
 }
 # Only unambiguous abbreviations; IST, CST (China) and the like are refused
 # rather than guessed (RFC 822 defines UT, GMT, Z and the four US zones).
-_ZONES = {
+# Hours east of UTC, read as offsets through ZONE_OFFSETS.
+_ZONE_HOURS = {
     "UT": 0,
     "UTC": 0,
     "GMT": 0,
@@ -83,6 +112,8 @@ _ZONES = {
     "CEST": 2,
     "MET": 1,
     "MEST": 2,
+    "MEZ": 1,  # German for CET
+    "MESZ": 2,  # German for CEST
     "EET": 2,
     "EEST": 3,
     "MSK": 3,
@@ -95,6 +126,11 @@ _ZONES = {
     "NZST": 12,
     "NZDT": 13,
 }
+ZONE_OFFSETS: Mapping[str, timedelta] = MappingProxyType(
+    {name: timedelta(hours=hours) for name, hours in _ZONE_HOURS.items()}
+)
+# "+02:00", "-0500", "UTC+2", "GMT-05:30": an optional UTC/GMT, a sign, hours, minutes.
+_NUMERIC_ZONE = re.compile(r"(?:UTC|GMT)?\s?(?P<sign>[+-])(?P<hours>\d{1,2}):?(?P<minutes>\d{2})?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +178,8 @@ def _parse_rfc822(value: str) -> ParsedDate | None:
     month = _MONTHS.get(match["month"].lower())
     if month is None:
         return None
-    offset = _zone_offset(match["zone"])
+    # A time without a zone is read as UTC (see the module docstring).
+    offset = zone_offset(match["zone"]) if match["zone"] else timedelta(0)
     if offset is None:
         return None
     year = int(match["year"])
@@ -163,18 +200,20 @@ def _parse_rfc822(value: str) -> ParsedDate | None:
     return ParsedDate(moment.astimezone(UTC), match["hour"] is None)
 
 
-def _zone_offset(zone: str | None) -> timedelta | None:
-    if zone is None:
-        return timedelta(0)
-    if zone[0] in "+-":
-        digits = zone[1:].replace(":", "")
-        hours, minutes = int(digits[:2]), int(digits[2:])
-        if hours > 14 or minutes > 59:
-            return None
-        delta = timedelta(hours=hours, minutes=minutes)
-        return -delta if zone[0] == "-" else delta
-    hours_east = _ZONES.get(zone.upper())
-    return None if hours_east is None else timedelta(hours=hours_east)
+def zone_offset(zone: str) -> timedelta | None:
+    """The offset east of UTC a zone abbreviation or numeric offset names; None if unknown."""
+    name = zone.strip().upper()
+    named = ZONE_OFFSETS.get(name)
+    if named is not None:
+        return named
+    match = _NUMERIC_ZONE.fullmatch(name)
+    if match is None:
+        return None
+    minutes = int(match["minutes"] or 0)
+    delta = timedelta(hours=int(match["hours"]), minutes=minutes)
+    if minutes > 59 or delta > _MAX_OFFSET:
+        return None
+    return -delta if match["sign"] == "-" else delta
 
 
 def _as_utc(moment: datetime) -> datetime:
@@ -184,5 +223,5 @@ def _as_utc(moment: datetime) -> datetime:
 
 
 def _plausible(moment: datetime) -> bool:
-    # The epoch and year-one values are what unset timestamps serialise to.
-    return moment.year >= _MIN_YEAR and moment != _EPOCH
+    # The epoch, year one and 1900-01-01 are what unset timestamps serialise to.
+    return moment.year >= EARLIEST_YEAR

@@ -17,7 +17,7 @@ from flows.dedupe.hashing import version_hash
 from flows.dedupe.identity import identity_key, resolve_identity
 from flows.dedupe.similarity import StoryFeatures, index_rows, story_features
 from flows.errors import InvalidURLError
-from flows.extract.clean import Article
+from flows.extract.records import Article
 
 __all__ = ["Features", "Identity", "fingerprint", "identify"]
 

@@ -5,7 +5,9 @@ and hangs: trafilatura#840, #925, #211), so documents are cleaned in worker
 processes. pebble's pool kills a worker that overruns its time limit or dies,
 and replaces workers after ``max_tasks`` documents to bound memory growth.
 Workers start with ``spawn`` (never ``fork`` a process that runs Prefect's
-threads).
+threads). What a worker runs per document is the module-level function
+passed as ``task`` (the pipeline's is ``flows.pipeline.per_document``; tests
+pass one that hangs or crashes on purpose).
 """
 
 from __future__ import annotations
@@ -13,48 +15,44 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+from collections.abc import Callable
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from types import TracebackType
+from typing import Generic, TypeVar
 
 from pebble import ProcessExpired, ProcessPool
 
 from connectors.records import RawDocument, Rejected, RejectReason
-from flows.dedupe.fingerprint import Features, fingerprint
-from flows.extract.clean import Article, clean, rejected
+from flows.extract.clean import rejected
 
-__all__ = ["ExtractionPool", "Processed", "process_document"]
+__all__ = ["ExtractionPool"]
 
 logger = logging.getLogger(__name__)
 
 _MAX_TASKS_PER_WORKER = 2000
 
 
+R = TypeVar("R")
+
+
 @dataclass(frozen=True, slots=True)
-class _Settings:
+class _Settings(Generic[R]):
     workers: int
     timeout: float
+    task: Callable[[RawDocument], R | Rejected]
 
 
-Processed = tuple[Article, Features] | Rejected
+class ExtractionPool(Generic[R]):
+    """A pool of extraction workers running ``task`` per document, for one flow run."""
 
-
-def process_document(doc: RawDocument) -> Processed:
-    """Clean one document and compute its dedupe features (runs in a worker process)."""
-    result = clean(doc)
-    if isinstance(result, Rejected):
-        return result
-    return result, fingerprint(result)
-
-
-class ExtractionPool:
-    """A pool of extraction workers, used as a context manager for one flow run."""
-
-    def __init__(self, *, workers: int, timeout: float) -> None:
-        self._settings = _Settings(workers=max(1, workers), timeout=timeout)
+    def __init__(
+        self, *, workers: int, timeout: float, task: Callable[[RawDocument], R | Rejected]
+    ) -> None:
+        self._settings = _Settings(workers=max(1, workers), timeout=timeout, task=task)
         self._pool: ProcessPool | None = None
 
-    def __enter__(self) -> ExtractionPool:
+    def __enter__(self) -> ExtractionPool[R]:
         return self
 
     def __exit__(
@@ -72,13 +70,13 @@ class ExtractionPool:
             self._pool.join(timeout=10)
             self._pool = None
 
-    async def process(self, doc: RawDocument) -> Processed:
-        """Clean a document in a worker; a timeout or a crash becomes a reject row."""
+    async def process(self, doc: RawDocument) -> R | Rejected:
+        """Run the task on a document in a worker; a timeout or a crash becomes a reject row."""
         future = self._ensure_pool().schedule(
-            process_document, args=(doc,), timeout=self._settings.timeout
+            self._settings.task, args=(doc,), timeout=self._settings.timeout
         )
         try:
-            result: Processed = await asyncio.wrap_future(future)
+            result: R | Rejected = await asyncio.wrap_future(future)
         except (FutureTimeout, TimeoutError):
             return rejected(doc, RejectReason.EXTRACTION_TIMEOUT, self._timeout_detail())
         except ProcessExpired as exc:

@@ -14,8 +14,8 @@ from datetime import datetime
 from uuid import UUID
 
 from connectors.http.client import Fetcher, FetchRecord, Purpose
-from flows.extract.workers import ExtractionPool
 from flows.pipeline.config import Settings
+from flows.pipeline.per_document import ArticlePool
 from flows.pipeline.reports import SourceReport
 from warehouse.connection import Connection
 from warehouse.rows import FetchLogRow
@@ -34,7 +34,7 @@ class RunContext:
 
     settings: Settings
     run_id: UUID
-    pool: ExtractionPool
+    pool: ArticlePool
     conn: Connection
     scheduled_at: datetime  # when the flow run was scheduled (now for a run started by hand)
     only_due: bool = False  # a scheduled run: web sources not due yet are skipped

@@ -16,7 +16,7 @@ from uuid import UUID
 from connectors.records import Checkpoint, Rejected, Validators
 from flows.dedupe.fingerprint import Features
 from flows.dedupe.stories import StoryItem, StoryPlan, assign_stories, write_index
-from flows.extract.clean import Article
+from flows.extract.records import Article
 from warehouse import lookups, search, store
 from warehouse.connection import Connection
 from warehouse.rows import (

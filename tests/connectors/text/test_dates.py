@@ -1,12 +1,13 @@
-"""Feed and sitemap date parsing: RFC 822, ISO 8601, W3C datetime, and what is refused."""
+"""Feed and sitemap date parsing (RFC 822, ISO 8601, W3C datetime, what is refused) and the
+shared date rules: the time-zone table and the earliest plausible year."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from connectors.text.dates import parse_date, parse_datetime
+from connectors.text.dates import EARLIEST_YEAR, parse_date, parse_datetime, zone_offset
 
 
 @pytest.mark.parametrize(
@@ -67,3 +68,43 @@ def test_parses_to_utc(text, expected, date_only):
 )
 def test_refuses_what_it_cannot_be_sure_of(text):
     assert parse_datetime(text) is None
+
+
+@pytest.mark.parametrize(
+    ("zone", "hours"),
+    [
+        ("GMT", 0),
+        ("z", 0),
+        ("BST", 1),
+        ("MEZ", 1),  # German names read like their English ones
+        ("MESZ", 2),
+        ("cest", 2),
+        ("EST", -5),
+        ("NZDT", 13),
+        ("+02:00", 2),
+        ("-0530", -5.5),
+        ("UTC+2", 2),
+        ("GMT -05:00", -5),
+        ("+14:00", 14),
+    ],
+)
+def test_zone_offsets_named_and_numeric(zone, hours):
+    assert zone_offset(zone) == timedelta(hours=hours)
+
+
+@pytest.mark.parametrize("zone", ["IST", "CHINA", "", "+14:30", "+01:75", "+2500", "UTC+"])
+def test_unknown_ambiguous_or_impossible_zones_have_no_offset(zone):
+    assert zone_offset(zone) is None
+
+
+def test_feed_dates_in_german_zone_names_parse():
+    assert parse_datetime("Wed, 01 May 2024 14:30:00 MESZ") == datetime(
+        2024, 5, 1, 12, 30, tzinfo=UTC
+    )
+
+
+def test_earliest_plausible_year_is_the_web_era():
+    assert EARLIEST_YEAR == 1990
+    assert parse_datetime("1990-01-01") == datetime(1990, 1, 1, tzinfo=UTC)
+    for placeholder in ("1989-12-31", "1900-01-01", "1970-01-01T01:00:00+01:00"):
+        assert parse_datetime(placeholder) is None, placeholder

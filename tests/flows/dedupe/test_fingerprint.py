@@ -9,7 +9,7 @@ from flows.dedupe.fingerprint import fingerprint
 from flows.dedupe.hashing import content_hash, version_hash
 from flows.dedupe.identity import identity_key
 from flows.dedupe.minhash import band_keys, minhash
-from flows.extract.clean import Article
+from flows.extract.records import Article
 from tests.flows.dedupe.texts import article
 
 LONG_TEXT = article(21)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from connectors.records import EntryHints, Media, RawDocument, Rejected, RejectReason
-from flows.extract.clean import Article, DatedValue, clean, parse_timestamp
+from flows.extract.clean import clean
+from flows.extract.records import Article
 from tests.textgen import paragraphs
 
 BODY = "".join(f"<p>{p}</p>" for p in paragraphs("clean-tests"))
@@ -114,20 +115,6 @@ def test_seed_scrape_has_no_date() -> None:
     assert result.title == "Pakistan, US Discussing Counterterror Use of Airspace"
     assert result.text.startswith("Pakistan stopped short Saturday")
     assert result.published is None
-
-
-def test_implausible_dates_are_dropped_with_or_without_zone_and_time() -> None:
-    for raw in (
-        "2999-12-31",
-        "2999-12-31T10:00:00",
-        "2999-12-31T10:00:00Z",
-        "0001-01-01",
-        "1970-01-01T00:00:00",
-        "1970-01-01T00:00:00+00:00",
-    ):
-        assert parse_timestamp(raw, "meta") is None, raw
-    day = parse_timestamp("2024-03-05", "meta")
-    assert day == DatedValue(datetime(2024, 3, 5, tzinfo=UTC), "day", "meta")
 
 
 def test_a_page_dated_in_the_far_future_has_no_date() -> None:

@@ -16,7 +16,8 @@ import pytest
 
 from connectors.records import Checkpoint, Media, RawDocument, Rejected, RejectReason, raw_hash
 from flows.dedupe.fingerprint import fingerprint
-from flows.extract.clean import Article, clean
+from flows.extract.clean import clean
+from flows.extract.records import Article
 from flows.pipeline.persist import (
     BatchResult,
     Seen,

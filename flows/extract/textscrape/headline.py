@@ -1,0 +1,199 @@
+"""The headline: the best-scoring title-shaped line above the lead, or None below a bar.
+
+A line scores for its length and punctuation, for being followed by bylines or
+datelines, and (when the URL is known) for words shared with the URL slug; it
+loses for sitting inside the header block, next to a photo credit, or looking
+like a UI string or a list of names.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from urllib.parse import unquote, urlsplit
+
+from flows.extract.textscrape.document import Doc, next_to_credit, pictureish, skippable
+from flows.extract.textscrape.lexicon import ALL_STOPWORDS, fold
+from flows.extract.textscrape.lines import CJK, WORD, Line, sentences
+
+__all__ = ["pick_headline", "plain_tokens"]
+
+
+_SLUG_SPLIT = re.compile(r"[^a-z0-9]+")
+_TITLE_MIN_WORDS = 3.0
+_TITLE_MAX_WORDS = 40.0
+_TITLE_MIN_SCORE = 4.0  # measured: below it, wrong headlines outnumber right ones
+
+
+def _slug_tokens(url: str | None) -> frozenset[str]:
+    """Words of the URL path's longest segment (the slug), accents folded."""
+    if not url:
+        return frozenset()
+    try:
+        path = unquote(urlsplit(url).path)
+    except ValueError:
+        return frozenset()
+    segments = [s for s in path.split("/") if s]
+    if not segments:
+        return frozenset()
+    slug = re.sub(r"\.[a-z0-9]{2,5}$", "", max(segments, key=len))
+    tokens = {t for t in _SLUG_SPLIT.split(fold(slug)) if len(t) > 2 and not t.isdigit()}
+    return frozenset(tokens) if len(tokens) >= 2 else frozenset()
+
+
+_TRANSLITERATION = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "å": "aa", "ø": "oe"})
+
+
+def plain_tokens(text: str) -> set[str]:
+    """Folded words of more than two letters."""
+    return {t for t in _SLUG_SPLIT.split(fold(text)) if len(t) > 2}
+
+
+def _title_tokens(text: str) -> set[str]:
+    """Folded words of a line, with German/Nordic transliterations as URL slugs spell them."""
+    spelled = fold(text.casefold().translate(_TRANSLITERATION))
+    return plain_tokens(text) | {t for t in _SLUG_SPLIT.split(spelled) if len(t) > 2}
+
+
+def _title_shaped(ln: Line) -> bool:
+    """Length and punctuation of a headline; questions and exclamations allowed."""
+    text = ln.text.strip()
+    if CJK.search(text):
+        sized = 5 <= len(text) <= 90
+    else:
+        sized = _TITLE_MIN_WORDS <= ln.words <= _TITLE_MAX_WORDS
+    if (
+        ln.chrome
+        or ln.credit
+        or ln.caption
+        or ln.ui
+        or not sized
+        or text.endswith((":", ",", ";", "—", "–", "-"))
+        or sum(ch.isdigit() for ch in text) > 0.3 * len(text.replace(" ", ""))
+    ):
+        return False
+    if not ln.prose:
+        return True
+    # Prose-flagged lines qualify only as short one- or two-sentence titles ending in ?/!
+    # ("Business Brief: Nvidia's into nation building. We cool with that?").
+    ends = sentences(text)
+    return ln.words <= 25 and (ends <= 1 or (ends == 2 and text.endswith(("?", "!"))))
+
+
+def _headline_score(ln: Line, *, distance: float, slug: frozenset[str], repeats: int) -> float:
+    """How much a title-shaped header line looks like the headline."""
+    text = ln.text.strip()
+    score = 3.0 if ln.words >= 4 or CJK.search(text) else 2.0
+    score += 1.5 if 5 <= ln.words <= 22 else 0.0
+    score -= 2.5 if text.endswith(".") and not text.endswith("..") else 0.0
+    score -= 1.0 if ln.prose and not (text.endswith(("?", "!")) and ln.words <= 16) else 0.0
+    score -= 2.0 if text.isupper() and ln.words < 6 else 0.0
+    score -= 1.5 if _SITE_SUFFIX.search(text) else 0.0
+    score -= 2.0 if _UI_VERB.match(text) or _NOT_HEADLINE.search(text) else 0.0
+    score -= 2.0 if len(_GLUED.findall(text)) >= 2 or "°" in text else 0.0
+    score -= 1.5 if _only_capitalised_words(text) else 0.0
+    score += 1.0 if repeats > 1 else 0.0
+    score -= 0.35 * distance
+    if slug:
+        overlap = len(_title_tokens(text) & slug) / len(slug)
+        score += 4.0 * overlap
+    return score
+
+
+_SITE_SUFFIX = re.compile(r"\s[|]\s*\S+(?:\s\S+){0,3}$|\s[-–—]\s\S+(?:\s\S+)?$")
+# Imperatives that open UI strings ("Add as preferred on Google", "Öppna bild i helskärm").
+_UI_VERB = re.compile(
+    r"^(?:add|open|view|see|read|search|click|tap|copy|print|download|share|save|follow|sign|log"
+    r"|subscribe|listen|watch|show|hide|close|explore|discover|get|join|register|find|support"
+    r"|enjoy|try|send|next|previous|continue"
+    r"|öppna|visa|läs"
+    r"|dela|spara|öffnen|teilen|speichern|drucken|anhören|ouvrir|voir|lire|partager|ajouter|pour"
+    r"|abrir|ver|leer|compartir|guardar|apri|vedi|leggi|condividi|salva|openen|bekijk|lees|delen"
+    r"|opslaan|åpne|vis|les|lagre|åbn|læs|gem|zobacz|otwórz|udostępnij|zobrazit|sdílet)\b",
+    re.IGNORECASE,
+)
+
+# Media labels and continuation marks that never open a headline.
+_NOT_HEADLINE = re.compile(
+    r"^(?:[…]|\.\.\.)|^(?:audio|video\w*|live|podcast|galerie|gallery|bilder\w*|fotos?|photos?"
+    r"|grafik|infografik)\s*:"
+    r"|\(\d+\s*(?:min|sek|sec|s)\.?\)\s*$|(?:を見る|する|について|はこちら|一覧)(?:[(（]\d+枚[)）])?$",
+    re.IGNORECASE,
+)
+_GLUED = re.compile(r"[a-zà-ÿ][A-ZÀ-Þ]")
+
+
+def _only_capitalised_words(text: str) -> bool:
+    """'Birgit Baumann Anna Giulia Fink': names or menu labels rather than a sentence."""
+    if not WORD.fullmatch(text.replace(" ", "")) and not re.fullmatch(r"[\w\s'’.-]+", text):
+        return False
+    tokens = text.split()
+    return (
+        2 <= len(tokens) <= 8
+        and all(t[:1].isupper() for t in tokens)
+        and not any(t.casefold() in ALL_STOPWORDS for t in tokens)
+        and not text.isupper()
+    )
+
+
+def pick_headline(doc: Doc, first: int, last: int, lead: int, url: str | None) -> int | None:
+    """Best title-shaped line in ``[first, last]``; ``None`` below the confidence bar."""
+    slug = _slug_tokens(url)
+    lines = doc.lines
+    counts = Counter(ln.key or ln.text for ln in lines)
+    best: tuple[float, int] | None = None
+    distance = 0.0
+    for i in range(last, first - 1, -1):
+        ln = lines[i]
+        if _title_shaped(ln) and not doc.headerish(i) and not pictureish(doc, i):
+            score = _headline_score(
+                ln, distance=distance, slug=slug, repeats=counts[ln.key or ln.text]
+            )
+            score += _position_score(doc, i, lead)
+            if i >= lead:
+                score -= 1.0  # a first body line must look clearly like a title to be one
+            if best is None or score > best[0]:
+                best = (score, i)
+        if i < lead and not skippable(doc, i):
+            distance += 1 if ln.words >= 3 else 0.3  # menu-sized lines barely separate
+    if best is None or best[0] < _TITLE_MIN_SCORE + (1.0 if slug else 0.0):
+        return None
+    return _prefer_line_above(doc, best[1])
+
+
+def _position_score(doc: Doc, i: int, lead: int) -> float:
+    """Where headlines sit: above the byline/dateline block, below menus, away from photos.
+
+    The headline is followed (directly or after a standfirst) by bylines and
+    datelines; a line with such furniture just above it is inside the header
+    block rather than at its top; a line next to a photo credit is a caption.
+    """
+    lines = doc.lines
+    score = 0.0
+    after = [j for j in range(i + 1, min(lead, i + 6)) if not lines[j].chrome][:3]
+    if any(doc.headerish(j) for j in after):
+        score += 1.5
+    if any(doc.authors(j) or doc.dateline(j)[0] for j in range(max(0, i - 3), i)):
+        score -= 1.5
+    if next_to_credit(lines, i):
+        score -= 1.5
+    return score
+
+
+def _prefer_line_above(doc: Doc, best: int) -> int:
+    """Headline then standfirst: when the line just above is a full title too, it is the one."""
+    if best == 0:
+        return best
+    above, chosen = doc.lines[best - 1], doc.lines[best]
+    if (
+        _title_shaped(above)
+        and above.words >= 5
+        and above.words <= chosen.words + 4
+        and not above.prose
+        and not doc.headerish(best - 1)
+        and not pictureish(doc, best - 1)
+        and not _UI_VERB.match(above.text)
+        and len(_GLUED.findall(above.text)) < 2
+    ):
+        return best - 1
+    return best
