@@ -13,6 +13,17 @@ from ``<cc>/<Publisher>.json``) is extracted with each option set of
   what the pipeline does.
 * ``defaults``: trafilatura with its default options,
   ``bare_extraction(html_string, with_metadata=True)``.
+* ``fast+check``, ``fast+check1.0``, ``fast+escal``: two steps (:func:`two_step`),
+  with the second-pass rules of :class:`SecondPass` (block share 0.7, block
+  share 1.0, trafilatura's own recall-escalation gate). The pipeline's call with
+  ``fast=True`` first; if that result looks suspicious (:class:`SecondPass`)
+  the full call runs again on the same parsed tree (``bare_extraction``
+  copies the tree it is given and leaves it untouched, so no second parse),
+  without metadata (the first call's metadata is kept: it does not depend on
+  ``fast`` under the pipeline's date options), and its body replaces the fast
+  one. The result is then the current call's, byte for byte, on the pages
+  that took the second pass, and the fast one elsewhere.
+  :func:`extract_fast_first` is the function the pipeline could call.
 
 Measured per page and option set:
 
@@ -35,12 +46,23 @@ Measured per page and option set:
   current call's are counted and listed.
 * **CPU**: ``time.process_time()`` around the extraction only (parsing
   included: ``load_html`` + ``bare_extraction``, or ``bare_extraction`` of the
-  string); all sets run in one process, page by page, their order rotated
+  string; for a two-step set ``load_html``, both calls and the check between
+  them); all sets run in one process, page by page, their order rotated
   from page to page so drift and warm caches hit every set alike. With
   ``--repeat N`` each extraction is timed N times (interleaved) and the
   minimum kept. Reported: median ms per page and total, as a ratio to current.
 * **Paired bootstrap** of the mean per-page F1 difference of each set minus
   current: 1000 resamples of the pages (fixed seed), 95 % percentile interval.
+  ``<-.1``: pages whose F1 is more than 0.1 below the current call's.
+* **Second pass**: the share of pages on which a two-step set ran the full
+  call; ``txt!=``: pages whose body text differs from the current call's
+  (needs no reference). A **sweep** over the block share of the main two-step
+  rule follows the table: which pages each threshold sends to the second pass
+  and the F1 that gives (exact, from the fast and current rows).
+
+``--site DIR`` reads the article pages of a folder written by
+``python -m bench.site generate`` instead (synthetic pages, no references:
+only CPU, second-pass share and ``txt!=`` are reported).
 
 One table is printed; ``--out`` (default under the system temp directory)
 receives every figure plus one row per page and option set as JSON.
@@ -48,12 +70,15 @@ receives every figure plus one row per page and option set as JSON.
 Usage::
 
     .venv/bin/python -m bench.extraction_options --corpus /work/shared/corpus/fundus \\
-        [--out FILE.json] [--repeat N] [--limit N]
+        [--out FILE.json] [--repeat N] [--limit N] [--sets current,fast,...]
+    .venv/bin/python -m bench.site generate /tmp/site --pages 300
+    .venv/bin/python -m bench.extraction_options --site /tmp/site --sets current,fast,fast+check
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import logging
 import platform
@@ -73,13 +98,28 @@ from typing import Any
 from unittest import mock
 
 import trafilatura
+from lxml.html import HtmlElement
+from trafilatura.baseline import html2txt
 from trafilatura.settings import Document
 
+from bench.site import page_files
 from bench.textscrape_quality import Reference, load_pages, norm, read_page
 from connectors.records import Media, RawDocument, Rejected
 from flows.extract import clean as pipeline
 
-__all__ = ["OPTION_SETS", "OptionSet", "PageRow", "body_scores", "main", "paired_bootstrap"]
+__all__ = [
+    "OPTION_SETS",
+    "PIPELINE_KWARGS",
+    "OptionSet",
+    "PageRow",
+    "SecondPass",
+    "body_scores",
+    "extract_fast_first",
+    "largest_paragraph_block",
+    "main",
+    "paired_bootstrap",
+    "two_step",
+]
 
 _BARE = trafilatura.bare_extraction  # the real function, whatever is patched later
 SEED = 20261125
@@ -87,14 +127,137 @@ RESAMPLES = 1000
 SHINGLE = 4
 
 
+# --------------------------------------------------------------------------- fast first
+
+# The keyword arguments of the pipeline's bare_extraction call (flows/extract/clean.py:
+# _extract), checked against the call the ``current`` set records before any figure is
+# written, so the two-step sets cannot drift from the pipeline either.
+PIPELINE_KWARGS: dict[str, Any] = {
+    "with_metadata": True,
+    "include_comments": False,
+    "include_tables": True,
+    "date_extraction_params": {"extensive_search": False, "original_date": True},
+}
+# trafilatura's MIN_EXTRACTED_SIZE (settings.cfg): below it, its own comparison runs justext.
+MIN_EXTRACTED_CHARS = 250
+# Redo the extraction when its text is shorter than this share of the page's largest block
+# of sibling <p> elements (see SecondPass; chosen on the fundus pages, see docs/performance.md).
+BLOCK_SHARE = 0.7
+# trafilatura's recall-escalation gate (core.py: ESCALATION_MAX_LENGTH, ESCALATION_PAGE_SHARE).
+ESCALATION_MAX_CHARS = 3000
+ESCALATION_PAGE_SHARE = 0.2
+
+
+@dataclass(frozen=True, slots=True)
+class SecondPass:
+    """When a ``fast=True`` extraction is redone with the full call.
+
+    Always when the fast call found nothing or less than ``min_chars`` characters.
+    Otherwise, with ``block_share``: when its text is shorter than that share of the
+    page's largest block of sibling ``<p>`` elements (:func:`largest_paragraph_block`),
+    the block readability would start from: the fast extraction missed most of the
+    paragraph run that is usually the article. With ``page_share``: trafilatura's own
+    recall-escalation gate, under which the full call also tries justext and compares
+    again (text under 3000 characters and under that share of ``html2txt`` of the page).
+    """
+
+    block_share: float | None = BLOCK_SHARE
+    page_share: float | None = None
+    min_chars: int = MIN_EXTRACTED_CHARS
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """What the second-pass rule saw on one page, and whether the full call ran."""
+
+    chars: int  # fast text, whitespace collapsed
+    block_chars: int | None  # largest block of sibling <p>, whitespace collapsed
+    page_chars: int | None  # html2txt of the page (only for page_share, only if needed)
+    second_pass: bool
+
+
+def _chars(text: str) -> int:
+    """Characters of ``text`` with every whitespace run counted as one space."""
+    return len(" ".join(text.split()))
+
+
+def largest_paragraph_block(tree: HtmlElement) -> int:
+    """Characters (whitespace collapsed) of the largest group of ``<p>`` with one parent."""
+    blocks: dict[Any, int] = {}
+    for paragraph in tree.iter("p"):
+        parent = paragraph.getparent()
+        if parent is not None:
+            blocks[parent] = blocks.get(parent, 0) + _chars(paragraph.text_content())
+    return max(blocks.values(), default=0)
+
+
+def _check(result: Document | None, tree: HtmlElement, rule: SecondPass) -> Check:
+    chars = _chars(result.text or "") if result is not None else 0
+    if result is None or chars < rule.min_chars:
+        return Check(chars, None, None, second_pass=True)
+    block = page = None
+    suspicious = False
+    if rule.block_share is not None:
+        block = largest_paragraph_block(tree)
+        suspicious = chars < rule.block_share * block
+    if not suspicious and rule.page_share is not None and chars < ESCALATION_MAX_CHARS:
+        page = _chars(html2txt(tree))  # html2txt copies an element input
+        suspicious = chars < rule.page_share * page
+    return Check(chars, block, page, second_pass=suspicious)
+
+
+def _bare(tree: HtmlElement, url: str | None, **changes: Any) -> Document | None:
+    result = trafilatura.bare_extraction(tree, url=url, **{**PIPELINE_KWARGS, **changes})
+    return result if isinstance(result, Document) else None
+
+
+def two_step(
+    tree: HtmlElement, url: str | None, rule: SecondPass = SecondPass()
+) -> tuple[Document | None, Check]:
+    """The pipeline's call with ``fast=True``, then the full call if ``rule`` finds it suspicious.
+
+    ``bare_extraction`` copies the tree it is given, so both calls use ``tree`` as
+    parsed. The second call skips metadata (the first call's is kept; with the
+    pipeline's date options it does not depend on ``fast``) and its body and text
+    replace the fast ones, so on those pages the result is the full call's.
+    """
+    first = _bare(tree, url, fast=True)
+    check = _check(first, tree, rule)
+    if not check.second_pass:
+        return first, check
+    if first is None:
+        return _bare(tree, url), check
+    second = _bare(tree, url or first.url, with_metadata=False)
+    if second is None:
+        return None, check
+    for name in ("body", "text", "raw_text", "commentsbody", "comments"):
+        setattr(first, name, getattr(second, name))
+    return first, check
+
+
+def extract_fast_first(page: HtmlElement | str, url: str | None) -> Document | None:
+    """Extract a page as the pipeline does, at about fast's CPU: :func:`two_step` with its defaults.
+
+    ``page`` is the tree ``trafilatura.load_html`` returned (not modified) or the HTML.
+    Meant to replace ``flows.extract.clean._extract``.
+    """
+    tree = page if isinstance(page, HtmlElement) else trafilatura.load_html(page)
+    return two_step(tree, url)[0] if tree is not None else None
+
+
+# --------------------------------------------------------------------------- option sets
+
+
 @dataclass(frozen=True, slots=True)
 class OptionSet:
-    """An extraction configuration: the pipeline's call plus ``extra``, or trafilatura's defaults."""
+    """An extraction configuration: the pipeline's call plus ``extra``, trafilatura's defaults,
+    or the two-step extraction with a second-pass rule."""
 
     name: str
     label: str
     extra: dict[str, Any] = field(default_factory=dict)
     defaults: bool = False
+    second_pass: SecondPass | None = None
 
 
 OPTION_SETS = (
@@ -108,6 +271,22 @@ OPTION_SETS = (
         {"fast": True, "favor_precision": True},
     ),
     OptionSet("defaults", "bare_extraction(html, with_metadata=True)", defaults=True),
+    OptionSet(
+        "fast+check",
+        f"fast, full call if text < {BLOCK_SHARE} x largest <p> block",
+        second_pass=SecondPass(),
+    ),
+    OptionSet(
+        "fast+check1.0",
+        "fast, full call if text < largest <p> block",
+        second_pass=SecondPass(block_share=1.0),
+    ),
+    OptionSet(
+        "fast+escal",
+        f"fast, full call under trafilatura's escalation gate (< {ESCALATION_MAX_CHARS} chars"
+        f" and < {ESCALATION_PAGE_SHARE} x html2txt)",
+        second_pass=SecondPass(block_share=None, page_share=ESCALATION_PAGE_SHARE),
+    ),
 )
 
 # The keyword arguments each set's bare_extraction call actually received (filled while running).
@@ -131,6 +310,16 @@ def options_in_force(option_set: OptionSet) -> Iterator[None]:
         with mock.patch.object(pipeline, "_extract", _defaults_extract):
             yield
         return
+    if option_set.second_pass is not None:
+        rule = option_set.second_pass
+        CALLED.setdefault(option_set.name, {**PIPELINE_KWARGS, "fast": True})
+
+        def extract(tree: HtmlElement, url: str | None) -> Document | None:
+            return two_step(tree, url, rule)[0]
+
+        with mock.patch.object(pipeline, "_extract", extract):
+            yield
+        return
 
     def bare_extraction(*args: Any, **kwargs: Any) -> Any:
         kwargs.update(option_set.extra)
@@ -144,16 +333,22 @@ def options_in_force(option_set: OptionSet) -> Iterator[None]:
 
 def timed_extract(
     option_set: OptionSet, html: str, url: str | None
-) -> tuple[float, Document | None]:
-    """CPU milliseconds of one extraction (parsing included) and its result."""
+) -> tuple[float, Document | None, Check | None]:
+    """CPU milliseconds of one extraction (parsing included), its result and second-pass check."""
+    check = None
     start = time.process_time()
     if option_set.defaults:
         result = _BARE(html, with_metadata=True)
     else:
         tree = trafilatura.load_html(html)
-        result = pipeline._extract(tree, url) if tree is not None else None
+        if tree is None:
+            result = None
+        elif option_set.second_pass is not None:
+            result, check = two_step(tree, url, option_set.second_pass)
+        else:
+            result = pipeline._extract(tree, url)
     cpu_ms = (time.process_time() - start) * 1000
-    return cpu_ms, result if isinstance(result, Document) else None
+    return cpu_ms, result if isinstance(result, Document) else None, check
 
 
 def raw_document(name: str, html: str, url: str | None) -> RawDocument:
@@ -252,6 +447,11 @@ class PageRow:
     stored_date_same_day: bool | None
     stored_authors: list[str]
     rejected: str | None  # clean()'s reject detail, None if stored
+    text_hash: str  # of the extracted body text, to compare sets without a reference
+    second_pass: bool | None = None  # two-step sets: did the full call run
+    fast_chars: int | None = None  # two-step sets: what the rule saw
+    block_chars: int | None = None
+    page_chars: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,7 +471,12 @@ def _page(cc: str, path: Path, url: str, ref: Reference) -> Page:
 
 
 def _row(
-    page: Page, option_set: OptionSet, cpu_ms: float, result: Document | None, stored: Any
+    page: Page,
+    option_set: OptionSet,
+    cpu_ms: float,
+    result: Document | None,
+    stored: Any,
+    check: Check | None = None,
 ) -> PageRow:
     text = (result.text or "") if result is not None else ""
     words = tokens(text)
@@ -302,6 +507,11 @@ def _row(
         ),
         stored_authors=list(article.authors) if article else [],
         rejected=stored.detail if isinstance(stored, Rejected) else None,
+        text_hash=hashlib.sha1(text.encode()).hexdigest(),
+        second_pass=check.second_pass if check else None,
+        fast_chars=check.chars if check else None,
+        block_chars=check.block_chars if check else None,
+        page_chars=check.page_chars if check else None,
     )
 
 
@@ -311,34 +521,57 @@ def measure_page(
     """All option sets on one page: timed extractions interleaved, then ``clean()`` per set."""
     cpu: dict[str, float] = {}
     results: dict[str, Document | None] = {}
+    checks: dict[str, Check | None] = {}
     for _ in range(repeat):
         for option_set in order:
             with options_in_force(option_set):
-                ms, results[option_set.name] = timed_extract(option_set, html, page.url)
+                ms, results[option_set.name], checks[option_set.name] = timed_extract(
+                    option_set, html, page.url
+                )
             cpu[option_set.name] = min(ms, cpu.get(option_set.name, ms))
     rows = {}
     for option_set in order:
         with options_in_force(option_set):
             stored = pipeline.clean(raw_document(page.name, html, page.url))
-        rows[option_set.name] = _row(
-            page, option_set, cpu[option_set.name], results[option_set.name], stored
-        )
+        name = option_set.name
+        rows[name] = _row(page, option_set, cpu[name], results[name], stored, checks[name])
     return rows
 
 
-def run(corpus: Path, *, repeat: int, limit: int | None) -> dict[str, list[PageRow]]:
+_NO_REFERENCE = Reference(None, (), (), (), None, ())
+
+
+def corpus_pages(corpus: Path) -> list[tuple[Page, Path]]:
+    """The fundus-style corpus: every page with its reference."""
+    return [(_page(*item), item[1]) for item in load_pages(corpus)]
+
+
+def site_pages(root: Path) -> list[tuple[Page, Path]]:
+    """The article pages of a folder written by ``python -m bench.site generate``: no references."""
+    return [
+        (Page(f"site/{path.name}", url, _NO_REFERENCE, (), ()), path)
+        for url, path in page_files(root)
+    ]
+
+
+def run(
+    listed: Sequence[tuple[Page, Path]],
+    *,
+    repeat: int,
+    sets: Sequence[OptionSet] = OPTION_SETS,
+) -> dict[str, list[PageRow]]:
     """Every page under every option set; rows in page order per set."""
-    listed = load_pages(corpus)[:limit]
-    pages = [_page(*item) for item in listed]
-    measure_page(pages[0], read_page(listed[0][1]), OPTION_SETS, 1)  # warm-up, discarded
-    rows: dict[str, list[PageRow]] = {s.name: [] for s in OPTION_SETS}
-    for i, (page, item) in enumerate(zip(pages, listed, strict=True)):
-        shift = i % len(OPTION_SETS)
-        order = OPTION_SETS[shift:] + OPTION_SETS[:shift]
-        for name, row in measure_page(page, read_page(item[1]), order, repeat).items():
+    sets = tuple(sets)
+    first, first_path = listed[0]
+    measure_page(first, read_page(first_path), sets, 1)  # warm-up, discarded
+    rows: dict[str, list[PageRow]] = {s.name: [] for s in sets}
+    for i, (page, path) in enumerate(listed):
+        shift = i % len(sets)
+        order = sets[shift:] + sets[:shift]
+        for name, row in measure_page(page, read_page(path), order, repeat).items():
             rows[name].append(row)
         if (i + 1) % 25 == 0:
-            print(f"{i + 1}/{len(pages)} pages", file=sys.stderr, flush=True)
+            print(f"{i + 1}/{len(listed)} pages", file=sys.stderr, flush=True)
     return rows
 
 
@@ -367,13 +600,49 @@ def _rate(values: Sequence[bool | None]) -> float:
     return sum(known) / max(len(known), 1)
 
 
-def summarise(rows: Sequence[PageRow], current: Sequence[PageRow]) -> dict[str, Any]:
-    """Aggregate figures of one option set, with its paired comparison to current."""
-    delta, low, high = paired_bootstrap([r.f1 for r in current], [r.f1 for r in rows])
+LOSS = 0.1  # a page "loses" when its F1 is this much below the current call's
+
+
+def _costs(rows: Sequence[PageRow], current: Sequence[PageRow]) -> dict[str, Any]:
+    """CPU, second-pass share and text changes: the figures that need no reference."""
     cpu_total = sum(r.cpu_ms for r in rows) / 1000
     cpu_total_current = sum(r.cpu_ms for r in current) / 1000
+    two_step = [r.second_pass for r in rows if r.second_pass is not None]
     return {
         "pages": len(rows),
+        "cpu_ms_median": statistics.median(r.cpu_ms for r in rows),
+        "cpu_ms_mean": statistics.fmean(r.cpu_ms for r in rows),
+        "cpu_seconds_total": cpu_total,
+        "cpu_total_ratio": cpu_total / cpu_total_current if cpu_total_current else None,
+        "second_pass_pages": sum(two_step) if two_step else None,
+        "second_pass_share": sum(two_step) / len(two_step) if two_step else None,
+        "second_pass_list": [r.page for r in rows if r.second_pass],
+        "text_differs_pages": sum(
+            r.text_hash != c.text_hash for r, c in zip(rows, current, strict=True)
+        ),
+        "text_differs_list": [
+            r.page for r, c in zip(rows, current, strict=True) if r.text_hash != c.text_hash
+        ],
+    }
+
+
+def summarise(
+    rows: Sequence[PageRow], current: Sequence[PageRow], *, scored: bool = True
+) -> dict[str, Any]:
+    """Aggregate figures of one option set, with its paired comparison to current.
+
+    Without references (``scored=False``) only the CPU and second-pass figures."""
+    costs = _costs(rows, current)
+    if not scored:
+        return costs
+    delta, low, high = paired_bootstrap([r.f1 for r in current], [r.f1 for r in rows])
+    losses = [
+        {"page": r.page, "f1_current": c.f1, "f1": r.f1}
+        for r, c in zip(rows, current, strict=True)
+        if r.f1 < c.f1 - LOSS
+    ]
+    return {
+        **costs,
         "precision": statistics.fmean(r.precision for r in rows),
         "recall": statistics.fmean(r.recall for r in rows),
         "f1": statistics.fmean(r.f1 for r in rows),
@@ -391,10 +660,8 @@ def summarise(rows: Sequence[PageRow], current: Sequence[PageRow]) -> dict[str, 
         "date_same_day": _rate([r.date_same_day for r in rows]),
         "stored_date_same_day": _rate([r.stored_date_same_day for r in rows]),
         "rejected_pages": sum(r.rejected is not None for r in rows),
-        "cpu_ms_median": statistics.median(r.cpu_ms for r in rows),
-        "cpu_ms_mean": statistics.fmean(r.cpu_ms for r in rows),
-        "cpu_seconds_total": cpu_total,
-        "cpu_total_ratio": cpu_total / cpu_total_current if cpu_total_current else None,
+        "loss_pages": len(losses),
+        "losses": losses,
     }
 
 
@@ -414,14 +681,70 @@ def stored_changes(rows: Sequence[PageRow], current: Sequence[PageRow]) -> dict[
     return {"pages": len(pages), "per_field": dict(per_field), "examples": pages}
 
 
-def figures(rows: dict[str, list[PageRow]]) -> dict[str, Any]:
-    """Summary and stored-field changes of every option set against current."""
+SWEEP = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.2)
+
+
+def sweep(
+    rows: dict[str, list[PageRow]], *, name: str = "fast+check", scored: bool = True
+) -> dict[str, Any] | None:
+    """Other block shares for the two-step rule of ``name``, from its recorded checks.
+
+    A page takes the second pass at share ``t`` when the fast call found less than
+    the minimum or ``fast_chars < t * block_chars``; its result is then the current
+    call's, otherwise the fast one's (``consistent`` counts the pages where the
+    two-step set's own text is exactly that), so the F1 at each share is exact.
+    """
+    if not {name, "current", "fast"} <= rows.keys():
+        return None
+    current, fast, checked = rows["current"], rows["fast"], rows[name]
+    consistent = sum(
+        r.text_hash == (c.text_hash if r.second_pass else f.text_hash)
+        for r, c, f in zip(checked, current, fast, strict=True)
+    )
+    points = []
+    for share in SWEEP:
+        second = [
+            r.block_chars is None or r.fast_chars is None or r.fast_chars < share * r.block_chars
+            for r in checked
+        ]
+        point: dict[str, Any] = {
+            "block_share": share,
+            "second_pass_pages": sum(second),
+            "second_pass_share": sum(second) / len(second),
+        }
+        if scored:
+            f1 = [c.f1 if s else f.f1 for s, c, f in zip(second, current, fast, strict=True)]
+            delta, low, high = paired_bootstrap([c.f1 for c in current], f1)
+            point |= {
+                "f1": statistics.fmean(f1),
+                "f1_delta": delta,
+                "f1_delta_ci95": [low, high],
+                "loss_pages": sum(x < c.f1 - LOSS for x, c in zip(f1, current, strict=True)),
+            }
+        points.append(point)
+    ratios = sorted(
+        (r.fast_chars / r.block_chars, r.page)
+        for r in checked
+        if r.block_chars and r.fast_chars is not None
+    )
+    return {
+        "set": name,
+        "consistent_pages": consistent,
+        "pages": len(checked),
+        "points": points,
+        "lowest_ratios": [{"page": page, "ratio": ratio} for ratio, page in ratios[:12]],
+    }
+
+
+def figures(rows: dict[str, list[PageRow]], *, scored: bool = True) -> dict[str, Any]:
+    """Summary and stored-field changes of every option set against current, and the sweep."""
     current = rows["current"]
     return {
-        "summary": {name: summarise(r, current) for name, r in rows.items()},
+        "summary": {name: summarise(r, current, scored=scored) for name, r in rows.items()},
         "stored_changes": {
             name: stored_changes(r, current) for name, r in rows.items() if name != "current"
         },
+        "sweep": sweep(rows, scored=scored),
     }
 
 
@@ -430,23 +753,55 @@ def figures(rows: dict[str, list[PageRow]]) -> dict[str, Any]:
 _HEAD = (
     f"{'set':<16} {'P':>6} {'R':>6} {'F1':>6} {'F1(4g)':>6}  {'dF1 vs current [95% CI]':<28}"
     f" {'+/-':>7} {'title tr/st':>11} {'date tr/st':>11} {'CPU ms med':>10} {'CPU tot':>7} {'rej':>3}"
+    f" {'<-.1':>4} {'2nd pass':>8} {'txt!=':>5}"
 )
 
 
 def _line(name: str, s: dict[str, Any]) -> str:
+    share = s["second_pass_share"]
+    tail = (
+        f" {s['cpu_ms_median']:10.1f} {s['cpu_total_ratio']:6.3f}x {s.get('rejected_pages', '-'):>3}"
+        f" {s.get('loss_pages', '-'):>4} {'-' if share is None else f'{share:.3f}':>8}"
+        f" {s['text_differs_pages']:>5}"
+    )
+    if "f1" not in s:  # no references
+        return f"{name:<16} {'-':>6} {'-':>6} {'-':>6} {'-':>6}  {'-':<28} {'-':>7} {'-':>11} {'-':>11}{tail}"
     low, high = s["f1_delta_ci95"]
     delta = f"{s['f1_delta']:+.4f} [{low:+.4f}, {high:+.4f}]"
     return (
         f"{name:<16} {s['precision']:6.3f} {s['recall']:6.3f} {s['f1']:6.3f} {s['f1_4gram']:6.3f}"
         f"  {delta:<28} {s['f1_better_pages']:>3}/{s['f1_worse_pages']:<3}"
         f" {s['title_exact']:5.3f}/{s['stored_title_exact']:5.3f}"
-        f" {s['date_same_day']:5.3f}/{s['stored_date_same_day']:5.3f}"
-        f" {s['cpu_ms_median']:10.1f} {s['cpu_total_ratio']:6.3f}x {s['rejected_pages']:>3}"
+        f" {s['date_same_day']:5.3f}/{s['stored_date_same_day']:5.3f}{tail}"
     )
 
 
+def _print_sweep(result: dict[str, Any]) -> None:
+    swept = result.get("sweep")
+    if not swept:
+        return
+    print(
+        f"\nblock-share sweep of {swept['set']} (exact from the fast and current rows;"
+        f" {swept['consistent_pages']}/{swept['pages']} pages consistent):"
+    )
+    print(f"{'share':>5} {'2nd pass':>12} {'F1':>6}  {'dF1 vs current [95% CI]':<28} {'<-.1':>4}")
+    for point in swept["points"]:
+        second = f"{point['second_pass_pages']} ({point['second_pass_share']:.3f})"
+        if "f1" in point:
+            low, high = point["f1_delta_ci95"]
+            delta = f"{point['f1_delta']:+.4f} [{low:+.4f}, {high:+.4f}]"
+            print(
+                f"{point['block_share']:5.2f} {second:>12} {point['f1']:6.3f}  {delta:<28}"
+                f" {point['loss_pages']:>4}"
+            )
+        else:
+            print(f"{point['block_share']:5.2f} {second:>12}")
+    lowest = ", ".join(f"{x['page']} {x['ratio']:.2f}" for x in swept["lowest_ratios"])
+    print(f"lowest fast/block ratios: {lowest}")
+
+
 def print_table(result: dict[str, Any]) -> None:
-    """The comparison table and the stored-field changes per set."""
+    """The comparison table, the stored-field changes per set and the sweep."""
     print(_HEAD)
     for name, s in result["summary"].items():
         print(_line(name, s))
@@ -454,29 +809,74 @@ def print_table(result: dict[str, Any]) -> None:
         print(
             f"stored title/date/authors/outcome changed vs current, {name}: {changes['pages']} pages {changes['per_field']}"
         )
+    for name, s in result["summary"].items():
+        for loss in s.get("losses", ()):
+            print(
+                f"loses > {LOSS} F1, {name}: {loss['page']} {loss['f1_current']:.3f} -> {loss['f1']:.3f}"
+            )
+        listed = s["second_pass_list"]
+        if listed:
+            more = f" and {len(listed) - 12} more" if len(listed) > 12 else ""
+            print(f"second pass, {name}: {', '.join(listed[:12])}{more}")
+    _print_sweep(result)
 
 
-def _report(corpus: Path, rows: dict[str, list[PageRow]], repeat: int) -> dict[str, Any]:
+def _report(
+    corpus: Path,
+    rows: dict[str, list[PageRow]],
+    repeat: int,
+    sets: Sequence[OptionSet],
+    *,
+    scored: bool,
+) -> dict[str, Any]:
     return {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "corpus": str(corpus),
+        "references": scored,
         "trafilatura": trafilatura.__version__,
         "python": platform.python_version(),
         "repeat": repeat,
         "bootstrap": {"resamples": RESAMPLES, "seed": SEED, "interval": "percentile 2.5-97.5"},
         "option_sets": [
-            {"name": s.name, "label": s.label, "called_with": CALLED.get(s.name)}
-            for s in OPTION_SETS
+            {
+                "name": s.name,
+                "label": s.label,
+                "called_with": CALLED.get(s.name),
+                "second_pass": asdict(s.second_pass) if s.second_pass else None,
+            }
+            for s in sets
         ],
-        **figures(rows),
+        **figures(rows, scored=scored),
         "rows": [asdict(row) for name in rows for row in rows[name]],
     }
+
+
+def _selected(names: str | None) -> tuple[OptionSet, ...]:
+    if not names:
+        return OPTION_SETS
+    wanted = {"current", *names.split(",")}  # current is the baseline of every figure
+    unknown = wanted - {s.name for s in OPTION_SETS}
+    if unknown:
+        raise SystemExit(f"unknown option sets: {sorted(unknown)}")
+    return tuple(s for s in OPTION_SETS if s.name in wanted)
+
+
+def _check_pipeline_kwargs() -> None:
+    """The two-step sets call bare_extraction with PIPELINE_KWARGS: they must be the pipeline's."""
+    called = {k: v for k, v in CALLED.get("current", {}).items() if k != "url"}
+    if called and called != PIPELINE_KWARGS:
+        raise SystemExit(
+            f"PIPELINE_KWARGS {PIPELINE_KWARGS} differ from the pipeline's call {called}:"
+            " update them before comparing"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run every option set over the corpus, print the table, write the JSON."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
-    parser.add_argument("--corpus", type=Path, required=True)
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--corpus", type=Path, help="fundus-style corpus with references")
+    source.add_argument("--site", type=Path, help="folder from `python -m bench.site generate`")
     parser.add_argument(
         "--out", type=Path, default=Path(tempfile.gettempdir()) / "extraction_options.json"
     )
@@ -484,11 +884,16 @@ def main(argv: list[str] | None = None) -> int:
         "--repeat", type=int, default=1, help="time each extraction N times, keep the minimum"
     )
     parser.add_argument("--limit", type=int, help="only the first N pages (a quick check)")
+    parser.add_argument("--sets", help="comma-separated option sets (current is always run)")
     args = parser.parse_args(argv)
     logging.getLogger("trafilatura").setLevel(logging.ERROR)
     logging.getLogger("htmldate").setLevel(logging.ERROR)
-    rows = run(args.corpus, repeat=max(args.repeat, 1), limit=args.limit)
-    result = _report(args.corpus, rows, args.repeat)
+    sets = _selected(args.sets)
+    scored = args.corpus is not None
+    listed = corpus_pages(args.corpus) if scored else site_pages(args.site)
+    rows = run(listed[: args.limit], repeat=max(args.repeat, 1), sets=sets)
+    _check_pipeline_kwargs()
+    result = _report(args.corpus or args.site, rows, args.repeat, sets, scored=scored)
     print_table(result)
     args.out.write_text(json.dumps(result, indent=1, ensure_ascii=False, default=str))
     print(f"written: {args.out}")
