@@ -5,15 +5,17 @@ Every page of a fundus-style corpus (read with :mod:`bench.textscrape_quality`:
 from ``<cc>/<Publisher>.json``) is extracted with each option set of
 :data:`OPTION_SETS`:
 
-* ``current``: the pipeline's own call, ``flows.extract.clean._extract``
-  (``trafilatura.load_html``, then ``bare_extraction`` with the pipeline's
-  options). Sets 2-5 are that same call with keyword arguments added
+* ``current``: trafilatura's full call with the pipeline's options
+  (``flows.extract.body.full_extraction``: ``trafilatura.load_html``, then
+  ``bare_extraction``; the pipeline's call until 2026-12, the baseline every
+  set is compared with). Sets 2-5 are that same call with keyword arguments added
   (``fast``, ``favor_precision``, ``favor_recall``): the added arguments are
   injected into the pipeline's call, so the baseline can never drift from
   what the pipeline does.
 * ``defaults``: trafilatura with its default options,
   ``bare_extraction(html_string, with_metadata=True)``.
-* ``fast+check``, ``fast+check1.0``, ``fast+escal``: two steps (:func:`two_step`),
+* ``pipeline``, ``fast+check1.0``, ``fast+escal``: two steps
+  (:func:`flows.extract.body.two_step`; ``pipeline`` is the call the pipeline makes),
   with the second-pass rules of :class:`SecondPass` (block share 0.7, block
   share 1.0, trafilatura's own recall-escalation gate). The pipeline's call with
   ``fast=True`` first; if that result looks suspicious (:class:`SecondPass`)
@@ -23,7 +25,7 @@ from ``<cc>/<Publisher>.json``) is extracted with each option set of
   ``fast`` under the pipeline's date options), and its body replaces the fast
   one. The result is then the current call's, byte for byte, on the pages
   that took the second pass, and the fast one elsewhere.
-  :func:`extract_fast_first` is the function the pipeline could call.
+  ``pipeline`` (block share 0.7) is ``flows.extract.body.extract_body``.
 
 Measured per page and option set:
 
@@ -72,7 +74,7 @@ Usage::
     .venv/bin/python -m bench.extraction_options --corpus /work/shared/corpus/fundus \\
         [--out FILE.json] [--repeat N] [--limit N] [--sets current,fast,...]
     .venv/bin/python -m bench.site generate /tmp/site --pages 300
-    .venv/bin/python -m bench.extraction_options --site /tmp/site --sets current,fast,fast+check
+    .venv/bin/python -m bench.extraction_options --site /tmp/site --sets current,fast,pipeline
 """
 
 from __future__ import annotations
@@ -99,26 +101,28 @@ from unittest import mock
 
 import trafilatura
 from lxml.html import HtmlElement
-from trafilatura.baseline import html2txt
 from trafilatura.settings import Document
 
 from bench.site import page_files
 from bench.textscrape_quality import Reference, load_pages, norm, read_page
 from connectors.records import Media, RawDocument, Rejected
 from flows.extract import clean as pipeline
+from flows.extract.body import (
+    BLOCK_SHARE,
+    OPTIONS,
+    Check,
+    SecondPass,
+    full_extraction,
+    two_step,
+)
 
 __all__ = [
     "OPTION_SETS",
-    "PIPELINE_KWARGS",
     "OptionSet",
     "PageRow",
-    "SecondPass",
     "body_scores",
-    "extract_fast_first",
-    "largest_paragraph_block",
     "main",
     "paired_bootstrap",
-    "two_step",
 ]
 
 _BARE = trafilatura.bare_extraction  # the real function, whatever is patched later
@@ -129,120 +133,9 @@ SHINGLE = 4
 
 # --------------------------------------------------------------------------- fast first
 
-# The keyword arguments of the pipeline's bare_extraction call (flows/extract/clean.py:
-# _extract), checked against the call the ``current`` set records before any figure is
-# written, so the two-step sets cannot drift from the pipeline either.
-PIPELINE_KWARGS: dict[str, Any] = {
-    "with_metadata": True,
-    "include_comments": False,
-    "include_tables": True,
-    "date_extraction_params": {"extensive_search": False, "original_date": True},
-}
-# trafilatura's MIN_EXTRACTED_SIZE (settings.cfg): below it, its own comparison runs justext.
-MIN_EXTRACTED_CHARS = 250
-# Redo the extraction when its text is shorter than this share of the page's largest block
-# of sibling <p> elements (see SecondPass; chosen on the fundus pages, see docs/performance.md).
-BLOCK_SHARE = 0.7
-# trafilatura's recall-escalation gate (core.py: ESCALATION_MAX_LENGTH, ESCALATION_PAGE_SHARE).
+PIPELINE_KWARGS = OPTIONS  # the pipeline's bare_extraction options (flows.extract.body)
+ESCALATION_PAGE_SHARE = 0.2  # trafilatura's recall-escalation gate (core.py)
 ESCALATION_MAX_CHARS = 3000
-ESCALATION_PAGE_SHARE = 0.2
-
-
-@dataclass(frozen=True, slots=True)
-class SecondPass:
-    """When a ``fast=True`` extraction is redone with the full call.
-
-    Always when the fast call found nothing or less than ``min_chars`` characters.
-    Otherwise, with ``block_share``: when its text is shorter than that share of the
-    page's largest block of sibling ``<p>`` elements (:func:`largest_paragraph_block`),
-    the block readability would start from: the fast extraction missed most of the
-    paragraph run that is usually the article. With ``page_share``: trafilatura's own
-    recall-escalation gate, under which the full call also tries justext and compares
-    again (text under 3000 characters and under that share of ``html2txt`` of the page).
-    """
-
-    block_share: float | None = BLOCK_SHARE
-    page_share: float | None = None
-    min_chars: int = MIN_EXTRACTED_CHARS
-
-
-@dataclass(frozen=True, slots=True)
-class Check:
-    """What the second-pass rule saw on one page, and whether the full call ran."""
-
-    chars: int  # fast text, whitespace collapsed
-    block_chars: int | None  # largest block of sibling <p>, whitespace collapsed
-    page_chars: int | None  # html2txt of the page (only for page_share, only if needed)
-    second_pass: bool
-
-
-def _chars(text: str) -> int:
-    """Characters of ``text`` with every whitespace run counted as one space."""
-    return len(" ".join(text.split()))
-
-
-def largest_paragraph_block(tree: HtmlElement) -> int:
-    """Characters (whitespace collapsed) of the largest group of ``<p>`` with one parent."""
-    blocks: dict[Any, int] = {}
-    for paragraph in tree.iter("p"):
-        parent = paragraph.getparent()
-        if parent is not None:
-            blocks[parent] = blocks.get(parent, 0) + _chars(paragraph.text_content())
-    return max(blocks.values(), default=0)
-
-
-def _check(result: Document | None, tree: HtmlElement, rule: SecondPass) -> Check:
-    chars = _chars(result.text or "") if result is not None else 0
-    if result is None or chars < rule.min_chars:
-        return Check(chars, None, None, second_pass=True)
-    block = page = None
-    suspicious = False
-    if rule.block_share is not None:
-        block = largest_paragraph_block(tree)
-        suspicious = chars < rule.block_share * block
-    if not suspicious and rule.page_share is not None and chars < ESCALATION_MAX_CHARS:
-        page = _chars(html2txt(tree))  # html2txt copies an element input
-        suspicious = chars < rule.page_share * page
-    return Check(chars, block, page, second_pass=suspicious)
-
-
-def _bare(tree: HtmlElement, url: str | None, **changes: Any) -> Document | None:
-    result = trafilatura.bare_extraction(tree, url=url, **{**PIPELINE_KWARGS, **changes})
-    return result if isinstance(result, Document) else None
-
-
-def two_step(
-    tree: HtmlElement, url: str | None, rule: SecondPass = SecondPass()
-) -> tuple[Document | None, Check]:
-    """The pipeline's call with ``fast=True``, then the full call if ``rule`` finds it suspicious.
-
-    ``bare_extraction`` copies the tree it is given, so both calls use ``tree`` as
-    parsed. The second call skips metadata (the first call's is kept; with the
-    pipeline's date options it does not depend on ``fast``) and its body and text
-    replace the fast ones, so on those pages the result is the full call's.
-    """
-    first = _bare(tree, url, fast=True)
-    check = _check(first, tree, rule)
-    if not check.second_pass:
-        return first, check
-    if first is None:
-        return _bare(tree, url), check
-    second = _bare(tree, url or first.url, with_metadata=False)
-    if second is None:
-        return None, check
-    for name in ("body", "text", "raw_text", "commentsbody", "comments"):
-        setattr(first, name, getattr(second, name))
-    return first, check
-
-
-def extract_fast_first(page: HtmlElement | str, url: str | None) -> Document | None:
-    """Extract a page as the pipeline does, at about fast's CPU: :func:`two_step` with its defaults.
-
-    ``page`` is the tree ``trafilatura.load_html`` returned (not modified) or the HTML.
-    Meant to replace ``flows.extract.clean._extract``.
-    """
-    tree = page if isinstance(page, HtmlElement) else trafilatura.load_html(page)
-    return two_step(tree, url)[0] if tree is not None else None
 
 
 # --------------------------------------------------------------------------- option sets
@@ -261,7 +154,7 @@ class OptionSet:
 
 
 OPTION_SETS = (
-    OptionSet("current", "current pipeline call"),
+    OptionSet("current", "full call (the pipeline's until 2026-12)"),
     OptionSet("fast", "current + fast", {"fast": True}),
     OptionSet("precision", "current + favor_precision", {"favor_precision": True}),
     OptionSet("recall", "current + favor_recall", {"favor_recall": True}),
@@ -272,8 +165,8 @@ OPTION_SETS = (
     ),
     OptionSet("defaults", "bare_extraction(html, with_metadata=True)", defaults=True),
     OptionSet(
-        "fast+check",
-        f"fast, full call if text < {BLOCK_SHARE} x largest <p> block",
+        "pipeline",
+        f"the pipeline's: fast, full call if text < {BLOCK_SHARE} x largest <p> block",
         second_pass=SecondPass(),
     ),
     OptionSet(
@@ -327,7 +220,10 @@ def options_in_force(option_set: OptionSet) -> Iterator[None]:
             CALLED[option_set.name] = {k: v for k, v in kwargs.items() if k != "url"}
         return _BARE(*args, **kwargs)
 
-    with mock.patch.object(trafilatura, "bare_extraction", bare_extraction):
+    with (
+        mock.patch.object(trafilatura, "bare_extraction", bare_extraction),
+        mock.patch.object(pipeline, "_extract", full_extraction),
+    ):
         yield
 
 
@@ -346,7 +242,7 @@ def timed_extract(
         elif option_set.second_pass is not None:
             result, check = two_step(tree, url, option_set.second_pass)
         else:
-            result = pipeline._extract(tree, url)
+            result = full_extraction(tree, url)  # with the set's extra options patched in
     cpu_ms = (time.process_time() - start) * 1000
     return cpu_ms, result if isinstance(result, Document) else None, check
 
@@ -685,7 +581,7 @@ SWEEP = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.2)
 
 
 def sweep(
-    rows: dict[str, list[PageRow]], *, name: str = "fast+check", scored: bool = True
+    rows: dict[str, list[PageRow]], *, name: str = "pipeline", scored: bool = True
 ) -> dict[str, Any] | None:
     """Other block shares for the two-step rule of ``name``, from its recorded checks.
 
@@ -862,7 +758,7 @@ def _selected(names: str | None) -> tuple[OptionSet, ...]:
 
 
 def _check_pipeline_kwargs() -> None:
-    """The two-step sets call bare_extraction with PIPELINE_KWARGS: they must be the pipeline's."""
+    """The current set must call bare_extraction with the pipeline's options (PIPELINE_KWARGS)."""
     called = {k: v for k, v in CALLED.get("current", {}).items() if k != "url"}
     if called and called != PIPELINE_KWARGS:
         raise SystemExit(

@@ -1,7 +1,8 @@
 """RawDocument -> Article | Rejected: trafilatura for pages, the text-scrape cleaner for .txt.
 
-The only module that imports trafilatura. It runs inside extraction worker
-processes (see ``flows.extract.workers``), so everything it returns is picklable.
+With :mod:`flows.extract.body` (the extraction call), the only modules that
+import trafilatura. It runs inside extraction worker processes (see
+``flows.extract.workers``), so everything it returns is picklable.
 
 Metadata is taken from the page's own structured data first (JSON-LD, then
 ``<meta>`` tags: :mod:`flows.extract.pagemeta`), then from trafilatura, then
@@ -22,6 +23,7 @@ from trafilatura.settings import Document
 
 from connectors.records import EntryHints, Media, RawDocument, Rejected, RejectReason
 from flows.errors import TextScrapeError
+from flows.extract.body import extract_body
 from flows.extract.dating import exact, parse_day, timestamp
 from flows.extract.pagemeta import clean_str, language_code, page_meta
 from flows.extract.records import Article, DatedValue
@@ -74,15 +76,8 @@ def _clean_html(doc: RawDocument) -> Article | Rejected:
 
 
 def _extract(tree: HtmlElement, url: str | None) -> Document | None:
-    result = trafilatura.bare_extraction(
-        tree,
-        url=url,
-        with_metadata=True,
-        include_comments=False,
-        include_tables=True,
-        date_extraction_params={"extensive_search": False, "original_date": True},
-    )
-    return result if isinstance(result, Document) else None
+    """The article body and trafilatura's metadata (benchmarks swap this for other calls)."""
+    return extract_body(tree, url)
 
 
 def _clean_text(doc: RawDocument) -> Article | Rejected:
