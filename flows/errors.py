@@ -8,6 +8,7 @@ These are the problems that stop a command::
     ├── UsageError               a command was given options it cannot use (exit 2)
     ├── ReextractError           the warehouse to re-extract does not exist (exit 2)
     ├── ServeError               the Prefect API cannot be reached or started, or serve runs
+    ├── PrefectServerError       the shared local Prefect server cannot be started or answer
     ├── OutputError              a command's output file cannot be written
     ├── DedupeError
     │   └── InvalidURLError      not an absolute http(s) URL with a host (also a ValueError)
@@ -25,6 +26,7 @@ __all__ = [
     "FlowError",
     "InvalidURLError",
     "OutputError",
+    "PrefectServerError",
     "ReextractError",
     "ScrapeTooLargeError",
     "ServeError",
@@ -57,6 +59,10 @@ class ReextractError(FlowError):
 
 class ServeError(FlowError):
     """The Prefect API cannot be reached or started, or another serve holds the database."""
+
+
+class PrefectServerError(FlowError):
+    """The shared local Prefect server could not be started or does not answer."""
 
 
 class OutputError(FlowError):

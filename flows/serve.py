@@ -9,24 +9,19 @@ flow's run lock serialises runs from other processes too); schedules are not
 paused when it stops, so runs missed while it was down are still on the
 server and run when it comes back, collapsed into one run per deployment.
 
-Without ``PREFECT_API_URL`` the command starts its own Prefect server
-(``prefect server start`` on 127.0.0.1, UI included) as a child process and
-stops it on exit: Prefect's in-process temporary server has no scheduler.
+Without ``PREFECT_API_URL`` it uses the shared local Prefect server
+(:mod:`flows.prefect_server`: a real ``prefect server start`` on 127.0.0.1, UI
+and scheduler included), starting it if it is not running; the server stays
+up when serve stops, so the schedules keep their history.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import fcntl
 import logging
-import os
-import signal
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -40,6 +35,7 @@ import httpx
 from flows.errors import ConfigError, ServeError
 from flows.pipeline.config import Settings, SourceConfig, load_settings
 from flows.pipeline.sources import build_source
+from flows.prefect_api import connect_prefect
 
 if TYPE_CHECKING:
     from prefect.client.orchestration import PrefectClient
@@ -48,7 +44,6 @@ __all__ = [
     "DEFAULT_PORT",
     "DeploymentPlan",
     "collapse_missed_runs",
-    "embedded_server",
     "plan_deployments",
     "serve",
     "unscheduled_sources",
@@ -58,8 +53,6 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_PORT = 4200
 FLOW_NAME = "news-ingest"
-_SERVER_START_TIMEOUT = 120.0
-_PR_SET_PDEATHSIG = 1
 _FRACTION_SLASH = "\u2044"
 
 
@@ -127,14 +120,9 @@ def serve(*, sources_path: Path, db_path: Path, port: int = DEFAULT_PORT) -> Non
     plans = plan_deployments(settings)
     for name in unscheduled_sources(settings):
         logger.warning("source %s has no schedule: only `news-ingest run` ingests it", name)
-    from prefect.settings import PREFECT_API_URL  # noqa: PLC0415 (slow import)
-
-    with _serve_lock(db_path), contextlib.ExitStack() as stack:
-        api_url = PREFECT_API_URL.value()
-        if api_url:
-            _check_api(api_url)
-        else:
-            api_url = stack.enter_context(embedded_server(port=port))
+    with _serve_lock(db_path):
+        api_url = connect_prefect(port=port)
+        _check_api(api_url)
         _serve_with(api_url, settings, plans, db_path)
 
 
@@ -297,101 +285,6 @@ def _check_api(api_url: str) -> None:
         ) from exc
     if response.status_code != 200:
         raise ServeError(f"the Prefect API at {api_url} answered {response.status_code}")
-
-
-@contextmanager
-def embedded_server(
-    *, port: int = DEFAULT_PORT, env: dict[str, str] | None = None
-) -> Iterator[str]:
-    """Run ``prefect server start`` on 127.0.0.1:``port`` as a child process; yield its API URL.
-
-    Its output goes to ``news-ingest-server.log`` in PREFECT_HOME (SQLite
-    contention tracebacks from the server are noise on a terminal).
-    """
-    from prefect.settings import PREFECT_HOME  # noqa: PLC0415 (slow import)
-
-    if not _port_free(port):
-        raise ServeError(
-            f"port {port} on 127.0.0.1 is in use: if a Prefect server runs there, set "
-            f"PREFECT_API_URL=http://127.0.0.1:{port}/api; otherwise pass --port"
-        )
-    environment = {**os.environ, **(env or {})}
-    environment.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    environment.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
-    # The UI asks the API at this address; left alone it points at port 4200 whatever --port says.
-    environment["PREFECT_UI_API_URL"] = f"http://127.0.0.1:{port}/api"
-    command = [sys.executable, "-m", "prefect", "server", "start"]
-    command += ["--host", "127.0.0.1", "--port", str(port)]
-    home = Path(PREFECT_HOME.value()).expanduser()
-    home.mkdir(parents=True, exist_ok=True)
-    log_path = home / "news-ingest-server.log"
-    print(
-        f"news-ingest serve: starting a Prefect server on 127.0.0.1:{port} (UI "
-        f"http://127.0.0.1:{port}, log {log_path}); set PREFECT_API_URL to use your own",
-        file=sys.stderr,
-        flush=True,
-    )
-    with log_path.open("ab") as log:
-        process = subprocess.Popen(  # noqa: S603 (our own interpreter, fixed arguments)
-            command,
-            env=environment,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=_die_with_parent,  # noqa: PLW1509 (sets one process attribute only)
-        )
-    try:
-        api_url = f"http://127.0.0.1:{port}/api"
-        _wait_healthy(api_url, process, log_path)
-        yield api_url
-    finally:
-        _stop(process)
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        # As the server will: connections of a previous server in TIME_WAIT do not count.
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def _die_with_parent() -> None:
-    """In the child: get SIGTERM when the serve process dies, even by SIGKILL (Linux)."""
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-def _wait_healthy(api_url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
-    deadline = time.monotonic() + _SERVER_START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise ServeError(
-                f"the Prefect server exited with code {process.returncode} (see {log_path})"
-            )
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{api_url}/health", timeout=2).status_code == 200:
-                return
-        time.sleep(0.5)
-    raise ServeError(f"the Prefect server did not answer within {_SERVER_START_TIMEOUT:.0f} s")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
 
 
 @contextmanager

@@ -11,6 +11,7 @@
     news-ingest report    --out FILE.html [--db PATH]
     news-ingest stats     [--db PATH]
     news-ingest serve     [--sources PATH] [--db PATH] [--port N]
+    news-ingest server    status | stop
 
 ``-v`` logs progress details. The analyst commands (sql, search, export, report,
 stats) are in :mod:`flows.app.analyst`; they read the snapshot published after the
@@ -37,6 +38,8 @@ from flows.app.analyst import add_commands as add_analyst_commands
 from flows.errors import ConfigError
 from flows.pipeline.config import load_settings
 from flows.pipeline.sources import build_source
+from flows.prefect_api import connect_prefect
+from flows.prefect_server import default_home, status, stop_server
 from flows.serve import DEFAULT_PORT
 from news_ingest.errors import ExitCode, NewsIngestError
 
@@ -120,10 +123,11 @@ def _parser() -> argparse.ArgumentParser:
         "--port",
         type=int,
         default=DEFAULT_PORT,
-        help="port of the Prefect server started when PREFECT_API_URL is unset "
-        f"(default {DEFAULT_PORT})",
+        help="preferred port of the shared Prefect server if it has to be started "
+        f"(PREFECT_API_URL unset; default {DEFAULT_PORT})",
     )
     serve.set_defaults(handler=_serve)
+    _server_command(commands)
     return parser
 
 
@@ -146,10 +150,11 @@ def _db_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    # Validate everything before Prefect starts (its temporary server takes seconds).
+    # Validate everything before Prefect is imported and its API looked for (seconds).
     settings = load_settings(args.sources)
     for config in settings.select(args.sources_selected):
         build_source(config)
+    connect_prefect()
     from flows.app.terminal import live_progress  # noqa: PLC0415
     from flows.ingest import ingest  # noqa: PLC0415 (imports Prefect: slow)
 
@@ -207,6 +212,7 @@ def _since(value: str) -> datetime:
 def _reextract(args: argparse.Namespace) -> int:
     if args.sources is not None:
         load_settings(args.sources)  # a bad file is a usage error before Prefect starts
+    connect_prefect()
     from flows.reextract import reextract  # noqa: PLC0415 (imports Prefect: slow)
 
     report = asyncio.run(
@@ -239,6 +245,29 @@ def _serve(args: argparse.Namespace) -> int:
     from flows.serve import serve  # noqa: PLC0415 (imports Prefect: slow)
 
     serve(sources_path=args.sources, db_path=args.db, port=args.port)
+    return ExitCode.OK
+
+
+def _server_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    command = commands.add_parser(
+        "server",
+        help="the shared local Prefect server that runs use when PREFECT_API_URL is unset",
+    )
+    command.add_argument("action", choices=("status", "stop"))
+    command.set_defaults(handler=_server)
+
+
+def _server(args: argparse.Namespace) -> int:
+    home = default_home()
+    if args.action == "stop":
+        stopped = stop_server(home)
+        print(f"stopped the Prefect server of {home}" if stopped else f"no server runs for {home}")
+        return ExitCode.OK
+    found = status(home)
+    if found is None:
+        print(f"no Prefect server runs for {home} (the next run starts one)")
+        return ExitCode.FAILED
+    print(f"{found.ui_url} (pid {found.pid}, Prefect {found.prefect_version}, home {home})")
     return ExitCode.OK
 
 

@@ -18,6 +18,7 @@ import pytest
 
 from flows.app.cli import main
 from flows.pipeline.config import load_settings
+from flows.prefect_server import stop_server
 from flows.serve import plan_deployments
 from tests.helpers import query
 from tests.localserver import LocalServer, Response, conditional
@@ -252,12 +253,14 @@ def test_two_scheduled_runs_land_the_articles_once(
 
 
 @pytest.mark.slow
-def test_serve_runs_its_own_server_and_catches_up_after_a_restart(
+def test_serve_starts_the_shared_server_and_catches_up_after_a_restart(
     tmp_path: Path, db_path: Path, site: LocalServer
 ) -> None:
     home = tmp_path / "prefect-home"
     home.mkdir()
+    shared = tmp_path / "shared-server"
     env = {k: v for k, v in PrefectServer(home).env.items() if k != "PREFECT_API_URL"}
+    env["NEWS_INGEST_PREFECT_HOME"] = str(shared)
     port = free_port()
     sources = write_sources(tmp_path, site)
     log = tmp_path / "serve.log"
@@ -274,15 +277,18 @@ def test_serve_runs_its_own_server_and_catches_up_after_a_restart(
     try:
         wait_until(deployment_runs, serve, log, 180)  # deployed, runs scheduled
         assert "news-ingest/every 10s: feed" in log.read_text()
+        assert "started the shared Prefect server" in log.read_text()
     finally:
         interrupt(serve)
     stopped = datetime.now(UTC)
 
     assert serve.returncode == 0, log.read_text()[-3000:]
-    with pytest.raises(httpx.HTTPError):  # the server went away with serve
+    # The shared server outlives serve (later runs reuse it) until it is stopped, as a
+    # reboot would: then server and serve are both down while a run falls due.
+    assert httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=5).status_code == 200
+    assert stop_server(shared) is True
+    with pytest.raises(httpx.HTTPError):
         httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2)
-
-    # Server and serve were both down while a run fell due: it runs on restart.
     time.sleep(11)
     restarted = datetime.now(UTC)
     serve = start_serve(sources, db_path, env, log, "--port", str(port))
@@ -301,6 +307,7 @@ def test_serve_runs_its_own_server_and_catches_up_after_a_restart(
         ]
     finally:
         interrupt(serve)
+        stop_server(shared)
 
     assert missed, "no run fell due while serve was down"
     # Each ran, or was superseded by a later missed run that ran (none is left waiting).
