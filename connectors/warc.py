@@ -97,21 +97,14 @@ from connectors.records import (
     raw_hash,
 )
 from connectors.text.charset import decode_html, looks_binary
+from connectors.warcfiles import complete_gzip_length, open_name
 
-__all__ = [
-    "CHECKPOINT_EVERY",
-    "MAX_PAYLOAD_BYTES",
-    "OPEN_SUFFIX",
-    "WarcSource",
-    "complete_gzip_length",
-    "read_capture",
-]
+__all__ = ["CHECKPOINT_EVERY", "MAX_PAYLOAD_BYTES", "WarcSource", "read_capture"]
 
 logger = logging.getLogger(__name__)
 
 MAX_PAYLOAD_BYTES = 10 * 2**20  # decoded page cap (DESIGN: 10 MiB for pages)
 CHECKPOINT_EVERY = 100  # records between checkpoints
-OPEN_SUFFIX = ".open"  # a capture file still being written (connectors.capture)
 _MAX_HTTP_HEADER = 64 * 2**10  # HTTP status line + headers; more is not a page response
 _SCAN_CHUNK = 64 * 2**10
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -508,8 +501,8 @@ def read_capture(
     (:mod:`connectors.capture`) and is read under that name.
     """
     path = Path(ref.path)
-    if not path.exists() and Path(f"{ref.path}{OPEN_SUFFIX}").exists():
-        path = Path(f"{ref.path}{OPEN_SUFFIX}")
+    if not path.exists() and open_name(path).exists():
+        path = open_name(path)
     settings = _Settings(source, _Filters(), CHECKPOINT_EVERY, max_payload_bytes)
     where = f"{ref.path} at offset {ref.offset}"
     try:
@@ -529,35 +522,6 @@ def read_capture(
         return Rejected(source, ref.path, RejectReason.MALFORMED_RECORD, f"{where}: {exc}")
     detail = f"{where}: not a page response record"
     return Rejected(source, ref.path, RejectReason.MALFORMED_RECORD, detail)
-
-
-def complete_gzip_length(stream: BinaryIO, start: int = 0) -> int:
-    """Return the offset where the last complete gzip member from ``start`` ends.
-
-    Equal to the file size when every member is whole; smaller when the data
-    is cut inside a member or corrupt (it is where the good data ends). Reads
-    in bounded steps, so memory does not depend on the file.
-    """
-    stream.seek(start)
-    end = start  # end of the last complete member
-    fed = start  # bytes handed to the decompressor so far
-    inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
-    pending = b""
-    try:
-        while True:
-            if not pending:
-                pending = stream.read(_SCAN_CHUNK)
-                if not pending:
-                    return end
-                fed += len(pending)
-            inflater.decompress(pending, _SCAN_CHUNK)
-            pending = inflater.unconsumed_tail
-            if inflater.eof:
-                pending = inflater.unused_data
-                end = fed - len(pending)
-                inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
-    except zlib.error:
-        return end
 
 
 def _check_path(name: str, entry: str) -> None:

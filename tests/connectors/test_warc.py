@@ -28,7 +28,8 @@ from connectors.records import (
     RejectReason,
     raw_hash,
 )
-from connectors.warc import WarcSource, complete_gzip_length, read_capture
+from connectors.warc import WarcSource, read_capture
+from connectors.warcfiles import complete_gzip_length
 from tests.warcgen import DATE, corrupt_between, http_block, warc_record, write_warc
 
 # --------------------------------------------------------------------------- fixture builders
