@@ -29,8 +29,9 @@ def complete_gzip_length(stream: BinaryIO, start: int = 0) -> int:
 
     Equal to the file size when every member is whole; smaller when the data
     is cut inside a member or corrupt (it is where the good data ends). Reads
-    in bounded steps and throws the inflated bytes away, so memory does not
-    depend on the file.
+    in bounded steps and throws the inflated bytes away (this only finds where
+    members end; :mod:`connectors.compression` is for keeping what they hold),
+    so memory does not depend on the file.
     """
     stream.seek(start)
     end = start  # end of the last complete member

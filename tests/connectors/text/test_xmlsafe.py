@@ -5,7 +5,8 @@ from __future__ import annotations
 import gzip
 import zlib
 
-from connectors.text.xmlsafe import defuse_xml, gunzip_bounded, is_gzip
+from connectors.compression import gunzip_bounded, is_gzip
+from connectors.text.xmlsafe import defuse_xml
 
 
 def test_doctype_with_entities_is_removed_even_when_tricky():
