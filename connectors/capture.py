@@ -1,6 +1,6 @@
 """Raw capture: write every fetched page, with its HTTP headers, to rotating WARC.gz files.
 
-:class:`WarcCapture` is the :class:`~connectors.http.client.ResponseSink` the fetcher
+:class:`WarcCapture` is the :class:`~connectors.http.ResponseSink` the fetcher
 calls for each OK page. Each call appends one WARC/1.1 ``response`` record as
 its own gzip member (so a reader can seek to the returned offset and read
 that record alone) to ``{prefix}-{UTC time}-{serial:05d}.warc.gz``; every file

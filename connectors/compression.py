@@ -2,9 +2,9 @@
 
 A 329-byte brotli body can decode to 200 MiB in one call, so nothing in the
 connectors inflates bytes it did not make itself except through this module:
-WARC payloads and record heads (:mod:`connectors.warc`), and gzipped feeds,
-sitemaps and files (:func:`gunzip_bounded`); the decoders are the fetcher's
-(connectors/http/client.py), which uses them next.
+the fetcher's Content-Encoding chain (:mod:`connectors.http.decoders`), WARC
+payloads and record heads (:mod:`connectors.warc`), and gzipped feeds,
+sitemaps and files (:func:`gunzip_bounded`).
 
 It sits at the package root, not under ``http/`` or ``text/``, because it
 handles bytes (neither HTTP nor text) for the HTTP client and the local

@@ -33,7 +33,7 @@ import feedparser
 
 from connectors.compression import gunzip_bounded, is_gzip
 from connectors.errors import SourceConfigError
-from connectors.http.client import Fetcher, FetchOutcome, Purpose
+from connectors.http import Fetcher, FetchOutcome, Purpose
 from connectors.records import Candidate, EntryHints, Rejected, RejectReason, Validators
 from connectors.text.dates import parse_datetime
 from connectors.text.urls import MAX_URL_LENGTH, absolute_http_url

@@ -1,10 +1,8 @@
 """robots.txt rules per origin: parsing (Protego), the verdict for an unreadable file, caching.
 
 The fetcher downloads ``/robots.txt`` itself (through the same guarded,
-paced client) and turns the outcome into a policy (``Fetcher._load_robots``,
-with :func:`policy_from_body`, :func:`policy_allow_all` and
-:func:`policy_unavailable` from here); the rules follow RFC 9309 and Google's
-documented behaviour:
+paced client) and :func:`policy_for_fetch` turns what came back into a
+policy; the rules follow RFC 9309 and Google's documented behaviour:
 
 * 2xx: the rules apply (the first ``max_bytes`` only; Protego parses them);
 * 4xx other than 429, or a redirect chain that goes nowhere: no rules, all allowed;
@@ -18,6 +16,7 @@ Error tree: none; an unparsable file is an empty rule set, never an exception.
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import time
 from collections import OrderedDict
@@ -27,17 +26,26 @@ from dataclasses import dataclass
 import httpx
 from protego import Protego
 
+from connectors.http.results import FetchOutcome, FetchResult
+
 __all__ = [
     "RobotsCache",
     "RobotsPolicy",
     "policy_allow_all",
+    "policy_for_fetch",
     "policy_from_body",
     "policy_unavailable",
     "robots_token",
     "robots_url",
 ]
 
+logger = logging.getLogger(__name__)
+
 _CACHE_SIZE = 10_000
+# Redirects that lead nowhere count as "no robots.txt" (as Google does), as does a bad URL.
+_NO_FILE = frozenset(
+    {FetchOutcome.REDIRECT_LOOP, FetchOutcome.TOO_MANY_REDIRECTS, FetchOutcome.BAD_URL}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +116,21 @@ def policy_from_body(body: bytes, *, ttl: float) -> RobotsPolicy:
     """Parse a robots.txt body (UTF-8, undecodable bytes replaced) into a policy."""
     text = body.decode("utf-8", errors="replace").lstrip("\ufeff")
     return RobotsPolicy(rules=Protego.parse(text), unavailable=None, expires=time.monotonic() + ttl)
+
+
+def policy_for_fetch(result: FetchResult, *, ttl: float, retry_delay: float) -> RobotsPolicy:
+    """The policy a robots.txt download implies: its rules, allow all, or disallow for now."""
+    if result.ok:
+        return policy_from_body(result.body, ttl=ttl)
+    status = result.status
+    client_error = status is not None and 400 <= status < 500 and status != 429
+    if result.outcome is FetchOutcome.HTTP_ERROR and client_error:
+        return policy_allow_all(ttl=ttl)
+    if result.outcome in _NO_FILE:
+        return policy_allow_all(ttl=ttl)
+    reason = f"{result.outcome}: {result.error}"
+    logger.info("%s unavailable (%s); disallowing for now", result.url, reason)
+    return policy_unavailable(reason, retry_after=retry_delay)
 
 
 class RobotsCache:

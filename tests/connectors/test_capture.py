@@ -19,7 +19,7 @@ from warcio.archiveiterator import ArchiveIterator as WarcioIterator
 
 from connectors.capture import WarcCapture
 from connectors.errors import CaptureError
-from connectors.http.client import ResponseSink
+from connectors.http import ResponseSink
 from connectors.records import CaptureRef, RawDocument, Rejected, raw_hash
 from connectors.text.charset import decode_html
 from connectors.warc import WarcSource, read_capture

@@ -20,7 +20,7 @@ import pytest
 import zstandard
 
 from connectors.errors import FetcherClosedError, FetchSettingsError
-from connectors.http.client import (
+from connectors.http import (
     Fetcher,
     FetchOutcome,
     FetchRecord,

@@ -12,7 +12,7 @@ import brotli  # type: ignore[import-untyped]
 import pytest
 import zstandard
 
-from connectors.http.client import FetchOutcome, Purpose
+from connectors.http import FetchOutcome, Purpose
 from tests.connectors.http.test_client import PAGE, fetch_one, settings
 from tests.localserver import LocalServer, Response
 

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from connectors.http.client import Fetcher, FetchOutcome, FetchResult
+from connectors.http import Fetcher, FetchOutcome, FetchResult
 from tests.connectors.http.test_client import PAGE, fetch_all, fetch_one, gaps, settings
 from tests.localserver import LocalServer, Request, Response
 

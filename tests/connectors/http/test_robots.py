@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from connectors.http.client import Fetcher, FetchOutcome, FetchResult, Purpose
+from connectors.http import Fetcher, FetchOutcome, FetchResult, Purpose
 from connectors.http.robots import robots_token
 from tests.connectors.http.test_client import PAGE, fetch_all, gaps, settings
 from tests.localserver import LocalServer, Request, Response
