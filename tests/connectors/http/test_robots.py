@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from connectors.http import Fetcher, FetchOutcome, FetchResult, Purpose
 from connectors.http.robots import robots_token
-from tests.connectors.http.test_client import PAGE, fetch_all, gaps, settings
+from tests.connectors.http.fetching import PAGE, fetch_all, gaps, settings
 from tests.localserver import LocalServer, Request, Response
 
 

@@ -1,109 +1,17 @@
-"""Retries, Retry-After, per-host pacing and concurrency, and the circuit breaker, measured server-side."""
+"""connectors.http.hosts: the circuit breaker and the pacing, on a fake clock and through a real server."""
 
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 
 from connectors.http import Fetcher, FetchOutcome, FetchResult
-from tests.connectors.http.test_client import PAGE, fetch_all, fetch_one, gaps, settings
+from tests.connectors.http.fetching import PAGE, fetch_all, gaps, scripted, settings
 from tests.localserver import LocalServer, Request, Response
 
-# Seconds a wake-up or a request may lag on 2 shared cores: added to upper bounds only.
-LAG = 0.4
-
-
-def scripted(
-    *responses: Response, stamps: list[float] | None = None
-) -> Callable[[Request], Response]:
-    """A route answering with each response in turn, then the last one forever."""
-    queue = list(responses)
-
-    def route(request: Request) -> Response:
-        if stamps is not None:
-            stamps.append(time.monotonic())
-        return queue.pop(0) if len(queue) > 1 else queue[0]
-
-    return route
-
-
-# ----------------------------------------------------------------------------- retries
-
-
-def test_429_with_retry_after_seconds_is_retried_after_the_delay(
-    local_server: LocalServer,
-) -> None:
-    stamps: list[float] = []
-    local_server.route(
-        "/p",
-        scripted(
-            Response(status=429, headers={"Retry-After": "1"}, content_type="text/plain"),
-            Response(body=PAGE),
-            stamps=stamps,
-        ),
-    )
-    result, log = fetch_one(settings(retries=2), local_server.url("/p"))
-    assert result.outcome is FetchOutcome.OK
-    assert result.attempts == 2 and log[0].attempts == 2
-    assert gaps(stamps)[0] >= 0.95
-
-
-def test_503_with_retry_after_http_date(local_server: LocalServer) -> None:
-    stamps: list[float] = []
-    when = email.utils.format_datetime(datetime.now(UTC) + timedelta(seconds=2), usegmt=True)
-    local_server.route(
-        "/p",
-        scripted(
-            Response(status=503, headers={"Retry-After": when}, content_type="text/plain"),
-            Response(body=PAGE),
-            stamps=stamps,
-        ),
-    )
-    result, _ = fetch_one(settings(retries=1), local_server.url("/p"))
-    assert result.outcome is FetchOutcome.OK
-    assert 0.9 <= gaps(stamps)[0] <= 2.6  # the date has one-second resolution
-
-
-def test_retry_after_beyond_the_cap_gives_up(local_server: LocalServer) -> None:
-    local_server.route(
-        "/p", Response(status=503, headers={"Retry-After": "3600"}, content_type="text/plain")
-    )
-    started = time.monotonic()
-    result, _ = fetch_one(settings(retries=2, max_retry_after=5), local_server.url("/p"))
-    assert result.outcome is FetchOutcome.HTTP_ERROR
-    assert result.status == 503
-    assert "exceeds" in (result.error or "")
-    assert result.attempts == 1
-    assert time.monotonic() - started < 1
-
-
-def test_persistent_503_gives_up_after_the_retries(local_server: LocalServer) -> None:
-    stamps: list[float] = []
-    local_server.route(
-        "/p",
-        scripted(Response(status=503, body=b"busy", content_type="text/plain"), stamps=stamps),
-    )
-    result, _ = fetch_one(settings(retries=2, retry_backoff=0.2), local_server.url("/p"))
-    assert result.outcome is FetchOutcome.HTTP_ERROR
-    assert result.attempts == 3 and len(stamps) == 3
-    first, second = gaps(stamps)
-    # Exponential backoff with jitter: 0.2 s then 0.4 s, each within x0.5..x1.5, plus up to
-    # LAG of scheduling on a loaded machine.
-    assert 0.1 <= first <= 0.3 + LAG
-    assert 0.2 <= second <= 0.6 + LAG
-
-
-def test_404_is_not_retried(local_server: LocalServer) -> None:
-    result, _ = fetch_one(settings(retries=2), local_server.url("/missing"))
-    assert result.outcome is FetchOutcome.HTTP_ERROR
-    assert local_server.hits("/missing") == 1
-
-
-# ----------------------------------------------------------------------------- pacing
+# -------------------------- pacing through the fetcher, measured server-side
 
 
 def test_host_delay_spaces_requests_to_one_host(local_server: LocalServer) -> None:
@@ -171,7 +79,7 @@ def test_one_at_a_time_by_default(local_server: LocalServer) -> None:
     assert max(peaks) == 1
 
 
-# ----------------------------------------------------------------------------- circuit breaker
+# --------------------------------------- circuit breaker through the fetcher
 
 
 def test_circuit_opens_after_consecutive_failures_and_half_opens(
