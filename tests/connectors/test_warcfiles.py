@@ -6,7 +6,7 @@ import gzip
 import io
 from pathlib import Path
 
-from connectors.warcfiles import complete_gzip_length
+from connectors.warcfiles import OPEN_SUFFIX, complete_gzip_length, open_name
 
 
 def test_complete_gzip_length_finds_where_good_members_end(tmp_path: Path) -> None:
@@ -18,3 +18,10 @@ def test_complete_gzip_length_finds_where_good_members_end(tmp_path: Path) -> No
         assert complete_gzip_length(io.BytesIO(data[:cut])) == expected
     assert complete_gzip_length(io.BytesIO(data), len(members[0])) == whole
     assert complete_gzip_length(io.BytesIO(b"garbage")) == 0
+
+
+def test_a_file_being_written_carries_the_open_suffix(tmp_path: Path) -> None:
+    final = tmp_path / "news-ingest-20250101000000-00000.warc.gz"
+    assert open_name(final) == tmp_path / f"{final.name}{OPEN_SUFFIX}"
+    assert open_name(str(final)) == open_name(final)
+    assert not open_name(final).name.endswith(".warc.gz")  # a *.warc.gz glob never picks it up

@@ -12,12 +12,14 @@ import brotli  # type: ignore[import-untyped]
 import pytest
 import zstandard
 
+from connectors.compression import STEP
+from connectors.errors import CorruptStreamError, SizeCapError
 from connectors.http import FetchOutcome, Purpose
+from connectors.http.decoders import ACCEPT_ENCODING, BodyDecoder
 from tests.connectors.http.fetching import PAGE, fetch_all, fetch_one, settings
 from tests.localserver import LocalServer, Response
 
 MiB = 2**20
-
 BOMB_MIB = 210  # decoded size of every bomb: well past 200 MiB
 
 
@@ -50,6 +52,73 @@ def bomb(coding: str) -> bytes:
         make = {"gzip": _gzip_bomb, "br": _brotli_bomb, "zstd": _zstd_bomb}[coding]
         _BOMBS[coding] = make()
     return _BOMBS[coding]
+
+
+def decode(
+    body: bytes,
+    content_encoding: str | None,
+    *,
+    limit: int = MiB,
+    keep_start: bool = False,
+    gzip_file: bool = False,
+    chunk: int = 1000,
+) -> BodyDecoder:
+    """Feed a raw body to a BodyDecoder in chunks, as it would arrive; the decoder, unfinished."""
+    decoder = BodyDecoder(content_encoding, limit=limit, keep_start=keep_start, gzip_file=gzip_file)
+    for start in range(0, len(body), chunk):
+        decoder.feed(body[start : start + chunk])
+    return decoder
+
+
+# ----------------------------------------------------------------- BodyDecoder
+
+
+def test_stacked_codings_are_undone_in_reverse_order() -> None:
+    raw = zstandard.ZstdCompressor().compress(brotli.compress(gzip.compress(PAGE)))
+    assert decode(raw, "gzip, br, zstd").finish() == PAGE
+    assert decode(raw, " GZIP ,BR,  zstd").finish() == PAGE  # spacing and case as servers send
+
+
+@pytest.mark.parametrize("content_encoding", [None, "", "identity"])
+def test_no_coding_passes_the_body_through(content_encoding: str | None) -> None:
+    assert decode(PAGE, content_encoding).finish() == PAGE
+
+
+def test_every_advertised_coding_is_decoded() -> None:
+    for coding in ACCEPT_ENCODING.split(", "):
+        BodyDecoder(coding, limit=MiB, keep_start=False, gzip_file=False)
+
+
+def test_an_unknown_coding_is_refused_before_reading() -> None:
+    with pytest.raises(CorruptStreamError, match="unsupported"):
+        BodyDecoder("gzip, compress", limit=MiB, keep_start=False, gzip_file=False)
+
+
+def test_a_body_over_the_cap_stops_or_keeps_its_start() -> None:
+    with pytest.raises(SizeCapError):
+        decode(gzip.compress(PAGE * 100), "gzip", limit=1000)
+    decoder = BodyDecoder("gzip", limit=1000, keep_start=True, gzip_file=False)
+    with pytest.raises(SizeCapError):
+        decoder.feed(gzip.compress(PAGE * 100))
+    assert decoder.decoded == (PAGE * 100)[:1000]  # robots.txt: the first part is used
+
+
+def test_raw_input_far_past_the_cap_stops_even_when_it_decodes_small() -> None:
+    padded = gzip.compress(b"<html></html>") + b"\0" * (1000 + STEP)  # ignored trailing bytes
+    with pytest.raises(SizeCapError):
+        decode(padded, "gzip", limit=1000)
+    kept = decode(padded, "gzip", limit=1000, keep_start=True)
+    assert kept.finish() == b"<html></html>"
+    assert kept.raw_bytes == len(padded)
+
+
+def test_a_gzip_file_is_gunzipped_only_when_asked_and_only_if_gzipped() -> None:
+    xml = b"<urlset/>"
+    assert decode(gzip.compress(xml), None, gzip_file=True, chunk=1).finish() == xml
+    assert decode(xml, None, gzip_file=True).finish() == xml
+    assert decode(gzip.compress(xml), None).finish() == gzip.compress(xml)
+    gzipped_twice = gzip.compress(gzip.compress(xml))
+    assert decode(gzipped_twice, "gzip", gzip_file=True).finish() == xml
 
 
 # ------------------------------------------------------- through the fetcher

@@ -3,12 +3,37 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
+
+import pytest
 
 from connectors.http import FetchOutcome
+from connectors.http.exchange import retry_after
 from tests.connectors.http.fetching import PAGE, fetch_one, settings
 from tests.localserver import LocalServer, Response
 
 MiB = 2**20
+NOW = datetime(2025, 3, 4, 12, 0, 0, tzinfo=UTC)
+
+# ----------------------------------------------------------------- Retry-After
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [
+        ("120", 120.0),
+        (" 0 ", 0.0),
+        ("Tue, 04 Mar 2025 12:00:30 GMT", 30.0),
+        ("Tue, 04 Mar 2025 11:59:00 GMT", 0.0),  # already past: go now
+        ("", None),
+        ("-5", None),
+        ("soon", None),
+        ("1.5", None),  # delta-seconds are whole numbers
+    ],
+)
+def test_retry_after_seconds_or_http_date(value: str, seconds: float | None) -> None:
+    assert retry_after(value, now=NOW) == seconds
+
 
 # ------------------------------------------------------- through the fetcher
 

@@ -5,8 +5,69 @@ from __future__ import annotations
 import pytest
 
 from connectors.http import FetchOutcome, Purpose
+from connectors.http.sniffing import Verdict, accept_header, sniff_ok, type_verdict
 from tests.connectors.http.fetching import PAGE, fetch_all, fetch_one, settings
 from tests.localserver import LocalServer, Response
+
+# ------------------------------------------------------------------- verdicts
+
+
+@pytest.mark.parametrize(
+    ("purpose", "content_type", "verdict"),
+    [
+        (Purpose.PAGE, "text/html; charset=utf-8", Verdict.ACCEPT),
+        (Purpose.PAGE, "application/xhtml+xml", Verdict.ACCEPT),
+        (Purpose.PAGE, None, Verdict.SNIFF),
+        (Purpose.PAGE, "application/octet-stream", Verdict.SNIFF),
+        (Purpose.PAGE, "application/rss+xml", Verdict.REJECT),
+        (Purpose.PAGE, "text/plain", Verdict.REJECT),
+        (Purpose.FEED, "application/rss+xml", Verdict.ACCEPT),
+        (Purpose.FEED, "application/feed+json", Verdict.ACCEPT),
+        (Purpose.FEED, "Application/Atom+XML; charset=utf-8", Verdict.ACCEPT),
+        (Purpose.FEED, "text/html", Verdict.SNIFF),
+        (Purpose.FEED, "image/png", Verdict.REJECT),
+        (Purpose.SITEMAP, "application/x-gzip", Verdict.ACCEPT),
+        (Purpose.SITEMAP, "text/plain", Verdict.ACCEPT),
+        (Purpose.SITEMAP, "application/json", Verdict.SNIFF),
+        (Purpose.SITEMAP, "application/pdf", Verdict.REJECT),
+        (Purpose.ROBOTS, "image/png", Verdict.ACCEPT),
+    ],
+)
+def test_declared_types_per_purpose(
+    purpose: Purpose, content_type: str | None, verdict: Verdict
+) -> None:
+    assert type_verdict(purpose, content_type) is verdict
+
+
+@pytest.mark.parametrize(
+    ("purpose", "body", "looks_right"),
+    [
+        (Purpose.PAGE, b"\xef\xbb\xbf\n  <!DOCTYPE html><p>", True),
+        (Purpose.PAGE, b"<TITLE>t</TITLE>", True),
+        (Purpose.PAGE, b"\x89PNG\r\n", False),
+        (Purpose.FEED, b"<?xml version='1.0'?>", True),
+        (Purpose.FEED, b"  <rss version='2.0'>", True),
+        (Purpose.FEED, b'{"version": "https://jsonfeed.org/version/1.1"}', True),
+        (Purpose.FEED, b"<!doctype html><html>", False),
+        (Purpose.SITEMAP, b"<urlset xmlns='x'>", True),
+        (Purpose.SITEMAP, b"https://a.example/1\nhttps://a.example/2\n", True),
+        (Purpose.SITEMAP, b"<html><body>", False),
+    ],
+)
+def test_body_sniffing(purpose: Purpose, body: bytes, looks_right: bool) -> None:
+    assert sniff_ok(purpose, body) is looks_right
+
+
+def test_only_the_first_kilobyte_is_sniffed() -> None:
+    assert not sniff_ok(Purpose.PAGE, b" " * 1024 + b"<html>")
+
+
+def test_each_purpose_asks_for_its_types_first() -> None:
+    assert accept_header(Purpose.PAGE).startswith("text/html")
+    assert accept_header(Purpose.FEED).startswith("application/rss+xml")
+    assert accept_header(Purpose.SITEMAP).startswith("application/xml")
+    assert accept_header(Purpose.ROBOTS).startswith("text/plain")
+
 
 # ------------------------------------------------------- through the fetcher
 

@@ -2,11 +2,84 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from connectors.http import FetchOutcome
+from connectors.http.results import Reply
+from connectors.http.targets import RedirectChain, origin, port, request_target
 from tests.connectors.http.fetching import PAGE, fetch_one, settings
 from tests.localserver import LocalServer, Response
+
+
+def redirect(location: str) -> Reply:
+    return Reply(None, status=302, location=location)
+
+
+def chain(first: str, *, max_redirects: int = 5) -> RedirectChain:
+    return RedirectChain(httpx.URL(first), max_redirects=max_redirects, max_url_length=2083)
+
+
+# ---------------------------------------------------------------- the rules
+
+
+def test_a_good_url_is_requested_without_its_fragment() -> None:
+    target = request_target("  https://News.example/a?b=1#top ", max_length=2083)
+    assert isinstance(target, httpx.URL)
+    assert str(target) == "https://news.example/a?b=1"
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("https://exa$mple.com/", "invalid host"),
+        ("https://" + "a" * 64 + ".example/", "invalid host"),
+        ("https://" + ("a" * 60 + ".") * 5 + "example/", "invalid host"),
+        ("ftp://example.com/", "http"),
+    ],
+)
+def test_hosts_that_are_not_dns_names_are_refused(url: str, problem: str) -> None:
+    target = request_target(url, max_length=2083)
+    assert isinstance(target, str)
+    assert problem in target
+
+
+def test_ip_literals_ports_and_origins() -> None:
+    v6 = request_target("http://[::1]:8080/x", max_length=2083)
+    assert isinstance(v6, httpx.URL)
+    assert port(v6) == 8080
+    assert port(httpx.URL("https://a.example/")) == 443
+    assert port(httpx.URL("http://a.example/")) == 80
+    assert origin(httpx.URL("https://A.Example/path?q")) == "https://a.example:443"
+
+
+def test_redirects_are_joined_and_counted() -> None:
+    redirects = chain("http://a.example/one/page", max_redirects=2)
+    first = redirects.next_hop(httpx.URL("http://a.example/one/page"), redirect("../two"))
+    assert isinstance(first, httpx.URL)
+    assert first == httpx.URL("http://a.example/two")
+    second = redirects.next_hop(first, redirect("//b.example/three"))
+    assert isinstance(second, httpx.URL)
+    assert second == httpx.URL("http://b.example/three")
+    third = redirects.next_hop(second, redirect("/four"))
+    assert isinstance(third, Reply)
+    assert third.outcome is FetchOutcome.TOO_MANY_REDIRECTS
+    assert third.status == 302  # the response that asked for one more
+
+
+def test_a_redirect_back_is_a_loop() -> None:
+    redirects = chain("http://a.example/x")
+    back = redirects.next_hop(httpx.URL("http://a.example/y"), redirect("/x#frag"))
+    assert isinstance(back, Reply)
+    assert back.outcome is FetchOutcome.REDIRECT_LOOP
+
+
+def test_a_bad_location_is_a_bad_url() -> None:
+    bad = chain("http://a.example/").next_hop(httpx.URL("http://a.example/"), redirect("mailto:x"))
+    assert isinstance(bad, Reply)
+    assert bad.outcome is FetchOutcome.BAD_URL
+    assert "mailto:x" in (bad.error or "")
+
 
 # ------------------------------------------------------- through the fetcher
 
