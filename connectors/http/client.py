@@ -35,9 +35,8 @@ server does; declared in :mod:`connectors.errors`)::
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from types import TracebackType
 
 import httpx
@@ -45,36 +44,24 @@ import httpx
 from connectors.errors import BlockedAddressError, FetcherClosedError, UnresolvableHostError
 from connectors.http.exchange import Exchange, open_client
 from connectors.http.hosts import SYSTEM_CLOCK, Clock, Host, HostTable
-from connectors.http.results import FetchOutcome, FetchRecord, FetchResult, Reply, ResponseSink
-from connectors.http.retries import RetryPolicy
-from connectors.http.robots import (
-    RobotsCache,
-    RobotsPolicy,
-    policy_for_fetch,
-    robots_token,
-    robots_url,
+from connectors.http.results import (
+    FetchOutcome,
+    FetchRecord,
+    FetchResult,
+    FetchTrace,
+    Reply,
+    ResponseSink,
 )
+from connectors.http.retries import RetryPolicy
+from connectors.http.robots import RobotsPolicy, RobotsRules
 from connectors.http.settings import FetchSettings, Purpose
 from connectors.http.ssrf import GuardedResolver, Lookup
-from connectors.http.targets import RedirectChain, host_name, origin, port, request_target
-from connectors.records import Validators
+from connectors.http.targets import RedirectChain, host_name, port, request_target
+from connectors.records import CaptureRef, Validators
 
 __all__ = ["Fetcher"]
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(slots=True)
-class _Trace:
-    """A fetch in progress: what the result will report."""
-
-    url: str
-    purpose: Purpose
-    sent_validators: Validators | None
-    started: float  # on the fetcher's clock
-    fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-    attempts: int = 0
-    redirects: list[str] = field(default_factory=list)
 
 
 class Fetcher:
@@ -101,8 +88,13 @@ class Fetcher:
         self._capture = capture
         self._clock = clock
         self._resolver = GuardedResolver(settings.address_policy(), lookup=lookup)
-        self._robots = RobotsCache()
-        self._token = robots_token(settings.user_agent)
+        self._robots = RobotsRules(
+            user_agent=settings.user_agent,
+            ttl=settings.robots_ttl,
+            retry_delay=settings.robots_retry_delay,
+            max_crawl_delay=settings.max_crawl_delay,
+            download=functools.partial(self.fetch, purpose=Purpose.ROBOTS),
+        )
         self._hosts = HostTable(
             concurrency=settings.host_concurrency,
             delay=settings.host_delay,
@@ -148,7 +140,7 @@ class Fetcher:
         """Fetch a URL politely; every remote problem is an outcome in the result, never raised."""
         if self._exchange is None:
             raise FetcherClosedError("use `async with Fetcher(settings) as fetcher`")
-        trace = _Trace(url, purpose, validators, started=self._clock.monotonic())
+        trace = FetchTrace(url, purpose, validators, started=self._clock.monotonic())
         target = request_target(url, max_length=self.settings.max_url_length)
         if isinstance(target, str):
             result = self._result(trace, url, Reply.refused(FetchOutcome.BAD_URL, target))
@@ -165,7 +157,7 @@ class Fetcher:
             return ()
         return (await self._robots_policy(target)).sitemaps
 
-    async def _follow(self, trace: _Trace, first: httpx.URL) -> FetchResult:
+    async def _follow(self, trace: FetchTrace, first: httpx.URL) -> FetchResult:
         """Fetch ``first`` and the redirects it leads to; the result of the last hop."""
         chain = RedirectChain(
             first,
@@ -183,7 +175,7 @@ class Fetcher:
             trace.redirects.append(str(current))
             current = target
 
-    async def _hop(self, trace: _Trace, url: httpx.URL) -> Reply:
+    async def _hop(self, trace: FetchTrace, url: httpx.URL) -> Reply:
         """Guard, robots, then the request with retries, for one URL of the chain."""
         host = self._hosts.get(host_name(url))
         refusal = await self._refusal(trace, url, host)
@@ -207,7 +199,7 @@ class Fetcher:
             self._count(host, url, failed=failed)
         return reply
 
-    async def _refusal(self, trace: _Trace, url: httpx.URL, host: Host) -> Reply | None:
+    async def _refusal(self, trace: FetchTrace, url: httpx.URL, host: Host) -> Reply | None:
         """Why the hop must not be sent: an open circuit, a bad address or robots.txt."""
         if host.breaker.blocked():
             return Reply.refused(FetchOutcome.CIRCUIT_OPEN, f"circuit open for {url.host}")
@@ -217,11 +209,9 @@ class Fetcher:
                 self._count(host, url, failed=True)
             return refusal
         if self.settings.respect_robots and trace.purpose is not Purpose.ROBOTS:
-            policy = await self._robots_policy(url)
-            if not policy.allows(str(url), self._token):
-                reason = policy.unavailable
-                error = f"robots.txt unavailable: {reason}" if reason else "robots.txt disallows it"
-                return Reply.refused(FetchOutcome.ROBOTS_DENIED, error)
+            denial = self._robots.denial(await self._robots_policy(url), url)
+            if denial is not None:
+                return Reply.refused(FetchOutcome.ROBOTS_DENIED, denial)
         return None
 
     def _count(self, host: Host, url: httpx.URL, *, failed: bool | None) -> None:
@@ -240,7 +230,7 @@ class Fetcher:
             return Reply.refused(FetchOutcome.NETWORK_ERROR, f"DNS lookup of {url.host} timed out")
         return None
 
-    async def _send_on_pace(self, trace: _Trace, url: httpx.URL, host: Host) -> Reply:
+    async def _send_on_pace(self, trace: FetchTrace, url: httpx.URL, host: Host) -> Reply:
         """One request, once the host's concurrency, pacing and the global cap allow it."""
         assert self._exchange is not None
         assert self._connections is not None
@@ -251,46 +241,27 @@ class Fetcher:
             )
 
     async def _robots_policy(self, url: httpx.URL) -> RobotsPolicy:
-        """The policy of the URL's origin; its Crawl-delay becomes the host's (capped)."""
-        policy = await self._robots.get(origin(url), lambda: self._load_robots(url))
-        delay = policy.delay(self._token)
+        """The policy of the URL's origin; the Crawl-delay it asks for paces the host."""
+        policy = await self._robots.policy(url)
+        delay = self._robots.crawl_delay(policy)
         if delay is not None:
-            self._hosts.get(host_name(url)).crawl_delay = min(delay, self.settings.max_crawl_delay)
+            self._hosts.get(host_name(url)).crawl_delay = delay
         return policy
 
-    async def _load_robots(self, url: httpx.URL) -> RobotsPolicy:
-        result = await self.fetch(robots_url(url), purpose=Purpose.ROBOTS)
-        s = self.settings
-        return policy_for_fetch(result, ttl=s.robots_ttl, retry_delay=s.robots_retry_delay)
+    def _result(self, trace: FetchTrace, final_url: str, reply: Reply) -> FetchResult:
+        """The fetch's result from its last reply, an OK page archived first."""
+        capture = self._capture_page(trace, final_url, reply)
+        return trace.result(final_url, reply, finished=self._clock.monotonic(), capture=capture)
 
-    def _result(self, trace: _Trace, final_url: str, reply: Reply) -> FetchResult:
-        """The fetch's result from its last hop's reply (capturing an OK page)."""
-        outcome = reply.outcome or FetchOutcome.HTTP_ERROR
-        body = reply.body if outcome is FetchOutcome.OK else b""
-        headers = reply.header_items()
-        capture = None
-        if outcome is FetchOutcome.OK and trace.purpose is Purpose.PAGE and self._capture:
-            capture = self._capture(
-                url=final_url,
-                status=reply.status or 200,
-                headers=headers,
-                body=body,
-                fetched_at=trace.fetched_at,
-            )
-        return FetchResult(
-            url=trace.url,
-            final_url=final_url,
-            purpose=trace.purpose,
-            outcome=outcome,
-            status=reply.status,
-            body=body,
-            content_type=reply.content_type,
-            validators=reply.validators(trace.sent_validators),
-            redirects=tuple(trace.redirects),
-            headers=headers,
-            error=None if outcome is FetchOutcome.OK else reply.error,
-            elapsed=self._clock.monotonic() - trace.started,
+    def _capture_page(self, trace: FetchTrace, final_url: str, reply: Reply) -> CaptureRef | None:
+        """Hand an OK page to the ResponseSink, if there is one; where it was archived."""
+        page = reply.outcome is FetchOutcome.OK and trace.purpose is Purpose.PAGE
+        if not page or not self._capture:
+            return None
+        return self._capture(
+            url=final_url,
+            status=reply.status or 200,
+            headers=reply.header_items(),
+            body=reply.body,
             fetched_at=trace.fetched_at,
-            attempts=trace.attempts,
-            capture=capture,
         )

@@ -7,15 +7,16 @@ table, described in docs/schema.md) and leaves one :class:`FetchRecord` for
 to for raw capture (:class:`connectors.capture.WarcCapture` is one).
 
 Inside the client each request hop ends as a :class:`Reply`, the working
-record that retries, redirects and the circuit breaker look at before the
-fetch's last reply becomes its result.
+record that retries, redirects and the circuit breaker look at; a
+:class:`FetchTrace` follows the fetch as a whole, and turns its last reply into
+the result.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Protocol
 
@@ -25,7 +26,7 @@ from connectors.http.settings import Purpose
 from connectors.records import CaptureRef, Validators
 from connectors.text.charset import decode_html
 
-__all__ = ["FetchOutcome", "FetchRecord", "FetchResult", "Reply", "ResponseSink"]
+__all__ = ["FetchOutcome", "FetchRecord", "FetchResult", "FetchTrace", "Reply", "ResponseSink"]
 
 
 class FetchOutcome(StrEnum):
@@ -194,4 +195,41 @@ class Reply:
         return Validators(
             etag=received.etag or sent.etag,
             last_modified=received.last_modified or sent.last_modified,
+        )
+
+
+@dataclass(slots=True)
+class FetchTrace:
+    """A fetch in progress: what its result will report besides its last reply."""
+
+    url: str  # as requested
+    purpose: Purpose
+    sent_validators: Validators | None
+    started: float  # on the fetcher's clock
+    fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    attempts: int = 0  # requests sent so far, every hop and retry
+    redirects: list[str] = field(default_factory=list)  # URLs redirected from so far
+
+    def result(
+        self, final_url: str, reply: Reply, *, finished: float, capture: CaptureRef | None
+    ) -> FetchResult:
+        """The fetch's result, from the reply its last hop (``final_url``) ended with."""
+        outcome = reply.outcome or FetchOutcome.HTTP_ERROR
+        ok = outcome is FetchOutcome.OK
+        return FetchResult(
+            url=self.url,
+            final_url=final_url,
+            purpose=self.purpose,
+            outcome=outcome,
+            status=reply.status,
+            body=reply.body if ok else b"",
+            content_type=reply.content_type,
+            validators=reply.validators(self.sent_validators),
+            redirects=tuple(self.redirects),
+            headers=reply.header_items(),
+            error=None if ok else reply.error,
+            elapsed=finished - self.started,
+            fetched_at=self.fetched_at,
+            attempts=self.attempts,
+            capture=capture,
         )

@@ -8,10 +8,11 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 
 from connectors.http import Fetcher, FetchOutcome, FetchResult, Purpose
-from connectors.http.robots import policy_for_fetch, robots_token
+from connectors.http.robots import RobotsRules, policy_for_fetch, robots_token
 from connectors.records import Validators
 from tests.connectors.http.fetching import PAGE, fetch_all, gaps, settings
 from tests.localserver import LocalServer, Request, Response
@@ -69,6 +70,53 @@ def test_a_downloaded_file_s_rules_apply() -> None:
     assert policy.allows("http://a.example/public", "news-ingest")
     assert not policy.allows("http://a.example/private/x", "news-ingest")
     assert policy.delay("news-ingest") == 3.0
+
+
+def test_rules_download_once_per_origin_and_cap_the_crawl_delay() -> None:
+    downloads: list[str] = []
+
+    async def download(url: str) -> FetchResult:
+        downloads.append(url)
+        body = b"User-agent: *\nDisallow: /private\nCrawl-delay: 90\n"
+        return robots_download(FetchOutcome.OK, 200, body)
+
+    rules = RobotsRules(
+        user_agent="news-ingest/0.1",
+        ttl=3600,
+        retry_delay=60,
+        max_crawl_delay=30,
+        download=download,
+    )
+
+    async def go() -> tuple[list[str | None], float | None]:
+        urls = ["https://a.example/x", "https://A.example:443/private/y", "http://a.example/z"]
+        policies = [await rules.policy(httpx.URL(url)) for url in urls]
+        denials = [rules.denial(p, httpx.URL(u)) for p, u in zip(policies, urls, strict=True)]
+        return denials, rules.crawl_delay(policies[0])
+
+    denials, delay = asyncio.run(go())
+    assert denials == [None, "robots.txt disallows it", None]
+    assert delay == 30.0  # asked for 90
+    assert downloads == ["https://a.example/robots.txt", "http://a.example/robots.txt"]
+
+
+def test_an_unreadable_file_is_a_denial_that_says_why() -> None:
+    async def download(url: str) -> FetchResult:
+        return robots_download(FetchOutcome.TIMEOUT, None)
+
+    rules = RobotsRules(
+        user_agent="news-ingest/0.1",
+        ttl=3600,
+        retry_delay=60,
+        max_crawl_delay=30,
+        download=download,
+    )
+    policy = asyncio.run(rules.policy(httpx.URL("https://a.example/")))
+    assert (
+        rules.denial(policy, httpx.URL("https://a.example/"))
+        == "robots.txt unavailable: timeout: detail"
+    )
+    assert rules.crawl_delay(policy) is None
 
 
 def robots(text: str) -> Response:
