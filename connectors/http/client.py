@@ -1,22 +1,27 @@
 """The one HTTP client of the web connectors: polite, bounded, SSRF-guarded, never raising.
 
 Every request goes through :meth:`Fetcher.fetch`, which, for the URL and then
-for every redirect hop (followed by hand, at most ``max_redirects``:
-:mod:`connectors.http.targets`):
+for every redirect hop (followed by hand, at most ``max_redirects``):
 
-1. validates the URL (http or https, a plausible host, a sane length)  -> ``bad_url``
-2. refuses a host whose circuit breaker is open (:mod:`connectors.http.hosts`) -> ``circuit_open``
-3. resolves the host and checks every address (:mod:`connectors.http.ssrf`) -> ``private_address``
-4. consults the origin's robots.txt (:mod:`connectors.http.robots`; fetched
-   through this same path, cached)                                     -> ``robots_denied``
+1. validates the URL (http or https, a DNS host name, a sane length)  -> ``bad_url``
+2. refuses a host whose circuit breaker is open                       -> ``circuit_open``
+3. resolves the host and checks every address                         -> ``private_address``
+4. consults the origin's robots.txt (fetched through this same path,
+   cached)                                                            -> ``robots_denied``
 5. waits its turn: per-host concurrency and pacing (``host_delay`` or the
    robots Crawl-delay, whichever is longer), and a global connection cap
 6. sends a GET (conditional when validators are given) under a total
-   deadline (:mod:`connectors.http.exchange`)
+   deadline, because httpx's own timeouts only measure inactivity
 7. retries 408/429/5xx and network errors with exponential backoff and jitter,
-   honouring Retry-After up to ``max_retry_after`` (:mod:`connectors.http.retries`)
+   honouring Retry-After up to ``max_retry_after``
 8. reads the raw body and decompresses it itself, in bounded steps, under the
-   decoded-size cap, so a compression bomb stops at the cap (:mod:`connectors.http.decoders`)
+   decoded-size cap, so a compression bomb stops at the cap
+
+The Fetcher wires these steps together; each lives in its own module:
+:mod:`~connectors.http.targets` (1, redirects), :mod:`~connectors.http.hosts`
+(2, 5), :mod:`~connectors.http.ssrf` (3), :mod:`~connectors.http.robots` (4),
+:mod:`~connectors.http.exchange` (6), :mod:`~connectors.http.retries` (7) and
+:mod:`~connectors.http.decoders` (8).
 
 and returns a :class:`~connectors.http.results.FetchResult` whose ``outcome``
 is one of :class:`~connectors.http.results.FetchOutcome`. Each call (and each
