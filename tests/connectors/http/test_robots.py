@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import httpx
@@ -72,6 +72,16 @@ def test_a_downloaded_file_s_rules_apply() -> None:
     assert policy.delay("news-ingest") == 3.0
 
 
+def rules_downloading_with(download: Callable[[str], Awaitable[FetchResult]]) -> RobotsRules:
+    return RobotsRules(
+        user_agent="news-ingest/0.1",
+        ttl=3600,
+        retry_delay=60,
+        max_crawl_delay=30,
+        download=download,
+    )
+
+
 def test_rules_download_once_per_origin_and_cap_the_crawl_delay() -> None:
     downloads: list[str] = []
 
@@ -80,13 +90,7 @@ def test_rules_download_once_per_origin_and_cap_the_crawl_delay() -> None:
         body = b"User-agent: *\nDisallow: /private\nCrawl-delay: 90\n"
         return robots_download(FetchOutcome.OK, 200, body)
 
-    rules = RobotsRules(
-        user_agent="news-ingest/0.1",
-        ttl=3600,
-        retry_delay=60,
-        max_crawl_delay=30,
-        download=download,
-    )
+    rules = rules_downloading_with(download)
 
     async def go() -> tuple[list[str | None], float | None]:
         urls = ["https://a.example/x", "https://A.example:443/private/y", "http://a.example/z"]
@@ -104,13 +108,7 @@ def test_an_unreadable_file_is_a_denial_that_says_why() -> None:
     async def download(url: str) -> FetchResult:
         return robots_download(FetchOutcome.TIMEOUT, None)
 
-    rules = RobotsRules(
-        user_agent="news-ingest/0.1",
-        ttl=3600,
-        retry_delay=60,
-        max_crawl_delay=30,
-        download=download,
-    )
+    rules = rules_downloading_with(download)
     policy = asyncio.run(rules.policy(httpx.URL("https://a.example/")))
     assert (
         rules.denial(policy, httpx.URL("https://a.example/"))
