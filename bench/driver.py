@@ -403,7 +403,7 @@ def install() -> None:
     with TIMELINE.timing("import"):
         import connectors.feeds
         import connectors.files
-        import connectors.http.client
+        import connectors.http
         import connectors.sitemaps
         import connectors.urllist
         import flows.extract.workers
@@ -419,7 +419,7 @@ def install() -> None:
         _wrap_sync(batches, "persist_batch", "persist")
         _watch_duckdb_memory(batches)
     _wrap_sync(warehouse.store, "load_url_state", "state_lookup")
-    _wrap_async(connectors.http.client.Fetcher, "fetch", _page_or_discovery)
+    _wrap_async(connectors.http.Fetcher, "fetch", _page_or_discovery)
     original_process = flows.extract.workers.ExtractionPool.process
 
     @functools.wraps(original_process)

@@ -1,6 +1,6 @@
 """Raw capture: write every fetched page, with its HTTP headers, to rotating WARC.gz files.
 
-:class:`WarcCapture` is the :class:`~connectors.records.ResponseSink` the fetcher
+:class:`WarcCapture` is the :class:`~connectors.http.ResponseSink` the fetcher
 calls for each OK page. Each call appends one WARC/1.1 ``response`` record as
 its own gzip member (so a reader can seek to the returned offset and read
 that record alone) to ``{prefix}-{UTC time}-{serial:05d}.warc.gz``; every file
@@ -62,9 +62,9 @@ from fastwarc import GzipWriter, WarcRecord, WarcRecordType
 
 from connectors.errors import CaptureError
 from connectors.records import CaptureRef
-from connectors.warc import OPEN_SUFFIX, complete_gzip_length
+from connectors.warcfiles import OPEN_SUFFIX, complete_gzip_length, open_name
 
-__all__ = ["MAX_FILE_BYTES", "OPEN_SUFFIX", "WarcCapture"]
+__all__ = ["MAX_FILE_BYTES", "WarcCapture"]
 
 logger = logging.getLogger(__name__)
 
@@ -166,7 +166,7 @@ class WarcCapture:
         while True:
             final = self.directory / f"{self.prefix}-{stamp}-{self._serial:05d}.warc.gz"
             self._serial += 1
-            partial = _open_name(final)
+            partial = open_name(final)
             # Created under a name recovery ignores, locked, then renamed: another
             # process's recovery can never see an unlocked file of a live writer.
             creating = Path(f"{partial}{_CREATING_SUFFIX}")
@@ -203,7 +203,7 @@ class WarcCapture:
             stream.flush()
         except OSError as exc:
             self._undo(stream, offset)
-            raise CaptureError(f"cannot write to {_open_name(self._final)}: {exc}") from exc
+            raise CaptureError(f"cannot write to {open_name(str(self._final))}: {exc}") from exc
         return offset
 
     def _undo(self, stream: BinaryIO, offset: int) -> None:
@@ -225,17 +225,13 @@ class WarcCapture:
             stream.flush()
             os.fsync(stream.fileno())
             # Renamed while still locked, so no recovery can take it meanwhile.
-            _open_name(final).rename(final)
+            open_name(final).rename(final)
             _fsync_directory(final.parent)
         except OSError as exc:
             raise CaptureError(f"cannot finish capture file {final}: {exc}") from exc
         finally:
             stream.close()  # also releases the flock
         logger.info("capture: finished %s", final)
-
-
-def _open_name(final: Path | None) -> Path:
-    return Path(f"{final}{OPEN_SUFFIX}")
 
 
 def _fsync_directory(directory: Path) -> None:

@@ -13,6 +13,11 @@ failed fetch a fetch outcome, never an exception that escapes::
     ├── AddressError             the SSRF guard refused a host (caught inside the fetcher)
     │   ├── BlockedAddressError
     │   └── UnresolvableHostError
+    ├── DecompressionError       a bounded decoder stopped (connectors.compression; caught
+    │   │                        by its caller and turned into a fetch outcome or a reject)
+    │   ├── SizeCapError         the decoded output reached its cap
+    │   ├── TruncatedStreamError the stream ended before its end marker
+    │   └── CorruptStreamError   the bytes are not valid in their coding, or it is unknown
     └── RejectError              a local file, line or record is unusable (caught by its reader)
 """
 
@@ -26,11 +31,15 @@ __all__ = [
     "BlockedAddressError",
     "CaptureError",
     "ConnectorError",
+    "CorruptStreamError",
+    "DecompressionError",
     "FetchError",
     "FetchSettingsError",
     "FetcherClosedError",
     "RejectError",
+    "SizeCapError",
     "SourceConfigError",
+    "TruncatedStreamError",
     "UnresolvableHostError",
 ]
 
@@ -83,6 +92,30 @@ class UnresolvableHostError(AddressError):
         super().__init__(f"cannot resolve {host}: {detail}")
         self.host = host
         self.temporary = temporary
+
+
+class DecompressionError(ConnectorError):
+    """Base class of the signals that stop a bounded decoder (internal control flow)."""
+
+
+class SizeCapError(DecompressionError):
+    """The decoded output reached its cap; what fitted has been kept."""
+
+
+class TruncatedStreamError(DecompressionError):
+    """A compressed stream ended before its end marker."""
+
+
+class CorruptStreamError(DecompressionError):
+    """The bytes cannot be decoded as their coding says, or the coding is not one we decode.
+
+    ``detail`` is the decoding library's own words, for callers that phrase the
+    message themselves.
+    """
+
+    def __init__(self, message: str, *, detail: str) -> None:
+        super().__init__(message)
+        self.detail = detail
 
 
 class RejectError(ConnectorError):

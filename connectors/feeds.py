@@ -31,12 +31,13 @@ from typing import Any
 
 import feedparser
 
+from connectors.compression import gunzip_bounded, is_gzip
 from connectors.errors import SourceConfigError
-from connectors.http.client import Fetcher, FetchOutcome, Purpose
+from connectors.http import Fetcher, FetchOutcome, Purpose
 from connectors.records import Candidate, EntryHints, Rejected, RejectReason, Validators
 from connectors.text.dates import parse_datetime
 from connectors.text.urls import MAX_URL_LENGTH, absolute_http_url
-from connectors.text.xmlsafe import defuse_xml, gunzip_bounded, is_gzip
+from connectors.text.xmlsafe import defuse_xml
 
 __all__ = ["MAX_FEED_BYTES", "MAX_FEED_ENTRIES", "FeedSource", "ParsedFeed", "parse_feed"]
 

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
+from connectors.compression import gunzip_bounded
 from connectors.errors import RejectError, SourceConfigError
 from connectors.local import bounded_lines
 from connectors.records import (
@@ -33,7 +34,6 @@ from connectors.records import (
     raw_hash,
 )
 from connectors.text.charset import decode_html, looks_binary
-from connectors.text.xmlsafe import gunzip_bounded
 
 __all__ = ["MAX_FILE_BYTES", "SUFFIXES", "FilesSource"]
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from connectors.records import Candidate, Checkpoint, RawDocument, Rejected, Validators
 
 if TYPE_CHECKING:
-    from connectors.http.client import Fetcher
+    from connectors.http import Fetcher
 
 __all__ = ["DocumentSource", "WebSource"]
 
@@ -39,7 +39,7 @@ class WebSource(Protocol):
     """A source that discovers URLs to fetch (feeds, sitemaps, URL lists).
 
     ``discover`` fetches its feeds or sitemaps through the fetcher it is given
-    (``connectors.http.client.Fetcher``), sending the validators in ``known`` as a
+    (``connectors.http.Fetcher``), sending the validators in ``known`` as a
     conditional GET; a feed that cannot be parsed cleanly yields a
     :class:`Rejected` for the feed and still yields the entries it could read.
     A feed or sitemap that cannot be fetched yields no reject: the fetcher has

@@ -39,13 +39,14 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import etree  # type: ignore[import-untyped, unused-ignore]  # no stubs
 
+from connectors.compression import gunzip_bounded, is_gzip
 from connectors.errors import SourceConfigError
 from connectors.feeds import parse_feed
-from connectors.http.client import Fetcher, FetchOutcome, Purpose
+from connectors.http import Fetcher, FetchOutcome, Purpose
 from connectors.records import Candidate, EntryHints, Rejected, RejectReason, Validators
 from connectors.text.dates import parse_datetime
 from connectors.text.urls import MAX_URL_LENGTH, absolute_http_url
-from connectors.text.xmlsafe import defuse_xml, gunzip_bounded, is_gzip
+from connectors.text.xmlsafe import defuse_xml
 
 __all__ = [
     "DEFAULT_MAX_SITEMAP_BYTES",

@@ -27,7 +27,7 @@ from connectors.records import Candidate, EntryHints, Rejected, RejectReason, Va
 from connectors.text.urls import MAX_URL_LENGTH, absolute_http_url
 
 if TYPE_CHECKING:
-    from connectors.http.client import Fetcher
+    from connectors.http import Fetcher
 
 __all__ = ["UrlListSource"]
 

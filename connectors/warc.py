@@ -14,8 +14,9 @@ here, behaves as follows:
 - ``auto_decode`` silently drops a record whose decoded payload is large (a
   gzip bomb vanished without a trace), and ``parse_http=True`` in the iterator
   aborts the whole file on one oversized HTTP header. So blocks are read raw
-  and the HTTP message is split, de-chunked and decompressed here, with a size
-  cap enforced while decompressing and a reject reason for every failure.
+  and the HTTP message is split and de-chunked here and decompressed through
+  :mod:`connectors.compression`, with a size cap enforced while decompressing
+  and a reject reason for every failure.
 
 One record is in memory at a time (the block is capped, larger records are
 skipped without being read), so memory is bounded whatever the file size.
@@ -69,7 +70,6 @@ import hashlib
 import logging
 import os
 import re
-import zlib
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -80,11 +80,17 @@ from types import MappingProxyType
 from typing import BinaryIO
 from urllib.parse import urlsplit
 
-import brotli  # type: ignore[import-untyped, unused-ignore]  # no stubs
-import zstandard
 from fastwarc import ArchiveIterator, WarcRecord, WarcRecordType
 
-from connectors.errors import ConnectorError, RejectError, SourceConfigError
+from connectors.compression import decompress, inflate_prefix, is_gzip, is_zstd
+from connectors.errors import (
+    ConnectorError,
+    CorruptStreamError,
+    RejectError,
+    SizeCapError,
+    SourceConfigError,
+    TruncatedStreamError,
+)
 from connectors.records import (
     CaptureRef,
     Checkpoint,
@@ -97,25 +103,16 @@ from connectors.records import (
     raw_hash,
 )
 from connectors.text.charset import decode_html, looks_binary
+from connectors.warcfiles import complete_gzip_length, open_name
 
-__all__ = [
-    "CHECKPOINT_EVERY",
-    "MAX_PAYLOAD_BYTES",
-    "OPEN_SUFFIX",
-    "WarcSource",
-    "complete_gzip_length",
-    "read_capture",
-]
+__all__ = ["CHECKPOINT_EVERY", "MAX_PAYLOAD_BYTES", "WarcSource", "read_capture"]
 
 logger = logging.getLogger(__name__)
 
 MAX_PAYLOAD_BYTES = 10 * 2**20  # decoded page cap (DESIGN: 10 MiB for pages)
 CHECKPOINT_EVERY = 100  # records between checkpoints
-OPEN_SUFFIX = ".open"  # a capture file still being written (connectors.capture)
 _MAX_HTTP_HEADER = 64 * 2**10  # HTTP status line + headers; more is not a page response
 _SCAN_CHUNK = 64 * 2**10
-_GZIP_MAGIC = b"\x1f\x8b"
-_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _WARC_SUFFIXES = (".warc", ".warc.gz")
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 _UNTYPED = frozenset({"", "application/octet-stream", "unknown/unknown", "application/unknown"})
@@ -483,7 +480,7 @@ class _FileReader:
 
     def _check_gzip_tail(self, last_offset: int) -> None:
         """Raise _DamageError when the file ends inside the gzip member of its last record."""
-        if _read_at(self.probe, last_offset, 2) != _GZIP_MAGIC:
+        if not is_gzip(_read_at(self.probe, last_offset, 2)):
             return
         end = complete_gzip_length(self.probe, last_offset)
         size = _size(self.probe)
@@ -508,8 +505,8 @@ def read_capture(
     (:mod:`connectors.capture`) and is read under that name.
     """
     path = Path(ref.path)
-    if not path.exists() and Path(f"{ref.path}{OPEN_SUFFIX}").exists():
-        path = Path(f"{ref.path}{OPEN_SUFFIX}")
+    if not path.exists() and open_name(path).exists():
+        path = open_name(path)
     settings = _Settings(source, _Filters(), CHECKPOINT_EVERY, max_payload_bytes)
     where = f"{ref.path} at offset {ref.offset}"
     try:
@@ -529,35 +526,6 @@ def read_capture(
         return Rejected(source, ref.path, RejectReason.MALFORMED_RECORD, f"{where}: {exc}")
     detail = f"{where}: not a page response record"
     return Rejected(source, ref.path, RejectReason.MALFORMED_RECORD, detail)
-
-
-def complete_gzip_length(stream: BinaryIO, start: int = 0) -> int:
-    """Return the offset where the last complete gzip member from ``start`` ends.
-
-    Equal to the file size when every member is whole; smaller when the data
-    is cut inside a member or corrupt (it is where the good data ends). Reads
-    in bounded steps, so memory does not depend on the file.
-    """
-    stream.seek(start)
-    end = start  # end of the last complete member
-    fed = start  # bytes handed to the decompressor so far
-    inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
-    pending = b""
-    try:
-        while True:
-            if not pending:
-                pending = stream.read(_SCAN_CHUNK)
-                if not pending:
-                    return end
-                fed += len(pending)
-            inflater.decompress(pending, _SCAN_CHUNK)
-            pending = inflater.unconsumed_tail
-            if inflater.eof:
-                pending = inflater.unused_data
-                end = fed - len(pending)
-                inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
-    except zlib.error:
-        return end
 
 
 def _check_path(name: str, entry: str) -> None:
@@ -744,43 +712,30 @@ def _dechunk(body: bytes) -> bytes:
 
 def _decompress(body: bytes, coding: str, limit: int) -> bytes:
     """Decode one content coding, stopping once the output passes ``limit`` bytes."""
-    try:
-        if coding in {"gzip", "x-gzip"} and body.startswith(_GZIP_MAGIC):
-            out, complete = _inflate(body, zlib.MAX_WBITS | 16, limit)
-        elif coding == "deflate" and not _looks_html(body):
-            out, complete = _inflate_deflate(body, limit)
-        elif coding == "br" and not _looks_html(body):
-            inflater = brotli.Decompressor()
-            out = inflater.process(body, output_buffer_limit=limit + 1)
-            complete = inflater.is_finished()
-        elif coding == "zstd" and body.startswith(_ZSTD_MAGIC):
-            out = zstandard.ZstdDecompressor().stream_reader(body).read(limit + 1)
-            complete = True
-        elif _looks_html(body):
+    if not _looks_encoded(body, coding):
+        if _looks_html(body):
             return body  # a coding is declared but the payload was stored decoded (old CC-NEWS)
-        else:
-            raise RejectError(RejectReason.UNDECODABLE, f"content coding {coding!r} not decodable")
-    except (zlib.error, brotli.error, zstandard.ZstdError) as exc:
-        raise RejectError(RejectReason.UNDECODABLE, f"{coding} payload: {exc}") from exc
-    if len(out) > limit:
-        raise RejectError(RejectReason.TOO_LARGE, f"{coding} payload decodes to over {limit} bytes")
-    if not complete:
-        raise RejectError(RejectReason.MALFORMED_RECORD, f"{coding} payload is cut short")
-    return bytes(out)
-
-
-def _inflate(body: bytes, wbits: int, limit: int) -> tuple[bytes, bool]:
-    inflater = zlib.decompressobj(wbits)
-    out = inflater.decompress(body, limit + 1)
-    return out, inflater.eof
-
-
-def _inflate_deflate(body: bytes, limit: int) -> tuple[bytes, bool]:
-    # "deflate" is a zlib stream by the RFC, raw deflate from many servers.
+        raise RejectError(RejectReason.UNDECODABLE, f"content coding {coding!r} not decodable")
     try:
-        return _inflate(body, zlib.MAX_WBITS, limit)
-    except zlib.error:
-        return _inflate(body, -zlib.MAX_WBITS, limit)
+        return decompress(body, coding, max_bytes=limit)
+    except SizeCapError:
+        detail = f"{coding} payload decodes to over {limit} bytes"
+        raise RejectError(RejectReason.TOO_LARGE, detail) from None
+    except TruncatedStreamError:
+        detail = f"{coding} payload is cut short"
+        raise RejectError(RejectReason.MALFORMED_RECORD, detail) from None
+    except CorruptStreamError as exc:
+        detail = f"{coding} payload: {exc.detail}"
+        raise RejectError(RejectReason.UNDECODABLE, detail) from exc
+
+
+def _looks_encoded(body: bytes, coding: str) -> bool:
+    """Whether a payload may be in ``coding``; old CC-NEWS kept codings of decoded payloads."""
+    if coding in {"gzip", "x-gzip"}:
+        return is_gzip(body)
+    if coding == "zstd":
+        return is_zstd(body)
+    return coding in {"deflate", "br"} and not _looks_html(body)
 
 
 def _validators(http: _Http) -> Validators | None:
@@ -791,10 +746,10 @@ def _validators(http: _Http) -> Validators | None:
 def _record_id_at(probe: BinaryIO, offset: int) -> str | None:
     """The WARC-Record-ID of the record starting at ``offset`` (plain, or its own gzip member)."""
     head = _read_at(probe, offset, _SCAN_CHUNK // 8)
-    if head.startswith(_GZIP_MAGIC):
+    if is_gzip(head):
         try:
-            head = zlib.decompressobj(zlib.MAX_WBITS | 16).decompress(head, _SCAN_CHUNK // 4)
-        except zlib.error:
+            head = inflate_prefix(head, max_bytes=_SCAN_CHUNK // 4)
+        except CorruptStreamError:
             return None
     if not head.startswith(b"WARC/"):
         return None

@@ -23,7 +23,7 @@ from prefect.cache_policies import NONE
 from prefect.utilities.annotations import quote
 
 from connectors.capture import WarcCapture
-from connectors.http.client import Fetcher
+from connectors.http import Fetcher
 from connectors.protocols import DocumentSource, WebSource
 from connectors.records import Candidate, Checkpoint, Rejected
 from flows.pipeline import local, sourcerun, web

@@ -1,10 +1,10 @@
 """robots.txt rules per origin: parsing (Protego), the verdict for an unreadable file, caching.
 
-The fetcher downloads ``/robots.txt`` itself (through the same guarded,
-paced client) and turns the outcome into a policy (``Fetcher._load_robots``,
-with :func:`policy_from_body`, :func:`policy_allow_all` and
-:func:`policy_unavailable` from here); the rules follow RFC 9309 and Google's
-documented behaviour:
+:class:`RobotsRules` is what the fetcher asks: it downloads an origin's
+``/robots.txt`` through the fetcher itself (the same guard, pacing and log as
+any request), turns what came back into a policy (:func:`policy_for_fetch`),
+keeps it in a :class:`RobotsCache`, and says whether a URL may be fetched and
+how far apart. The rules follow RFC 9309 and Google's documented behaviour:
 
 * 2xx: the rules apply (the first ``max_bytes`` only; Protego parses them);
 * 4xx other than 429, or a redirect chain that goes nowhere: no rules, all allowed;
@@ -18,6 +18,7 @@ Error tree: none; an unparsable file is an empty rule set, never an exception.
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import time
 from collections import OrderedDict
@@ -27,17 +28,28 @@ from dataclasses import dataclass
 import httpx
 from protego import Protego
 
+from connectors.http.results import FetchOutcome, FetchResult
+from connectors.http.targets import origin
+
 __all__ = [
     "RobotsCache",
     "RobotsPolicy",
+    "RobotsRules",
     "policy_allow_all",
+    "policy_for_fetch",
     "policy_from_body",
     "policy_unavailable",
     "robots_token",
     "robots_url",
 ]
 
+logger = logging.getLogger(__name__)
+
 _CACHE_SIZE = 10_000
+# Redirects that lead nowhere count as "no robots.txt" (as Google does), as does a bad URL.
+_NO_FILE = frozenset(
+    {FetchOutcome.REDIRECT_LOOP, FetchOutcome.TOO_MANY_REDIRECTS, FetchOutcome.BAD_URL}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +122,21 @@ def policy_from_body(body: bytes, *, ttl: float) -> RobotsPolicy:
     return RobotsPolicy(rules=Protego.parse(text), unavailable=None, expires=time.monotonic() + ttl)
 
 
+def policy_for_fetch(result: FetchResult, *, ttl: float, retry_delay: float) -> RobotsPolicy:
+    """The policy a robots.txt download implies: its rules, allow all, or disallow for now."""
+    if result.ok:
+        return policy_from_body(result.body, ttl=ttl)
+    status = result.status
+    client_error = status is not None and 400 <= status < 500 and status != 429
+    if result.outcome is FetchOutcome.HTTP_ERROR and client_error:
+        return policy_allow_all(ttl=ttl)
+    if result.outcome in _NO_FILE:
+        return policy_allow_all(ttl=ttl)
+    reason = f"{result.outcome}: {result.error}"
+    logger.info("%s unavailable (%s); disallowing for now", result.url, reason)
+    return policy_unavailable(reason, retry_after=retry_delay)
+
+
 class RobotsCache:
     """Policies per origin, each fetched once at a time and kept until it expires (LRU-bounded)."""
 
@@ -139,3 +166,47 @@ class RobotsCache:
     def _fresh(self, origin: str) -> RobotsPolicy | None:
         policy = self._entries.get(origin)
         return policy if policy is not None and policy.is_fresh() else None
+
+
+class RobotsRules:
+    """The robots.txt of every origin a fetcher visits: downloaded once, cached, obeyed.
+
+    ``download`` fetches a robots.txt URL through the fetcher (with the robots
+    purpose); ``max_crawl_delay`` caps the pace a site may ask for.
+    """
+
+    def __init__(
+        self,
+        *,
+        user_agent: str,
+        ttl: float,
+        retry_delay: float,
+        max_crawl_delay: float,
+        download: Callable[[str], Awaitable[FetchResult]],
+    ) -> None:
+        self._token = robots_token(user_agent)
+        self._ttl = ttl
+        self._retry_delay = retry_delay
+        self._max_crawl_delay = max_crawl_delay
+        self._download = download
+        self._cache = RobotsCache()
+
+    async def policy(self, url: httpx.URL) -> RobotsPolicy:
+        """The policy of the URL's origin, its robots.txt downloaded if not cached."""
+        return await self._cache.get(origin(url), lambda: self._load(url))
+
+    def denial(self, policy: RobotsPolicy, url: httpx.URL) -> str | None:
+        """Why ``policy`` forbids fetching ``url``, or None when it allows it."""
+        if policy.allows(str(url), self._token):
+            return None
+        reason = policy.unavailable
+        return f"robots.txt unavailable: {reason}" if reason else "robots.txt disallows it"
+
+    def crawl_delay(self, policy: RobotsPolicy) -> float | None:
+        """Seconds the policy asks for between requests, capped; None if it asks for none."""
+        delay = policy.delay(self._token)
+        return None if delay is None else min(delay, self._max_crawl_delay)
+
+    async def _load(self, url: httpx.URL) -> RobotsPolicy:
+        result = await self._download(robots_url(url))
+        return policy_for_fetch(result, ttl=self._ttl, retry_delay=self._retry_delay)

@@ -1,4 +1,4 @@
-"""Make fetched XML safe to hand to a parser: bounded gunzip and DOCTYPE defusing.
+"""Make fetched XML safe to hand to a parser: UTF-8 bytes with no internal DTD subset.
 
 Entity attacks (billion laughs, external entities pointing at ``file://`` or
 ``http://``) need entity *declarations*, and those can only live in a DOCTYPE's
@@ -6,6 +6,8 @@ internal subset. No feed or sitemap needs one, so :func:`defuse_xml` removes
 any DOCTYPE that has an internal subset before a parser sees the bytes; the
 parsers' own settings (expat without external entities, lxml with
 ``resolve_entities=False, no_network=True``) are the second line of defence.
+A gzipped feed or sitemap is inflated before it comes here, under a size cap
+(:func:`connectors.compression.gunzip_bounded`).
 
 Nothing here raises for bad input: problems come back as fields of the
 returned records, because a broken document is data, not an error.
@@ -15,13 +17,10 @@ from __future__ import annotations
 
 import codecs
 import re
-import zlib
 from dataclasses import dataclass
 
-__all__ = ["Decompressed", "Defused", "defuse_xml", "gunzip_bounded", "is_gzip"]
+__all__ = ["Defused", "defuse_xml"]
 
-_GZIP_MAGIC = b"\x1f\x8b"
-_STEP = 256 * 1024
 _UTF16_32 = (
     (codecs.BOM_UTF32_LE, "utf-32"),
     (codecs.BOM_UTF32_BE, "utf-32"),
@@ -37,54 +36,11 @@ _SPACE = b" \t\r\n"
 
 
 @dataclass(frozen=True, slots=True)
-class Decompressed:
-    """The result of a bounded gunzip: what was inflated, and why it stopped early if so."""
-
-    data: bytes
-    truncated: bool  # output reached the size cap; data is its first max_bytes
-    error: str | None  # corrupt or cut-off stream; data is what could be inflated
-
-
-@dataclass(frozen=True, slots=True)
 class Defused:
     """XML bytes (UTF-8 or an ASCII-compatible encoding) with no internal DTD subset."""
 
     data: bytes
     removed_doctype: bool  # a DOCTYPE with an internal subset was taken out
-
-
-def is_gzip(data: bytes) -> bool:
-    """Tell whether bytes start with the gzip magic number."""
-    return data.startswith(_GZIP_MAGIC)
-
-
-def gunzip_bounded(data: bytes, *, max_bytes: int) -> Decompressed:
-    """Inflate gzip data (all members) without ever producing more than ``max_bytes``."""
-    out = bytearray()
-    pending = data
-    while pending:
-        inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
-        try:
-            while pending and not inflater.eof:
-                room = max_bytes - len(out)
-                # One byte past the cap tells "exactly at the cap" from "over it".
-                chunk = inflater.decompress(pending, min(_STEP, room + 1))
-                stalled = not chunk and len(inflater.unconsumed_tail) == len(pending)
-                pending = inflater.unconsumed_tail
-                out += chunk
-                if len(out) > max_bytes:
-                    return Decompressed(bytes(out[:max_bytes]), truncated=True, error=None)
-                if stalled:
-                    break
-        except zlib.error as exc:
-            return Decompressed(bytes(out), truncated=False, error=f"corrupt gzip data: {exc}")
-        if not inflater.eof:
-            return Decompressed(bytes(out), truncated=False, error="gzip stream is cut off")
-        # Concatenated gzip members are legal; anything else after the end is junk.
-        pending = inflater.unused_data
-        if pending and not is_gzip(pending):
-            return Decompressed(bytes(out), truncated=False, error="junk after gzip stream")
-    return Decompressed(bytes(out), truncated=False, error=None)
 
 
 def defuse_xml(data: bytes) -> Defused:

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from connectors.errors import ConnectorError
-from connectors.http.client import FetchSettings
+from connectors.http import FetchSettings
 from flows.errors import ConfigError
 
 __all__ = [

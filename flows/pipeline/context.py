@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
-from connectors.http.client import Fetcher, FetchRecord, Purpose
+from connectors.http import Fetcher, FetchRecord, Purpose
 from flows.pipeline.config import Settings
 from flows.pipeline.per_document import ArticlePool
 from flows.pipeline.reports import SourceReport

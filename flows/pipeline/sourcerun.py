@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from connectors.http.client import FetchOutcome, FetchRecord
+from connectors.http import FetchOutcome, FetchRecord
 from flows.pipeline import freshness
 from flows.pipeline.config import SourceConfig
 from flows.pipeline.context import RunContext

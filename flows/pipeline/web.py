@@ -14,7 +14,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 
-from connectors.http.client import FetchOutcome, FetchResult, Purpose
+from connectors.http import FetchOutcome, FetchResult, Purpose
 from connectors.protocols import WebSource
 from connectors.records import Candidate, Media, RawDocument, Rejected, Validators, raw_hash
 from flows.pipeline.context import RunContext

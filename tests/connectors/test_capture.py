@@ -17,12 +17,13 @@ import pytest
 from fastwarc import ArchiveIterator, WarcRecordType
 from warcio.archiveiterator import ArchiveIterator as WarcioIterator
 
-from connectors.capture import OPEN_SUFFIX, WarcCapture
+from connectors.capture import WarcCapture
 from connectors.errors import CaptureError
-from connectors.http.client import ResponseSink
+from connectors.http import ResponseSink
 from connectors.records import CaptureRef, RawDocument, Rejected, raw_hash
 from connectors.text.charset import decode_html
 from connectors.warc import WarcSource, read_capture
+from connectors.warcfiles import OPEN_SUFFIX
 from tests.localserver import Response
 
 FETCHED = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)

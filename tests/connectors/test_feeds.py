@@ -12,7 +12,7 @@ import pytest
 from connectors.errors import SourceConfigError
 from connectors.feeds import FeedSource, parse_feed
 from connectors.records import Candidate, Rejected, RejectReason, Validators
-from tests.connectors.http.test_client import discover
+from tests.connectors.http.fetching import discover
 from tests.connectors.xmlattacks import EXTERNAL_ENTITIES, billion_laughs, external_entity
 from tests.localserver import LocalServer, Request, Response
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from connectors.http.client import Fetcher, FetchSettings
+from connectors.http import Fetcher, FetchSettings
 from connectors.records import Candidate, Rejected, RejectReason
 from connectors.sitemaps import SitemapSource, parse_sitemap
 from tests.localserver import LocalServer, Response

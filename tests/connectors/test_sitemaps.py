@@ -13,7 +13,7 @@ from lxml import etree
 from connectors.errors import SourceConfigError
 from connectors.records import Candidate, Rejected, RejectReason, Validators
 from connectors.sitemaps import SitemapSource, is_site_root, parse_sitemap
-from tests.connectors.http.test_client import discover
+from tests.connectors.http.fetching import discover
 from tests.connectors.xmlattacks import EXTERNAL_ENTITIES, billion_laughs, external_entity
 from tests.localserver import LocalServer, Request, Response
 

@@ -28,7 +28,7 @@ from connectors.records import (
     RejectReason,
     raw_hash,
 )
-from connectors.warc import WarcSource, complete_gzip_length, read_capture
+from connectors.warc import WarcSource, read_capture
 from tests.warcgen import DATE, corrupt_between, http_block, warc_record, write_warc
 
 # --------------------------------------------------------------------------- fixture builders
@@ -683,17 +683,6 @@ def test_records_sharing_a_gzip_member_get_no_offsets_and_resume_loses_nothing(
     for checkpoint, remaining in zip(middle, (4, 2), strict=True):
         resumed = docs(run(source(path), {str(path): checkpoint}))
         assert [d.url for d in resumed] == [d.url for d in docs(items)][-remaining:]
-
-
-def test_complete_gzip_length_finds_where_good_members_end(tmp_path: Path) -> None:
-    members = [gzip.compress(b"x" * 5000), gzip.compress(b"y" * 100), gzip.compress(b"z" * 70000)]
-    data = b"".join(members)
-    whole = len(data)
-    first_two = len(members[0]) + len(members[1])
-    for cut, expected in [(whole, whole), (whole - 3, first_two), (first_two + 10, first_two)]:
-        assert complete_gzip_length(io.BytesIO(data[:cut])) == expected
-    assert complete_gzip_length(io.BytesIO(data), len(members[0])) == whole
-    assert complete_gzip_length(io.BytesIO(b"garbage")) == 0
 
 
 def test_a_damaged_file_is_not_reread_until_it_changes(tmp_path: Path) -> None:

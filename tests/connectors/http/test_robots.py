@@ -1,16 +1,120 @@
-"""robots.txt handling of connectors.http.client against a real server: 404, 500, hangs, rules, delays."""
+"""connectors.http.robots: what a robots.txt download means, and the fetcher obeying it (404, 500, hangs, rules, delays)."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
-from connectors.http.client import Fetcher, FetchOutcome, FetchResult, Purpose
-from connectors.http.robots import robots_token
-from tests.connectors.http.test_client import PAGE, fetch_all, gaps, settings
+import httpx
+import pytest
+
+from connectors.http import Fetcher, FetchOutcome, FetchResult, Purpose
+from connectors.http.robots import RobotsRules, policy_for_fetch, robots_token
+from connectors.records import Validators
+from tests.connectors.http.fetching import PAGE, fetch_all, gaps, settings
 from tests.localserver import LocalServer, Request, Response
+
+
+def robots_download(outcome: FetchOutcome, status: int | None, body: bytes = b"") -> FetchResult:
+    return FetchResult(
+        url="http://a.example/robots.txt",
+        final_url="http://a.example/robots.txt",
+        purpose=Purpose.ROBOTS,
+        outcome=outcome,
+        status=status,
+        body=body,
+        content_type="text/plain",
+        validators=Validators(),
+        redirects=(),
+        headers=(),
+        error=None if outcome is FetchOutcome.OK else "detail",
+        elapsed=0.0,
+        fetched_at=datetime.now(UTC),
+        attempts=1,
+    )
+
+
+@pytest.mark.parametrize(
+    ("outcome", "status", "verdict"),
+    [
+        (FetchOutcome.HTTP_ERROR, 404, "allow"),
+        (FetchOutcome.HTTP_ERROR, 403, "allow"),
+        (FetchOutcome.REDIRECT_LOOP, 302, "allow"),
+        (FetchOutcome.TOO_MANY_REDIRECTS, 302, "allow"),
+        (FetchOutcome.BAD_URL, None, "allow"),
+        (FetchOutcome.HTTP_ERROR, 429, "unavailable"),
+        (FetchOutcome.HTTP_ERROR, 503, "unavailable"),
+        (FetchOutcome.TIMEOUT, None, "unavailable"),
+        (FetchOutcome.NETWORK_ERROR, None, "unavailable"),
+        (FetchOutcome.CIRCUIT_OPEN, None, "unavailable"),
+    ],
+)
+def test_what_a_failed_download_means(
+    outcome: FetchOutcome, status: int | None, verdict: str
+) -> None:
+    policy = policy_for_fetch(robots_download(outcome, status), ttl=3600, retry_delay=60)
+    assert policy.allows("http://a.example/page", "news-ingest") is (verdict == "allow")
+    if verdict == "unavailable":
+        assert policy.unavailable == f"{outcome}: detail"
+        assert policy.expires < time.monotonic() + 61  # asked again soon, not after the ttl
+    else:
+        assert policy.expires > time.monotonic() + 3500
+
+
+def test_a_downloaded_file_s_rules_apply() -> None:
+    body = b"User-agent: *\nDisallow: /private\nCrawl-delay: 3\n"
+    policy = policy_for_fetch(robots_download(FetchOutcome.OK, 200, body), ttl=3600, retry_delay=60)
+    assert policy.allows("http://a.example/public", "news-ingest")
+    assert not policy.allows("http://a.example/private/x", "news-ingest")
+    assert policy.delay("news-ingest") == 3.0
+
+
+def rules_downloading_with(download: Callable[[str], Awaitable[FetchResult]]) -> RobotsRules:
+    return RobotsRules(
+        user_agent="news-ingest/0.1",
+        ttl=3600,
+        retry_delay=60,
+        max_crawl_delay=30,
+        download=download,
+    )
+
+
+def test_rules_download_once_per_origin_and_cap_the_crawl_delay() -> None:
+    downloads: list[str] = []
+
+    async def download(url: str) -> FetchResult:
+        downloads.append(url)
+        body = b"User-agent: *\nDisallow: /private\nCrawl-delay: 90\n"
+        return robots_download(FetchOutcome.OK, 200, body)
+
+    rules = rules_downloading_with(download)
+
+    async def go() -> tuple[list[str | None], float | None]:
+        urls = ["https://a.example/x", "https://A.example:443/private/y", "http://a.example/z"]
+        policies = [await rules.policy(httpx.URL(url)) for url in urls]
+        denials = [rules.denial(p, httpx.URL(u)) for p, u in zip(policies, urls, strict=True)]
+        return denials, rules.crawl_delay(policies[0])
+
+    denials, delay = asyncio.run(go())
+    assert denials == [None, "robots.txt disallows it", None]
+    assert delay == 30.0  # asked for 90
+    assert downloads == ["https://a.example/robots.txt", "http://a.example/robots.txt"]
+
+
+def test_an_unreadable_file_is_a_denial_that_says_why() -> None:
+    async def download(url: str) -> FetchResult:
+        return robots_download(FetchOutcome.TIMEOUT, None)
+
+    rules = rules_downloading_with(download)
+    policy = asyncio.run(rules.policy(httpx.URL("https://a.example/")))
+    assert (
+        rules.denial(policy, httpx.URL("https://a.example/"))
+        == "robots.txt unavailable: timeout: detail"
+    )
+    assert rules.crawl_delay(policy) is None
 
 
 def robots(text: str) -> Response:

@@ -10,9 +10,9 @@ import httpcore
 import pytest
 
 from connectors.errors import BlockedAddressError, UnresolvableHostError
-from connectors.http.client import FetchOutcome
+from connectors.http import FetchOutcome
 from connectors.http.ssrf import AddressPolicy, GuardedBackend, GuardedResolver, is_public_address
-from tests.connectors.http.test_client import PAGE, fetch_all, fetch_one, settings
+from tests.connectors.http.fetching import PAGE, fetch_all, fetch_one, settings
 from tests.localserver import LocalServer, Response
 
 LOOPBACK_ONLY = ("127.0.0.1/32",)
