@@ -123,6 +123,8 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "flows.ingest",
         "flows.reextract",
         "flows.serve",
+        "flows.prefect_api",
+        "flows.prefect_server",
         "flows.pipeline",
         "flows.extract",
         "flows.dedupe",
@@ -137,7 +139,13 @@ ALLOWED: dict[str, tuple[str, ...]] = {
 RESTRICTED = {
     "duckdb": ("warehouse",),  # the one package that talks to the database
     "pyarrow": ("warehouse",),
-    "prefect": ("flows.ingest", "flows.reextract", "flows.serve", "flows.pipeline"),
+    "prefect": (
+        "flows.ingest",
+        "flows.reextract",
+        "flows.serve",
+        "flows.prefect_api",
+        "flows.pipeline",
+    ),
     "trafilatura": ("flows.extract",),
     "httpx": ("connectors", "flows.serve"),
 }
