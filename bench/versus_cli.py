@@ -544,7 +544,8 @@ def _marginal_figures(blocks: list[dict[str, Any]]) -> dict[str, Any]:
     if not rows:
         return {}
     keys = ("seconds", "pages_per_second", "body_pages_per_second", "bare_pages_per_second",
-            "bare_pipeline_pages_per_second", "ratio")  # fmt: skip
+            "bare_pipeline_pages_per_second", "ratio", "cpu_ms_per_page", "bare_cpu_ms_per_page",
+            "bare_pipeline_cpu_ms_per_page")  # fmt: skip
     return {
         "pages": rows[0]["pages"],
         **{key: _spread([row[key] for row in rows]) for key in keys},
@@ -569,7 +570,11 @@ def _marginal_row(item: dict[str, Any]) -> dict[str, Any] | None:
             "body_pages_per_second": pages / body if body > 0 else None,
             "bare_pages_per_second": floor["pages_per_second"],
             "bare_pipeline_pages_per_second": item["bare_pipeline"]["pages_per_second"],
-            "ratio": rate / floor["pages_per_second"] if rate else None}  # fmt: skip
+            "ratio": rate / floor["pages_per_second"] if rate else None,
+            "cpu_ms_per_page": (large["cpu_seconds"] - small["cpu_seconds"]) * 1000 / pages,
+            "bare_cpu_ms_per_page": floor["cpu_ms_mean"] + floor["decode_ms_mean"],
+            "bare_pipeline_cpu_ms_per_page": item["bare_pipeline"]["cpu_ms_mean"]
+            + item["bare_pipeline"]["decode_ms_mean"]}  # fmt: skip
 
 
 def _body_seconds(run: dict[str, Any]) -> float:
@@ -636,6 +641,9 @@ def _report_marginal(fig: dict[str, Any], setup: dict[str, Any]) -> None:
           f"{_fmt(fig['bare_pages_per_second'], ' pages/s')} ({_fmt(fig['bare_texts'], '', 0)} texts); "
           f"news-ingest marginal / bare {_fmt(fig['ratio'], '', 3)}; bare with the pipeline's "
           f"options {_fmt(fig['bare_pipeline_pages_per_second'], ' pages/s')}")  # fmt: skip
+    print(f"    CPU per extra page: news-ingest {_fmt(fig['cpu_ms_per_page'], ' ms')} (whole tree), "
+          f"bare default options {_fmt(fig['bare_cpu_ms_per_page'], ' ms')}, bare pipeline options "
+          f"{_fmt(fig['bare_pipeline_cpu_ms_per_page'], ' ms')} (read and decode included)")  # fmt: skip
 
 
 # --------------------------------------------------------------------------- main
