@@ -3,13 +3,16 @@
 The floor the pipeline is measured against (figure a). Each worker reads a
 page (gzipped, as the site serves it), decodes it as the fetcher does
 (:func:`connectors.text.charset.decode_html`) and extracts it with the same call
-and options as :mod:`flows.extract.clean` (``mode="trafilatura"``), or runs the
-whole worker step (``mode="process"``: ``flows.pipeline.per_document.process_document``,
-i.e. ``clean`` with page metadata plus the dedupe fingerprint). Workers are
+and options as :mod:`flows.extract.clean` (``mode="trafilatura"``), with
+trafilatura's own defaults as its CLI uses them (``mode="default"``:
+``bare_extraction(html, with_metadata=True)``, comments and the extensive date
+search included), or runs the whole worker step (``mode="process"``:
+``flows.pipeline.per_document.process_document``, i.e. ``clean`` with page metadata
+plus the dedupe fingerprint). Workers are
 started and warmed up before the clock starts; pages are handed out in small
 chunks so no worker idles while another still has a queue.
 
-    python -m bench.bare SITE_DIR [--workers 2] [--mode trafilatura|process] [--limit N]
+    python -m bench.bare SITE_DIR [--workers 2] [--mode trafilatura|default|process] [--limit N]
 """
 
 from __future__ import annotations
@@ -66,6 +69,9 @@ def _extract_one(html: str, url: str, mode: str) -> bool:
             raw_hash="0", retrieved_at=datetime.now(UTC),
         )  # fmt: skip
         return not hasattr(process_document(doc), "reason")
+    if mode == "default":
+        document = trafilatura.bare_extraction(html, with_metadata=True)
+        return bool(getattr(document, "text", None))
     tree = trafilatura.load_html(html)
     if tree is None:
         return False
@@ -124,7 +130,9 @@ def _main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("site", type=Path)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--mode", choices=("trafilatura", "process"), default="trafilatura")
+    parser.add_argument(
+        "--mode", choices=("trafilatura", "default", "process"), default="trafilatura"
+    )
     parser.add_argument("--limit", type=int)
     args = parser.parse_args()
     pages = list(page_files(args.site))[: args.limit]

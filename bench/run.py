@@ -17,7 +17,11 @@ against the targets of issue 7:
     included (:mod:`bench.procs`);
 (e) near-duplicate index lookup per article at 10k vs 1M stored articles
     (:mod:`bench.lsh_index`);
-(f) ``make run`` on the seeds with the venv present (:mod:`bench.makerun`).
+(f) ``make run`` on the seeds with the venv present (:mod:`bench.makerun`);
+(g) ``news-ingest run`` against the trafilatura CLI on real pages served
+    locally, wall seconds side by side in ABBA order, with its fixed start-up
+    and marginal throughput (:mod:`bench.versus_cli`; needs the fundus corpus,
+    ``--corpus`` or ../shared/corpus/fundus, and says so when it is absent).
 
 (a)-(d) are repeated ``--repeat`` times, interleaved, because other work on
 the machine moves absolute figures: ratios are paired per repeat, and every
@@ -47,7 +51,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import bare, lsh_index, site
+from bench import bare, lsh_index, site, versus_cli
 from bench.makerun import time_make_run
 from bench.pipeline import (
     PipelineRun,
@@ -462,6 +466,8 @@ def report(results: dict[str, Any]) -> None:
             print(f"    split: python+imports {split['python_and_imports']:.1f} s, Prefect start-up "
                   f"{split['prefect_startup']:.1f} s, flow {split['flow_body']:.1f} s, "
                   f"teardown {split['teardown']:.1f} s")  # fmt: skip
+    if "versus_cli" in results:
+        versus_cli.report(results["versus_cli"])
     print("\ntargets:")
     for check in results["verdicts"]:
         mark = {True: "holds", False: "MISSED", None: "not measured"}[check["holds"]]
@@ -516,12 +522,13 @@ def _parser() -> argparse.ArgumentParser:
         "--workers", default="2", help="extraction worker counts to compare, e.g. 2,3"
     )
     parser.add_argument("--repeat", type=int, default=2)
-    parser.add_argument("--only", default="abcdef", help="which figures (letters a-f)")
+    parser.add_argument("--only", default="abcdefg", help="which figures (letters a-g)")
     parser.add_argument("--corpus", type=Path, help="serve real saved pages (*.html.gz) from here")
     parser.add_argument("--sites", type=int, default=3)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--host-concurrency", type=int, default=8)
     parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--versus-urls", default="181,905", help="(g) URL counts")
     parser.add_argument("--lsh-sizes", default="10000,1000000")
     parser.add_argument("--lsh-strategies", default="pipeline,join")
     parser.add_argument(
@@ -560,6 +567,8 @@ def main(argv: list[str] | None = None) -> int:
     out.write_text(json.dumps(results, indent=1, default=str))
     if "site" in results:
         report(results)
+    elif "versus_cli" in results:
+        versus_cli.report(results["versus_cli"])
     print(f"\nresults written to {out}")
     return 0
 
@@ -576,6 +585,20 @@ def _run_all(
     if "f" in parts:
         print("(f) make run on the seeds (cold Prefect home, warm, rerun) ...")
         results["make_run"] = time_make_run(REPO, workdir, env)
+    if set("abcde") & set(parts):
+        _run_site_parts(args, parts, worker_counts, workdir, results, env)
+    if "g" in parts:
+        results["versus_cli"] = _versus(args, workdir)
+
+
+def _run_site_parts(
+    args: argparse.Namespace,
+    parts: str,
+    worker_counts: list[int],
+    workdir: Path,
+    results: dict[str, Any],
+    env: dict[str, str],
+) -> None:
     folder, manifest = prepare_site(args, workdir)
     results["site"] = asdict(manifest)
     pages = list(site.page_files(folder))
@@ -598,6 +621,21 @@ def _run_all(
         print("(e) near-duplicate index lookups ...")
         sizes = [int(s) for s in args.lsh_sizes.split(",")]
         results["lsh"] = lsh_index.run(sizes, args.lsh_strategies.split(","), folder=workdir)
+
+
+def _versus(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    """(g) news-ingest run vs the trafilatura CLI, or why it was skipped."""
+    print("(g) news-ingest run vs the trafilatura CLI on real pages ...")
+    try:
+        return versus_cli.run(
+            corpus=args.corpus or versus_cli.DEFAULT_CORPUS,
+            workdir=workdir / "versus",
+            url_counts=[int(n) for n in args.versus_urls.split(",")],
+            repeat=args.repeat,
+        )
+    except versus_cli.SkippedError as exc:
+        print(f"(g) skipped: {exc}")
+        return {"skipped": str(exc)}
 
 
 def _export(ref: str, folder: Path) -> Path:

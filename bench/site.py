@@ -23,6 +23,9 @@ asyncio HTTP/1.1 server (keep-alive, pre-gzipped bodies sent as
 ``ready`` once listening. ``/__bench/stats`` returns its counters as JSON and
 ``/__bench/mode?validators=0`` makes feeds and sitemaps ignore conditional
 requests (as many dynamic sites do), so a rerun sees every URL again.
+The counters include the ``time.time()`` of the first request and of the
+first and last article page requests (a client's start-up and tail, seen
+from outside); ``/__bench/reset`` starts them again.
 """
 
 from __future__ import annotations
@@ -856,6 +859,12 @@ class _Stats:
     statuses: dict[str, int] = field(default_factory=dict)
     bytes_sent: int = 0
     connections: int = 0
+    page_requests: int = 0  # article pages (not feeds, sitemaps, robots.txt, control)
+    # time.time() when a request head was read: the first of any kind but control,
+    # the first and the last article page (a client's start-up and tail, from outside)
+    first_request_at: float | None = None
+    first_page_at: float | None = None
+    last_page_at: float | None = None
 
 
 class _Server:
@@ -898,6 +907,7 @@ class _Server:
         if path.startswith("/__bench/"):
             status, extra, body, ctype = self._control(target)
         else:
+            self._note_time(host, path)
             status, extra, body, ctype = self._file(host, path, headers)
         self.stats.requests += 1
         self.stats.statuses[str(status)] = self.stats.statuses.get(str(status), 0) + 1
@@ -914,6 +924,18 @@ class _Server:
         if method != "HEAD" and body:
             writer.write(body)
         return keep_alive
+
+    def _note_time(self, host: str, path: str) -> None:
+        now = time.time()
+        stats = self.stats
+        if stats.first_request_at is None:
+            stats.first_request_at = now
+        route = self.routes.get(host + path)
+        if route is not None and not route["discovery"]:
+            stats.page_requests += 1
+            stats.last_page_at = now
+            if stats.first_page_at is None:
+                stats.first_page_at = now
 
     def _file(
         self, host: str, path: str, headers: dict[str, str]
