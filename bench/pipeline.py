@@ -8,6 +8,7 @@ warehouse's own counters for the run are read once the process has exited.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import subprocess
@@ -19,10 +20,18 @@ from typing import Any
 
 import duckdb
 
-from bench.procs import TreeSampler, cpu_seconds
+from bench.procs import TreeSampler, cpu_seconds, group_cpu_seconds
 from bench.site import Manifest
+from flows.prefect_server import status, stop_server
 
-__all__ = ["PipelineRun", "bench_env", "run_pipeline", "sources_file"]
+__all__ = [
+    "PipelineRun",
+    "bench_env",
+    "run_pipeline",
+    "shared_server_cpu",
+    "shared_server_home",
+    "sources_file",
+]
 
 COUNTERS = ("found", "fetched", "not_modified", "new", "duplicates", "updated", "unchanged",
             "rejected", "errors")  # fmt: skip
@@ -208,10 +217,28 @@ def _counters(db: Path) -> dict[str, int]:
     return {c: int(v or 0) for c, v in zip(COUNTERS, row or (), strict=False)}
 
 
+def shared_server_home(prefect_home: Path) -> Path:
+    """The home of the shared Prefect server the benchmark's runs use (private to the bench)."""
+    return prefect_home / "shared-server"
+
+
+def shared_server_cpu(env: dict[str, str]) -> float:
+    """CPU seconds the shared Prefect server of ``env`` (bench_env) has used so far (0: none)."""
+    found = status(Path(env["NEWS_INGEST_PREFECT_HOME"]))
+    return group_cpu_seconds(found.pid) if found else 0.0
+
+
 def bench_env(prefect_home: Path) -> dict[str, str]:
-    """Environment of every pipeline subprocess: quiet Prefect, a bench-private Prefect home."""
+    """Environment of every pipeline subprocess: quiet Prefect, a bench-private Prefect home.
+
+    Runs use the shared local Prefect server of a bench-private home (started by the
+    first run, as a user's first run starts theirs), stopped when the benchmark exits.
+    """
+    server_home = shared_server_home(prefect_home)
+    atexit.register(stop_server, server_home)
     env = dict(os.environ)
     env.update(
+        NEWS_INGEST_PREFECT_HOME=str(server_home),
         PREFECT_HOME=str(prefect_home),
         PREFECT_SERVER_ANALYTICS_ENABLED="false",
         PREFECT_LOGGING_LEVEL="WARNING",

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["TreeSample", "TreeSampler", "cpu_seconds", "kind_of"]
+__all__ = ["TreeSample", "TreeSampler", "cpu_seconds", "group_cpu_seconds", "kind_of"]
 
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 _TICK = os.sysconf("SC_CLK_TCK")
@@ -37,6 +37,22 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of one process so far (0 if it is gone)."""
     stat = _stat(pid)
     return stat[1] if stat else 0.0
+
+
+def group_cpu_seconds(group: int) -> float:
+    """User + system CPU seconds so far of the live processes of one process group."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = raw[raw.rindex(")") + 2 :].split()
+        if int(fields[2]) == group:
+            total += (int(fields[11]) + int(fields[12])) / _TICK
+    return total
 
 
 def _rss(pid: int) -> int:
