@@ -58,6 +58,7 @@ from bench.warc_read import synthetic_page
 from connectors.capture import WarcCapture
 from connectors.records import RawDocument
 from connectors.warc import WarcSource
+from flows.extract.clean import text_of
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_JSON = ROOT / "bench" / "results" / "warc_ingest.json"
@@ -134,7 +135,7 @@ def write_archive(folder: Path, pages: list[Page]) -> Path:
 def read_documents(path: Path) -> list[tuple[str, str]]:
     """(URL, decoded HTML) of every page record, as the pipeline's warc source reads them."""
     source = WarcSource(name="bench", paths=[str(path)])
-    return [(d.location, d.content) for d in source.documents({}) if isinstance(d, RawDocument)]
+    return [(d.location, text_of(d)) for d in source.documents({}) if isinstance(d, RawDocument)]
 
 
 # --------------------------------------------------------------------------- the pipeline

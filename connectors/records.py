@@ -114,17 +114,22 @@ class Candidate:
 
 @dataclass(frozen=True, slots=True)
 class RawDocument:
-    """One document's decoded content, ready to be cleaned.
+    """One document's content, ready to be cleaned.
 
     ``location`` is where it was read from (the requested URL, or a ``file://``
     URI with ``#line=N`` for JSONL); ``url`` is the page's own web address when
     known (the final URL after redirects, a JSONL ``url`` field), else None.
+    ``content`` is the decoded text, or for a fetched page its raw bytes (content
+    encoding removed), which the cleaner decodes in the extraction worker with
+    :func:`connectors.text.charset.decode_html` and ``content_type`` (the
+    response's header) as the declared charset: a page is then decoded once,
+    where it is used, instead of in the flow's process and again when pickled.
     """
 
     source: str
     location: str
     url: str | None
-    content: str
+    content: str | bytes
     media: Media
     raw_hash: str
     retrieved_at: datetime
@@ -132,6 +137,7 @@ class RawDocument:
     redirects: tuple[str, ...] = ()
     validators: Validators | None = None
     capture: CaptureRef | None = None
+    content_type: str | None = None  # the Content-Type header of fetched bytes
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from lxml.html import HtmlElement
 from trafilatura.settings import Document
 
 from connectors.records import EntryHints, Media, RawDocument, Rejected, RejectReason
+from connectors.text.charset import decode_html
 from flows.errors import TextScrapeError
 from flows.extract.body import extract_body
 from flows.extract.dating import exact, parse_day, timestamp
@@ -35,6 +36,7 @@ __all__ = [
     "TEXT_EXTRACTOR",
     "clean",
     "rejected",
+    "text_of",
 ]
 
 EXTRACTOR = f"trafilatura {trafilatura.__version__}"
@@ -50,7 +52,7 @@ def clean(doc: RawDocument) -> Article | Rejected:
 
 
 def _clean_html(doc: RawDocument) -> Article | Rejected:
-    tree = trafilatura.load_html(doc.content)
+    tree = trafilatura.load_html(text_of(doc))
     if tree is None:
         return rejected(doc, RejectReason.NO_ARTICLE, "not parseable as HTML")
     meta = page_meta(tree)
@@ -80,9 +82,16 @@ def _extract(tree: HtmlElement, url: str | None) -> Document | None:
     return extract_body(tree, url)
 
 
+def text_of(doc: RawDocument) -> str:
+    """The document's text: as read, or its fetched bytes decoded as the fetcher would."""
+    if isinstance(doc.content, str):
+        return doc.content
+    return decode_html(doc.content, doc.content_type)[0]
+
+
 def _clean_text(doc: RawDocument) -> Article | Rejected:
     try:
-        scrape = clean_text_scrape(doc.content, url=doc.url)
+        scrape = clean_text_scrape(text_of(doc), url=doc.url)
     except TextScrapeError as exc:
         return rejected(doc, RejectReason.TOO_LARGE, str(exc))
     text = scrape.text.strip()

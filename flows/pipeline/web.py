@@ -195,7 +195,8 @@ def _document(candidate: Candidate, fetched: FetchResult) -> RawDocument:
         source=candidate.source,
         location=candidate.url,
         url=fetched.final_url,
-        content=fetched.text(),
+        content=fetched.body,  # decoded in the extraction worker (one decode, no str pickled)
+        content_type=fetched.content_type,
         media=Media.HTML,
         raw_hash=raw_hash(fetched.body),
         retrieved_at=fetched.fetched_at,

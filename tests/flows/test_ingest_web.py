@@ -166,3 +166,44 @@ def test_private_addresses_are_refused_by_default(
     assert report.sources[0].counts.found == 0
     assert site.hits("/rss.xml") == 0
     assert query(db_path, "SELECT outcome FROM fetch_log") == [("private_address",)]
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_pages_in_legacy_charsets_are_decoded_in_the_worker(
+    tmp_path: Path, local_server: LocalServer, db_path: Path
+) -> None:
+    """Fetched bytes travel to the extraction worker undecoded; the text comes out right."""
+    words = " ".join(paragraphs("charset", count=6))
+    page = (
+        "<html><head>{meta}<title>Café in Zürich</title></head><body><article>"
+        f"<h1>Café in Zürich</h1><p>Grüße, señor: {words}</p></article></body></html>"
+    )
+    local_server.route(
+        "/header",
+        Response(
+            body=page.format(meta="").encode("cp1252"),
+            content_type="text/html; charset=windows-1252",
+        ),
+    )
+    local_server.route(
+        "/meta",
+        Response(
+            body=page.format(meta='<meta charset="iso-8859-1">').encode("latin-1"),
+            content_type="text/html",
+        ),
+    )
+    urls = tmp_path / "urls.txt"
+    urls.write_text(f"{local_server.url('/header')}\n{local_server.url('/meta')}\n", "utf-8")
+    path = tmp_path / "sources.toml"
+    path.write_text(
+        "[fetch]\nallow_private_addresses = true\nhost_delay = 0\n"
+        f'[[sources]]\nname = "list"\nkind = "urls"\npath = "{urls}"\n',
+        encoding="utf-8",
+    )
+
+    report = run(path, db_path)
+
+    assert report.status == "completed"
+    stored = query(db_path, "SELECT title, text FROM article_versions ORDER BY url")
+    assert [title for title, _ in stored] == ["Café in Zürich", "Café in Zürich"]
+    assert all("Grüße, señor" in text for _, text in stored)
