@@ -3,22 +3,17 @@
 The index is four tables in schema ``store`` (migration 0004): one row per
 indexed article (``search_docs``), the numbered stemmed terms
 (``search_dictionary``), each article's term counts (``search_postings``) and
-the stop words. :func:`refresh_index` brings it in
-step with the articles incrementally: only articles that are new or have a
-new version since they were last indexed are (re)tokenised, in batches, each
-in its own transaction, so the cost of a run's refresh follows what the run
-changed, not the size of the warehouse. Ranking is the SQL table macro
-``main.search_articles(query)`` (views.sql), which analysts can call directly.
+the stop words. The pipeline indexes each batch's new articles right after
+the batch commits (:func:`index_new_articles`, from the texts it holds), and
+:func:`refresh_index` brings the rest in step at the end of a run: only
+articles that are new or have a new version since they were last indexed are
+(re)tokenised, in batches, each in its own transaction, so the cost follows
+what the run changed, not the size of the warehouse. Ranking is the SQL table
+macro ``main.search_articles(query)`` (views.sql), which analysts can call directly.
 
 Words are split on anything that is not a letter or digit, lower-cased,
 stripped of accents, and Porter-stemmed with ``stem()`` from DuckDB's ``fts``
 extension (loaded offline by :func:`warehouse.connection.connect`).
-
-Error tree::
-
-    SearchError
-    ├── EmptyQueryError   the query has no searchable word (only stop words or punctuation)
-    └── IndexMissingError the database has no search index yet (made before migration 0004)
 """
 
 from __future__ import annotations
@@ -26,11 +21,13 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from warehouse.errors import EmptyQueryError, IndexMissingError, SearchError
 
@@ -38,6 +35,7 @@ __all__ = [
     "IndexRefresh",
     "SearchHit",
     "SearchResult",
+    "index_new_articles",
     "query_terms",
     "rebuild_index",
     "refresh_index",
@@ -48,6 +46,14 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
+_NEW_DOCS = pa.schema(
+    [
+        ("article_id", pa.int64()),
+        ("version_no", pa.int32()),
+        ("title", pa.string()),
+        ("text", pa.string()),
+    ]
+)
 REFRESH_BATCH = 2000  # articles tokenised per transaction: bounded memory, visible progress
 SNIPPET_CHARS = 160
 
@@ -57,16 +63,19 @@ _STALE = (
     "WHERE d.version_no IS DISTINCT FROM a.version_count ORDER BY a.article_id"
 )
 
-# Title words count twice: a headline names what the article is about.
-_BATCH_TERMS = r"""
-CREATE OR REPLACE TEMP TABLE __search_batch AS
-WITH latest AS (
+# The latest version of the articles to index (stale ones at the end of a run).
+_LATEST = """
     SELECT a.article_id, v.title, v.text
     FROM store.articles AS a
     JOIN store.article_versions AS v
       ON v.article_id = a.article_id AND v.version_no = a.version_count
     WHERE a.article_id IN (SELECT unnest($ids::BIGINT[]))
-),
+"""
+
+# Title words count twice: a headline names what the article is about.
+_TERMS = r"""
+CREATE OR REPLACE TEMP TABLE __search_batch AS
+WITH latest AS ({latest}),
 words AS (
     SELECT article_id, unnest(store.search_words(title)) AS w, 2 AS weight FROM latest
     UNION ALL
@@ -90,6 +99,18 @@ _INDEX_POSTINGS = """
 INSERT INTO store.search_postings (term_id, article_id, tf)
 SELECT d.term_id, b.article_id, b.tf
 FROM __search_batch AS b JOIN store.search_dictionary AS d USING (term)
+"""
+
+_BATCH_TERMS = _TERMS.format(latest=_LATEST)
+# New articles of a batch: their text comes from the registered table, no table scan.
+_NEW_ARTICLE_TERMS = _TERMS.format(latest="SELECT article_id, title, text FROM __search_new")
+
+_INDEX_NEW_DOCS = """
+INSERT INTO store.search_docs (article_id, version_no, length, indexed_at)
+SELECT n.article_id, n.version_no, CAST(coalesce(sum(b.tf), 0) AS INTEGER), $now
+FROM __search_new AS n
+LEFT JOIN __search_batch AS b USING (article_id)
+GROUP BY n.article_id, n.version_no
 """
 
 _INDEX_DOCS = """
@@ -230,6 +251,47 @@ def refresh_index(
             result.seconds,
         )
     return result
+
+
+def index_new_articles(
+    conn: duckdb.DuckDBPyConnection, docs: Sequence[tuple[int, int, str | None, str]]
+) -> None:
+    """Index articles just stored that are not in the index yet, in one transaction.
+
+    ``docs`` are (article id, version number, title, text), as the pipeline has
+    them in memory after storing a batch, so nothing is read back: the cost
+    follows the batch, not the warehouse. Called after each batch commits, so
+    the index keeps up during a run; :func:`refresh_index` at the end of the
+    run catches what this missed (changed articles, a failed call).
+    """
+    if not docs:
+        return
+    table = pa.table(
+        {
+            "article_id": [d[0] for d in docs],
+            "version_no": [d[1] for d in docs],
+            "title": [d[2] for d in docs],
+            "text": [d[3] for d in docs],
+        },
+        schema=_NEW_DOCS,
+    )
+    try:
+        conn.register("__search_new", table)
+        conn.execute("BEGIN TRANSACTION")
+        try:
+            conn.execute(_NEW_ARTICLE_TERMS)
+            conn.execute(_NEW_TERMS)
+            conn.execute(_INDEX_POSTINGS)
+            conn.execute(_INDEX_NEW_DOCS, {"now": datetime.now(UTC)})
+            conn.execute("DROP TABLE __search_batch")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        finally:
+            conn.unregister("__search_new")
+    except duckdb.Error as exc:
+        raise SearchError(f"search index of the batch failed: {exc}") from exc
 
 
 def rebuild_index(

@@ -170,7 +170,7 @@ def _search(args: argparse.Namespace) -> int:
     if result.not_indexed:
         print(
             f"note: {result.not_indexed} article(s) stored since the last index refresh are not "
-            "searchable yet (the index catches up at the end of each run)",
+            "searchable yet (edited articles are indexed again at the end of each run)",
             file=sys.stderr,
         )
     return ExitCode.OK

@@ -17,8 +17,10 @@ from connectors.records import Checkpoint, Rejected, Validators
 from flows.dedupe.fingerprint import Features
 from flows.dedupe.stories import StoryItem, StoryPlan, assign_stories, write_index
 from flows.extract.records import Article
+from flows.pipeline.runlog import warn
 from warehouse import lookups, search, store
 from warehouse.connection import Connection
+from warehouse.errors import SearchError
 from warehouse.rows import (
     AliasRow,
     ArticleRow,
@@ -113,7 +115,26 @@ def persist_batch(conn: Connection, batch: BatchResult, *, run_id: UUID) -> RunC
         counts = _counts(batch, pending)
         _write_rest(conn, batch, pending, run)
         store.add_run_counts(conn, run_id=run_id, source=batch.source, counts=counts)
+    _index_new_articles(conn, pending)
     return counts
+
+
+def _index_new_articles(conn: Connection, pending: _Pending) -> None:
+    """Make the batch's new articles searchable now, while the next batch is being cleaned.
+
+    Its own transaction after the batch's: a failure costs search freshness, not the
+    batch, and the run's final index refresh catches up.
+    """
+    new = {row.article_id for row in pending.articles}
+    docs = [
+        (v.article_id, v.version_no, v.title, v.text)
+        for v in pending.versions_out
+        if v.article_id in new
+    ]
+    try:
+        search.index_new_articles(conn, docs)
+    except SearchError as exc:
+        warn(f"search index not updated for this batch ({exc}); the run's end catches up")
 
 
 def _load_pending(conn: Connection, batch: BatchResult) -> _Pending:

@@ -29,6 +29,7 @@ from flows.pipeline.persist import (
     persist_source_start,
 )
 from tests.helpers import article as page
+from warehouse import search
 from warehouse.connection import Connection, connect
 from warehouse.rows import RunCounts
 
@@ -170,3 +171,32 @@ def test_source_end_and_run_end_are_recorded(run: Run) -> None:
         (1, "down")
     ]
     assert rows(run, "SELECT status FROM store.runs") == [("completed",)]
+
+
+def index_tables(run: Run) -> list[list[tuple[object, ...]]]:
+    return [
+        rows(
+            run,
+            "SELECT d.term, p.article_id, p.tf FROM store.search_postings AS p "
+            "JOIN store.search_dictionary AS d USING (term_id) ORDER BY ALL",
+        ),
+        rows(run, "SELECT article_id, version_no, length FROM store.search_docs ORDER BY ALL"),
+    ]
+
+
+def test_new_articles_are_searchable_after_their_batch_as_a_rebuild_would_index_them(
+    run: Run,
+) -> None:
+    for first in (1, 4):  # two batches: the second meets terms the first added
+        articles = [cleaned(f"https://a.example/{i}", page(i)) for i in range(first, first + 3)]
+        persist_batch(run.conn, batch(*articles), run_id=run.run_id)
+
+    hits = search.search(run.conn, "harbour railway council", limit=10)
+    found = {h.article_id for h in hits.hits}
+    assert found & {1, 2, 3} and found & {4, 5, 6} and found <= set(range(1, 7))
+    assert hits.not_indexed == 0
+    per_batch = index_tables(run)
+    assert len(per_batch[1]) == 6
+
+    search.rebuild_index(run.conn)
+    assert index_tables(run) == per_batch
