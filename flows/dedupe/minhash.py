@@ -40,6 +40,7 @@ __all__ = [
 Signature = bytes  # num_perm little-endian uint32 minima (a DuckDB BLOB)
 
 _EMPTY: Final = 0xFFFFFFFF  # every slot of the signature of an empty shingle set
+_MAX64: Final = np.iinfo(np.uint64).max
 _SIGNATURE_CHUNK: Final = 4096  # shingles per step: 4096 x 120 x 8 bytes = 3.9 MB
 
 
@@ -93,13 +94,20 @@ def _signature(hashes: npt.NDArray[np.uint64], config: DedupeConfig) -> Signatur
         return np.full(config.num_perm, _EMPTY, dtype="<u4").tobytes()
     a, b = _permutations(config.num_perm, config.seed)
     column = hashes.reshape(-1, 1)
-    minima = np.full(config.num_perm, _EMPTY, dtype=np.uint64)
-    # In slices, so a huge text never needs a (shingles x permutations) matrix at once.
+    # The minimum is taken before the shift: ">> 32" never changes which value is
+    # smallest, so one shift of 120 minima replaces one of the whole matrix.
+    minima = np.full(config.num_perm, _MAX64, dtype=np.uint64)
+    # In slices, so a huge text never needs a (shingles x permutations) matrix at once,
+    # computed in place in one buffer (uint64 arithmetic wraps modulo 2**64: the hash
+    # family's definition).
+    buffer = np.empty((min(column.shape[0], _SIGNATURE_CHUNK), config.num_perm), np.uint64)
     for start in range(0, column.shape[0], _SIGNATURE_CHUNK):
         chunk = column[start : start + _SIGNATURE_CHUNK]
-        # uint64 arithmetic wraps modulo 2**64, which is the hash family's definition.
-        np.minimum(minima, ((chunk * a + b) >> np.uint64(32)).min(axis=0), out=minima)
-    return bytes(minima.astype("<u4").tobytes())
+        values = buffer[: chunk.shape[0]]
+        np.multiply(chunk, a, out=values)
+        np.add(values, b, out=values)
+        np.minimum(minima, values.min(axis=0), out=minima)
+    return bytes((minima >> np.uint64(32)).astype("<u4").tobytes())
 
 
 def minhash(text: str, *, config: DedupeConfig = DEFAULT_CONFIG) -> Signature:
