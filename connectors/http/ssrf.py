@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import select
 import socket
+import ssl
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import httpcore
 import httpx
@@ -200,7 +202,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         failure: Exception = httpcore.ConnectError(f"no address to connect to for {host}")
         for address in addresses:
             try:
-                return await self._inner.connect_tcp(
+                stream = await self._inner.connect_tcp(
                     address,
                     port,
                     timeout=timeout,
@@ -209,6 +211,8 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
                 )
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 failure = exc
+            else:
+                return _PolledStream(stream)
         raise failure
 
     async def connect_unix_socket(
@@ -223,6 +227,58 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
     async def sleep(self, seconds: float) -> None:
         """Sleep through the wrapped backend."""
         await self._inner.sleep(seconds)
+
+
+class _PolledStream(httpcore.AsyncNetworkStream):
+    """The connection as the backend made it, asked "is it readable?" cheaply.
+
+    The connection pool asks every pooled connection whether it is readable (a
+    closed keep-alive connection is) each time it hands out a connection; anyio
+    answers by building its table of socket attributes every time, which cost
+    more than the rest of a request's bookkeeping. This polls the socket found
+    once, as httpcore itself does; everything else goes to the wrapped stream.
+    """
+
+    def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
+        self._inner = inner
+        self._socket: socket.socket | None = inner.get_extra_info("socket")
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        """Read through the wrapped stream."""
+        return await self._inner.read(max_bytes, timeout)
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        """Write through the wrapped stream."""
+        await self._inner.write(buffer, timeout)
+
+    async def aclose(self) -> None:
+        """Close the wrapped stream."""
+        await self._inner.aclose()
+
+    async def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        """Upgrade to TLS; the TLS stream is polled the same way."""
+        return _PolledStream(await self._inner.start_tls(ssl_context, server_hostname, timeout))
+
+    def get_extra_info(self, info: str) -> Any:
+        """``is_readable`` from a poll of the socket; the rest from the wrapped stream."""
+        if info == "is_readable":
+            return _readable(self._socket)
+        return self._inner.get_extra_info(info)
+
+
+def _readable(sock: socket.socket | None) -> bool:
+    """Whether reading the socket would return at once (data, or the end of a closed one)."""
+    descriptor = -1 if sock is None else sock.fileno()
+    if descriptor < 0:
+        return True  # gone: the next read returns the end
+    poller = select.poll()
+    poller.register(descriptor, select.POLLIN)
+    return bool(poller.poll(0))
 
 
 def guarded_transport(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import socket
 import time
 
 import httpcore
@@ -176,3 +177,18 @@ def test_mixed_answer_is_refused_and_unknown_host_is_network_error() -> None:
     result, _ = fetch_one(settings(), "http://no-such-host.invalid/")
     assert result.outcome is FetchOutcome.NETWORK_ERROR
     assert "cannot resolve" in (result.error or "")
+
+
+def test_a_pooled_connection_is_readable_once_its_peer_wrote_or_closed() -> None:
+    """What the pool asks of an idle keep-alive connection, answered by polling its socket."""
+    from connectors.http.ssrf import _readable
+
+    ours, peer = socket.socketpair()
+    with ours, peer:
+        assert _readable(ours) is False  # idle: reusable
+        peer.sendall(b"x")
+        assert _readable(ours) is True
+        ours.recv(1)
+        peer.close()
+        assert _readable(ours) is True  # closed by the server: not reusable
+    assert _readable(None) is True
