@@ -62,18 +62,18 @@ async def ingest(
     connectors = [build_source(config) for config in selected]  # config errors before any work
     database = Path(db_path)
     names = [s.name for s in selected]
-    with run_session(
-        database,
-        pipeline=settings.pipeline,
-        sources_file=str(settings.path),
-        selected=lambda _: names,
-    ) as session:
-        pool = extraction_pool(settings.pipeline)
-        run = RunContext(
-            settings, session.run_id, pool, session.conn, scheduled_at(), only_due=only_due
-        )
-        async with _fetcher(settings, database, connectors) as run.fetcher:
-            with run.pool:
+    with extraction_pool(settings.pipeline) as pool:
+        pool.start()  # the workers start up while the run opens the warehouse and discovers
+        with run_session(
+            database,
+            pipeline=settings.pipeline,
+            sources_file=str(settings.path),
+            selected=lambda _: names,
+        ) as session:
+            run = RunContext(
+                settings, session.run_id, pool, session.conn, scheduled_at(), only_due=only_due
+            )
+            async with _fetcher(settings, database, connectors) as run.fetcher:
                 for config, connector in zip(selected, connectors, strict=True):
                     run.reports.append(await _ingest_source(run, config, connector))
     report = RunReport(session.run_id, session.status, tuple(run.reports), str(database))

@@ -109,12 +109,14 @@ async def reextract(
         names.extend(source_names or lookups.captured_sources(conn, since=since))
         return names
 
-    with run_session(database, pipeline=pipeline, sources_file=KIND, selected=selected) as session:
-        pool = extraction_pool(pipeline)
+    with (
+        extraction_pool(pipeline) as pool,
+        run_session(database, pipeline=pipeline, sources_file=KIND, selected=selected) as session,
+    ):
+        pool.start()
         job = _Job(session.run_id, session.conn, pool, since, pipeline.batch_size)
-        with pool:
-            for name in names:
-                job.reports.append(await _reextract_source(job, name))
+        for name in names:
+            job.reports.append(await _reextract_source(job, name))
     return RunReport(session.run_id, session.status, tuple(job.reports), str(database))
 
 

@@ -27,7 +27,7 @@ from flows.errors import TextScrapeError
 from flows.extract.body import extract_body
 from flows.extract.dating import exact, parse_day, timestamp
 from flows.extract.pagemeta import clean_str, language_code, page_meta
-from flows.extract.records import Article, DatedValue
+from flows.extract.records import Article, DatedValue, rejected
 from flows.extract.textscrape import clean_text_scrape
 
 __all__ = [
@@ -35,7 +35,6 @@ __all__ = [
     "MIN_TEXT_CHARS",
     "TEXT_EXTRACTOR",
     "clean",
-    "rejected",
     "text_of",
 ]
 
@@ -194,8 +193,3 @@ def _too_short(text: str) -> str:
     if not text:
         return "no article text found"
     return f"only {len(text)} characters of article text (minimum {MIN_TEXT_CHARS})"
-
-
-def rejected(doc: RawDocument, reason: RejectReason, detail: str) -> Rejected:
-    """The reject record of ``doc`` (it carries the document's source, location and hash)."""
-    return Rejected(doc.source, doc.location, reason, detail, doc.raw_hash)

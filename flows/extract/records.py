@@ -1,4 +1,4 @@
-"""The records extraction hands on: :class:`Article` and the :class:`DatedValue` it carries.
+"""The records extraction hands on: :class:`Article`, its :class:`DatedValue`, reject rows.
 
 An article crosses from the extraction workers into dedupe (its fingerprint)
 and persist (its rows). They import it from here, not from ``clean``, so
@@ -11,9 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from connectors.records import CaptureRef, EntryHints, Validators
+from connectors.records import (
+    CaptureRef,
+    EntryHints,
+    RawDocument,
+    Rejected,
+    RejectReason,
+    Validators,
+)
 
-__all__ = ["Article", "DatedValue"]
+__all__ = ["Article", "DatedValue", "rejected"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,3 +59,8 @@ class Article:
     hints: EntryHints | None
     validators: Validators | None
     capture: CaptureRef | None
+
+
+def rejected(doc: RawDocument, reason: RejectReason, detail: str) -> Rejected:
+    """The reject record of ``doc`` (it carries the document's source, location and hash)."""
+    return Rejected(doc.source, doc.location, reason, detail, doc.raw_hash)

@@ -7,12 +7,17 @@ and replaces workers after ``max_tasks`` documents to bound memory growth.
 Workers start with ``spawn`` (never ``fork`` a process that runs Prefect's
 threads). What a worker runs per document is the module-level function
 passed as ``task`` (the pipeline's is ``flows.pipeline.per_document``; tests
-pass one that hangs or crashes on purpose).
+pass one that hangs or crashes on purpose). ``preload`` names a module each
+worker imports as it starts, and :meth:`ExtractionPool.start` starts the
+workers before the first document, so their start-up (importing trafilatura
+takes about a second) overlaps the flow's own instead of delaying the first
+extraction.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import multiprocessing
 from collections.abc import Callable
@@ -24,7 +29,7 @@ from typing import Generic, TypeVar
 from pebble import ProcessExpired, ProcessPool
 
 from connectors.records import RawDocument, Rejected, RejectReason
-from flows.extract.clean import rejected
+from flows.extract.records import rejected
 
 __all__ = ["ExtractionPool"]
 
@@ -41,16 +46,31 @@ class _Settings(Generic[R]):
     workers: int
     timeout: float
     task: Callable[[RawDocument], R | Rejected]
+    preload: str | None
+
+
+def _ready() -> bool:
+    """A task that does nothing: scheduling it starts the workers (it runs in one of them)."""
+    return True
 
 
 class ExtractionPool(Generic[R]):
     """A pool of extraction workers running ``task`` per document, for one flow run."""
 
     def __init__(
-        self, *, workers: int, timeout: float, task: Callable[[RawDocument], R | Rejected]
+        self,
+        *,
+        workers: int,
+        timeout: float,
+        task: Callable[[RawDocument], R | Rejected],
+        preload: str | None = None,
     ) -> None:
-        self._settings = _Settings(workers=max(1, workers), timeout=timeout, task=task)
+        self._settings = _Settings(max(1, workers), timeout, task, preload)
         self._pool: ProcessPool | None = None
+
+    def start(self) -> None:
+        """Start the workers now (each imports ``preload``); returns at once."""
+        self._ensure_pool().schedule(_ready)
 
     def __enter__(self) -> ExtractionPool[R]:
         return self
@@ -91,9 +111,12 @@ class ExtractionPool(Generic[R]):
 
     def _ensure_pool(self) -> ProcessPool:
         if self._pool is None:
+            preload = self._settings.preload
             self._pool = ProcessPool(
                 max_workers=self._settings.workers,
                 max_tasks=_MAX_TASKS_PER_WORKER,
+                initializer=importlib.import_module if preload else None,
+                initargs=(preload,) if preload else (),
                 context=multiprocessing.get_context("spawn"),
             )
         return self._pool

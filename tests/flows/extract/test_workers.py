@@ -129,3 +129,23 @@ def test_the_pool_goes_on_after_a_hang_and_a_crash(misbehaving_pool: ArticlePool
     assert isinstance(hang, Rejected) and hang.reason is RejectReason.EXTRACTION_TIMEOUT
     assert isinstance(crash, Rejected) and crash.reason is RejectReason.EXTRACTION_ERROR
     assert isinstance(page, tuple) and page[0].title == "Harbour plans"
+
+
+PRELOADED = "xml.dom.minidom"  # a module nothing here imports: only the preload can load it
+
+
+def preloaded(doc: RawDocument) -> bool | Rejected:
+    """Whether the worker had imported PRELOADED before any task asked for it."""
+    import sys
+
+    return PRELOADED in sys.modules
+
+
+def test_started_workers_import_the_preload_before_their_first_document() -> None:
+    for preload, expected in ((PRELOADED, True), (None, False)):
+        pool: ExtractionPool[bool] = ExtractionPool(
+            workers=1, timeout=30, task=preloaded, preload=preload
+        )
+        with pool:
+            pool.start()
+            assert asyncio.run(pool.process(document("x"))) is expected
