@@ -112,6 +112,8 @@ from flows.extract.body import (
     OPTIONS,
     Check,
     SecondPass,
+    extract_body,
+    extract_checked,
     full_extraction,
     two_step,
 )
@@ -151,6 +153,7 @@ class OptionSet:
     extra: dict[str, Any] = field(default_factory=dict)
     defaults: bool = False
     second_pass: SecondPass | None = None
+    pipeline: bool = False  # the pipeline's own call: flows.extract.body.extract_body
 
 
 OPTION_SETS = (
@@ -168,6 +171,7 @@ OPTION_SETS = (
         "pipeline",
         f"the pipeline's: fast, full call if text < {BLOCK_SHARE} x largest <p> block",
         second_pass=SecondPass(),
+        pipeline=True,
     ),
     OptionSet(
         "fast+check1.0",
@@ -201,6 +205,11 @@ def options_in_force(option_set: OptionSet) -> Iterator[None]:
     if option_set.defaults:
         CALLED.setdefault(option_set.name, {"with_metadata": True})
         with mock.patch.object(pipeline, "_extract", _defaults_extract):
+            yield
+        return
+    if option_set.pipeline:
+        CALLED.setdefault(option_set.name, {**PIPELINE_KWARGS, "fast": True})
+        with mock.patch.object(pipeline, "_extract", extract_body):
             yield
         return
     if option_set.second_pass is not None:
@@ -239,6 +248,8 @@ def timed_extract(
         tree = trafilatura.load_html(html)
         if tree is None:
             result = None
+        elif option_set.pipeline:
+            result, check = extract_checked(tree, url)
         elif option_set.second_pass is not None:
             result, check = two_step(tree, url, option_set.second_pass)
         else:

@@ -11,15 +11,32 @@ and its body replaces the fast one. Measured on 258 real pages
 (``bench/extraction_options.py``, docs/performance.md): body F1 0.953 vs
 0.951 for the full call, no page more than 0.1 worse, 0.85 of its CPU, with
 the second call on about 2 % of pages.
+
+Metadata is read once per page, by :func:`page_metadata`: trafilatura's own
+``extract_metadata`` step by step, without the categories, tags and licence it
+would also look for and the pipeline never stores (about a tenth of its CPU);
+the extraction calls themselves run without metadata.
 """
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 
 import trafilatura
+from courlan import extract_domain
+from htmldate import find_date
 from lxml.html import HtmlElement
+from trafilatura.metadata import (
+    META_URL,
+    examine_meta,
+    extract_author,
+    extract_meta_json,
+    extract_sitename,
+    extract_title,
+    extract_url,
+)
 from trafilatura.settings import Document
 
 __all__ = [
@@ -29,18 +46,21 @@ __all__ = [
     "Check",
     "SecondPass",
     "extract_body",
+    "extract_checked",
     "full_extraction",
     "largest_paragraph_block",
+    "page_metadata",
     "two_step",
 ]
 
-# The options of every bare_extraction call the pipeline makes.
+# The options of every bare_extraction call the pipeline makes (its metadata: page_metadata).
 OPTIONS: dict[str, Any] = {
     "with_metadata": True,
     "include_comments": False,
     "include_tables": True,
     "date_extraction_params": {"extensive_search": False, "original_date": True},
 }
+_DATE_PARAMS: dict[str, Any] = OPTIONS["date_extraction_params"]
 # trafilatura's MIN_EXTRACTED_SIZE (settings.cfg): below it, its own comparison runs jusText.
 MIN_EXTRACTED_CHARS = 250
 # Redo the extraction when its text is shorter than this share of the page's largest block
@@ -77,8 +97,60 @@ class Check:
 
 
 def extract_body(tree: HtmlElement, url: str | None) -> Document | None:
-    """The pipeline's extraction of a parsed page: :func:`two_step` with the default rule."""
-    return two_step(tree, url)[0]
+    """The pipeline's extraction of a parsed page: :func:`two_step` with the default rule.
+
+    The body comes from extraction calls without metadata, the metadata from one
+    :func:`page_metadata` of the page.
+    """
+    return extract_checked(tree, url)[0]
+
+
+def extract_checked(tree: HtmlElement, url: str | None) -> tuple[Document | None, Check]:
+    """:func:`extract_body`, with what the second-pass rule saw (for benchmarks)."""
+    metadata = page_metadata(tree, url)
+    result, check = two_step(tree, url, with_metadata=False)
+    if result is not None:
+        for name in _METADATA_FIELDS:
+            setattr(result, name, getattr(metadata, name))
+    return result, check
+
+
+# What page_metadata fills in (the rest of a Document is the extraction's).
+_METADATA_FIELDS = ("title", "author", "url", "hostname", "description", "sitename", "date")
+
+
+def page_metadata(tree: HtmlElement, url: str | None) -> Document:
+    """trafilatura's ``extract_metadata`` with the pipeline's date options, minus what it ignores.
+
+    The same steps in the same order (meta tags, JSON-LD, title, author, URL,
+    host, htmldate, site name), without categories, tags and licence; the
+    fields of ``_METADATA_FIELDS`` equal trafilatura's (tests/flows/extract/test_body.py).
+    """
+    metadata = examine_meta(tree)
+    if metadata.author and " " not in metadata.author:
+        metadata.author = None
+    with contextlib.suppress(Exception):  # as trafilatura does: its JSON-LD reader has bugs
+        metadata = extract_meta_json(tree, metadata)
+    metadata.title = metadata.title or extract_title(tree)
+    metadata.author = metadata.author or extract_author(tree)
+    metadata.url = metadata.url or extract_url(tree, url)
+    if metadata.url:
+        metadata.hostname = extract_domain(metadata.url, fast=True)
+    metadata.date = find_date(tree, **{**_DATE_PARAMS, "url": metadata.url})
+    metadata.sitename = _sitename(metadata.sitename or extract_sitename(tree), metadata.url)
+    metadata.clean_and_trim()
+    return metadata
+
+
+def _sitename(name: str | None, url: str | None) -> str | None:
+    """As trafilatura: no Twitter '@', capitalised unless a domain, else from the URL."""
+    if name:
+        name = name.lstrip("@")
+        if name and "." not in name and not name[0].isupper():
+            name = name.title()
+        return name
+    match = META_URL.match(url) if url else None
+    return match[1] if match else None
 
 
 def full_extraction(tree: HtmlElement, url: str | None, **changes: Any) -> Document | None:
@@ -88,7 +160,11 @@ def full_extraction(tree: HtmlElement, url: str | None, **changes: Any) -> Docum
 
 
 def two_step(
-    tree: HtmlElement, url: str | None, rule: SecondPass = SecondPass()
+    tree: HtmlElement,
+    url: str | None,
+    rule: SecondPass = SecondPass(),
+    *,
+    with_metadata: bool = True,
 ) -> tuple[Document | None, Check]:
     """The pipeline's call with ``fast=True``, then the full call if ``rule`` finds it suspicious.
 
@@ -96,12 +172,12 @@ def two_step(
     date options it does not depend on ``fast``) and its body and text replace the
     fast ones, so on those pages the result is the full call's.
     """
-    first = full_extraction(tree, url, fast=True)
+    first = full_extraction(tree, url, fast=True, with_metadata=with_metadata)
     check = _check(first, tree, rule)
     if not check.second_pass:
         return first, check
     if first is None:
-        return full_extraction(tree, url), check
+        return full_extraction(tree, url, with_metadata=with_metadata), check
     second = full_extraction(tree, url or first.url, with_metadata=False)
     if second is None:
         return None, check
