@@ -7,7 +7,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export PREFECT_SERVER_LOGGING_LEVEL ?= WARNING
 export PREFECT_LOGGING_LEVEL ?= WARNING
 
-.PHONY: setup run test lint typecheck unit browser bench lock clean
+.PHONY: setup bytecode run test lint typecheck unit browser bench lock clean
 
 setup: $(STAMP)
 
@@ -15,10 +15,16 @@ $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(MAKE) --no-print-directory bytecode
 	touch $(STAMP)
 
+## Compile the project's modules once: every run and every extraction worker imports them,
+## and Python does not write bytecode itself where PYTHONDONTWRITEBYTECODE is set.
+bytecode:
+	$(BIN)/python -m compileall -q news_ingest flows connectors warehouse
+
 ## The main job: ingest the bundled seeds into data/news.duckdb.
-run: $(STAMP)
+run: $(STAMP) bytecode
 	$(BIN)/news-ingest run --sources seeds/sources.toml --db data/news.duckdb
 
 ## Lint, type-check and the whole test suite.
@@ -38,7 +44,7 @@ unit: $(STAMP) browser
 browser:
 	bash scripts/ensure-chromium.sh
 
-bench: $(STAMP)
+bench: $(STAMP) bytecode
 	$(BIN)/python -m bench.run
 
 ## Re-freeze the full dependency set after changing pyproject.toml.
