@@ -39,8 +39,7 @@ from flows.errors import ConfigError
 from flows.pipeline.config import load_settings
 from flows.pipeline.sources import build_source
 from flows.prefect_api import connect_prefect
-from flows.prefect_server import default_home, status, stop_server
-from flows.serve import DEFAULT_PORT
+from flows.prefect_server import DEFAULT_PORT, default_home, status, stop_server
 from news_ingest.errors import ExitCode, NewsIngestError
 
 if TYPE_CHECKING:
