@@ -69,7 +69,7 @@ class FilesSource:
         if not self.path.exists():
             yield self._reject(self.path, RejectReason.MISSING_PATH, "path does not exist")
             return
-        for file in self._files():
+        for file in self.files():
             try:
                 fingerprint = _fingerprint(file)
             except OSError as exc:
@@ -82,7 +82,8 @@ class FilesSource:
             start = previous.position if previous and previous.fingerprint == fingerprint else 0
             yield from self._read_file(file, fingerprint, start)
 
-    def _files(self) -> list[Path]:
+    def files(self) -> list[Path]:
+        """The files a run would read, in order (hidden files and unknown suffixes left out)."""
         if self.path.is_file():
             return [self.path]
         return sorted(

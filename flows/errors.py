@@ -6,6 +6,7 @@ These are the problems that stop a command::
     FlowError
     ├── ConfigError              the sources file cannot be used (exit 2)
     ├── UsageError               a command was given options it cannot use (exit 2)
+    ├── DatabaseMissingError     the warehouse a command reads does not exist (exit 2)
     ├── ReextractError           the warehouse to re-extract does not exist (exit 2)
     ├── ServeError               the Prefect API cannot be reached or started, or serve runs
     ├── PrefectServerError       the shared local Prefect server cannot be started or answer
@@ -22,6 +23,7 @@ from news_ingest.errors import ExitCode, NewsIngestError
 
 __all__ = [
     "ConfigError",
+    "DatabaseMissingError",
     "DedupeError",
     "FlowError",
     "InvalidURLError",
@@ -47,6 +49,12 @@ class ConfigError(FlowError):
 
 class UsageError(FlowError):
     """A command was given options or input it cannot use; the message says which."""
+
+    exit_code = ExitCode.USAGE
+
+
+class DatabaseMissingError(FlowError):
+    """The warehouse a command reads does not exist; the message says how to point at one."""
 
     exit_code = ExitCode.USAGE
 

@@ -37,10 +37,13 @@ def use_prefect_api(*, port: int | None = None) -> tuple[str, ServerInfo | None]
     return server.api_url, server
 
 
-def connect_prefect(*, port: int | None = None) -> str:
-    """:func:`use_prefect_api`, saying on standard error when the shared server was started."""
+def connect_prefect(*, port: int | None = None, announce: bool = True) -> str:
+    """:func:`use_prefect_api`, saying on standard error when the shared server was started.
+
+    ``announce=False`` (``-q``) keeps it silent.
+    """
     api_url, server = use_prefect_api(port=port)
-    if server is not None and not server.reused:
+    if announce and server is not None and not server.reused:
         print(
             f"news-ingest: started the shared Prefect server (UI {server.ui_url}, home "
             f"{default_home()}); later runs reuse it; `news-ingest server stop` stops it",

@@ -33,7 +33,7 @@ from uuid import UUID
 import httpx
 
 from flows.errors import ConfigError, ServeError
-from flows.pipeline.config import Settings, SourceConfig, load_settings
+from flows.pipeline.config import Settings, SourceConfig, format_interval, load_settings
 from flows.pipeline.sources import build_source
 from flows.prefect_api import connect_prefect
 from flows.prefect_server import DEFAULT_PORT
@@ -98,16 +98,8 @@ def _schedule_name(config: SourceConfig) -> str | None:
         # Prefect names cannot hold "/" (flow/deployment separator): "*/15" shows as "*⁄15".
         return f"cron {config.schedule.replace('/', _FRACTION_SLASH)}"
     if config.interval is not None:
-        return f"every {_duration(config.interval)}"
+        return f"every {format_interval(config.interval)}"
     return None
-
-
-def _duration(interval: timedelta) -> str:
-    seconds = interval.total_seconds()
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{int(seconds // size)}{unit}"
-    return f"{seconds:g}s"
 
 
 def serve(*, sources_path: Path, db_path: Path, port: int = DEFAULT_PORT) -> None:

@@ -16,12 +16,15 @@ __all__ = [
     "DAYS",
     "RUNS",
     "TOP_STORIES",
+    "CaptureCoverage",
     "LastRun",
     "ReportData",
     "SourceLine",
     "Stats",
+    "capture_coverage",
     "collect_report",
     "collect_stats",
+    "source_names",
 ]
 
 _COUNTS = """
@@ -46,6 +49,44 @@ SELECT source, kind, last_run_at, last_status, last_success_at, last_change_at, 
        consecutive_failures, went_quiet, coalesce(last_error, last_warning)
 FROM main.source_health ORDER BY source
 """
+
+
+_SOURCE_NAMES = """
+SELECT source FROM store.run_sources WHERE kind <> 'reextract'
+UNION SELECT source FROM store.articles
+UNION SELECT source FROM store.source_state
+ORDER BY source
+"""
+
+
+def source_names(conn: Connection) -> tuple[str, ...]:
+    """Every source this warehouse has a run, an article or fetch state of, by name."""
+    return tuple(str(row[0]) for row in conn.execute(_SOURCE_NAMES).fetchall())
+
+
+_COVERAGE = """
+SELECT v.source, count(*),
+       count(*) FILTER (WHERE v.capture_path IS NOT NULL AND v.capture_offset IS NOT NULL
+                          AND ($since IS NULL OR v.retrieved_at >= $since))
+FROM store.articles AS a
+JOIN store.article_versions AS v ON v.article_id = a.article_id AND v.version_no = a.version_count
+GROUP BY v.source ORDER BY v.source
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureCoverage:
+    """How many of a source's articles a re-extraction could clean again."""
+
+    source: str
+    articles: int  # articles whose latest version the source delivered
+    captured: int  # of them, those whose latest version has a raw capture (since the cut-off)
+
+
+def capture_coverage(conn: Connection, *, since: datetime | None) -> tuple[CaptureCoverage, ...]:
+    """Per source: its articles, and how many have a captured latest version."""
+    rows = conn.execute(_COVERAGE, {"since": since}).fetchall()
+    return tuple(CaptureCoverage(str(r[0]), int(r[1]), int(r[2])) for r in rows)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,43 +2,50 @@
 
 All of them open the warehouse read-only through :func:`warehouse.reading.read_only`,
 which reads the snapshot published after the last run when there is one (``sql --live``
-reads the live file instead). Their usage is in :mod:`flows.app.cli`.
+reads the live file instead). Their usage is in :mod:`flows.app.cli`. Tables fit the
+terminal (80 columns off a terminal; :mod:`flows.app.output`); ``--format json`` and
+``csv`` hold data only: a search hit's publication and first-seen times are two fields.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
-import json
 import sys
-from collections.abc import Callable, Sequence
-from datetime import date, datetime
-from decimal import Decimal
+from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 from typing import IO, Any
-from uuid import UUID
 
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from flows.app.options import db_option, existing_database, format_option
+from flows.app.output import emit, json_value, print_json, print_rows, stdout_console
 from flows.errors import OutputError, UsageError
 from news_ingest.errors import ExitCode
 from warehouse import export, search
+from warehouse.connection import Connection
 from warehouse.queries import run_query, write_query_parquet
 from warehouse.reading import read_only
-from warehouse.summaries import collect_report, collect_stats
+from warehouse.summaries import collect_report, collect_stats, source_names
 
-__all__ = ["add_commands", "run_sql", "write_rows"]
+__all__ = ["add_commands", "check_source", "run_sql", "write_rows"]
 
-_WIDE = 240  # table width when standard output is not a terminal (a file, a pipe)
+_SEARCH_FIELDS = (
+    "score",
+    "published_at",
+    "first_seen_at",
+    "source",
+    "title",
+    "url",
+    "snippet",
+    "article_id",
+    "story_id",
+)
 
 
-def add_commands(
-    commands: argparse._SubParsersAction[argparse.ArgumentParser],
-    *,
-    db_option: Callable[[argparse.ArgumentParser], None],
-) -> None:
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register search, export, report and stats on the CLI's subcommand parser."""
     found = commands.add_parser("search", help="full-text search of the articles (BM25)")
     found.add_argument("terms", help="words to search for, e.g. 'airspace talks'")
@@ -52,7 +59,7 @@ def add_commands(
     found.add_argument(
         "--limit", type=_positive, default=10, metavar="N", help="hits to show (default 10)"
     )
-    found.add_argument("--format", choices=("table", "csv", "json"), default="table", dest="fmt")
+    format_option(found, "table", "csv", "json")
     db_option(found)
     found.set_defaults(handler=_search)
 
@@ -68,6 +75,7 @@ def add_commands(
     page.set_defaults(handler=_report)
 
     stats = commands.add_parser("stats", help="counts, the last run and per-source freshness")
+    format_option(stats, "table", "json")
     db_option(stats)
     stats.set_defaults(handler=_stats)
 
@@ -104,70 +112,41 @@ def write_rows(
             writer.writerows(rows)
         elif fmt == "json":
             records = [dict(zip(columns, row, strict=True)) for row in rows]
-            json.dump(records, handle, default=_json_value, ensure_ascii=False, indent=2)
-            handle.write("\n")
+            print_json(records, handle)
         else:
-            _print_table(columns, rows, handle)
+            console = stdout_console(handle)
+            print_rows(columns, rows, console)
+            emit(console, f"{len(rows)} row(s)")
     finally:
         if out:
             handle.close()
 
 
-def _print_table(columns: Sequence[str], rows: Sequence[tuple[Any, ...]], handle: IO[str]) -> None:
-    table = Table(show_lines=False)
-    # Text, not str: stored titles and values like "[video]" or "a[/i]" are data, not markup.
-    for column in columns:
-        table.add_column(Text(column), overflow="fold", max_width=60)
-    for row in rows:
-        table.add_row(*(Text("NULL" if v is None else _short(v)) for v in row))
-    console = Console(file=handle, width=None if handle.isatty() else _WIDE)
-    console.print(table)
-    console.print(f"{len(rows)} row(s)")
-
-
-def _short(value: object) -> str:
-    text = str(value)
-    return text if len(text) <= 300 else text[:297] + "..."
-
-
-def _json_value(value: object) -> object:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, UUID | bytes):
-        return str(value)
-    return str(value)
+def check_source(conn: Connection, name: str | None, database: Path) -> None:
+    """A UsageError when ``name`` is given and no run of this warehouse ever had that source."""
+    if name is None:
+        return
+    known = source_names(conn)
+    if name not in known:
+        raise UsageError(
+            f"unknown source {name!r}: {database} has no article or run of a source of that "
+            f"name (known: {', '.join(known) or 'none yet'})"
+        )
 
 
 def _search(args: argparse.Namespace) -> int:
-    with read_only(args.db) as conn:
+    database = existing_database(args.db)
+    with read_only(database) as conn:
+        check_source(conn, args.source, database)
         result = search.search(
             conn, args.terms, since=args.since, source=args.source, limit=args.limit
         )
-    # "date" is the publication day when known, else the first-seen day marked "(seen)".
-    columns = ["score", "date", "source", "title", "url", "snippet", "article_id"]
-    rows = [
-        (
-            round(h.score, 3),
-            h.published_at.strftime("%Y-%m-%d")
-            if h.published_at
-            else f"{h.first_seen_at:%Y-%m-%d} (seen)",
-            h.source,
-            h.title,
-            h.url,
-            h.snippet,
-            h.article_id,
-        )
-        for h in result.hits
-    ]
-    if args.fmt != "table":
-        write_rows(columns, rows, fmt=args.fmt, out=None)
-    elif rows:
-        _print_table(columns, rows, sys.stdout)
+    if args.fmt == "table":
+        _print_hits(result)
     else:
-        print(f"no article matches {' '.join(result.terms)!r}")
-    if result.not_indexed:
+        rows = [tuple(getattr(h, f) for f in _SEARCH_FIELDS) for h in result.hits]
+        write_rows(_SEARCH_FIELDS, rows, fmt=args.fmt, out=None)
+    if result.not_indexed and not args.quiet:
         print(
             f"note: {result.not_indexed} article(s) stored since the last index refresh are not "
             "searchable yet (edited articles are indexed again at the end of each run)",
@@ -176,10 +155,37 @@ def _search(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+def _print_hits(result: search.SearchResult) -> None:
+    """One block per hit: title; score, date, source; URL; snippet. Fits any width."""
+    console = stdout_console()
+    if not result.hits:
+        emit(console, Text(f"no article matches {' '.join(result.terms)!r}"))
+        return
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(justify="right", no_wrap=True)
+    grid.add_column(overflow="fold")
+    for number, hit in enumerate(result.hits, start=1):
+        # The publication day when known, else the day the article was first seen, said so.
+        day = (
+            f"published {hit.published_at:%Y-%m-%d}"
+            if hit.published_at
+            else f"first seen {hit.first_seen_at:%Y-%m-%d}"
+        )
+        about = f"{hit.source} · {day} · score {hit.score:.3f} · article {hit.article_id}"
+        # Text, not str: stored titles and values like "[video]" or "a[/i]" are data, not markup.
+        body = Text.assemble(
+            (hit.title or "(no title)", "bold"), "\n", about, "\n", hit.url, "\n", hit.snippet
+        )
+        grid.add_row(Text(f"{number}."), body)
+        grid.add_row("", "")
+    emit(console, grid)
+
+
 def _export(args: argparse.Namespace) -> int:
-    with read_only(args.db) as conn:
+    database = existing_database(args.db)
+    with read_only(database) as conn:
         manifest = export.export_parquet(
-            conn, args.to, source_database=str(args.db.absolute()), overwrite=args.overwrite
+            conn, args.to, source_database=str(database.absolute()), overwrite=args.overwrite
         )
     for table in manifest.tables:
         print(f"{table.name:<18} {table.rows:>9} rows  {len(table.files):>5} file(s)")
@@ -192,13 +198,14 @@ def _report(args: argparse.Namespace) -> int:
 
     if args.out.exists() and args.out.is_dir():
         raise UsageError(f"{args.out} is a folder; give a file name such as report.html")
-    with read_only(args.db) as conn:
-        data = collect_report(conn, database=str(args.db))
+    database = existing_database(args.db)
+    with read_only(database) as conn:
+        data = collect_report(conn, database=str(database))
     try:
         write_report(data, args.out)
     except OSError as exc:
         raise OutputError(f"cannot write {args.out}: {exc}") from exc
-    if data.totals["articles"] == 0:
+    if data.totals["articles"] == 0 and not args.quiet:
         print("note: the warehouse has no articles yet; the report says so", file=sys.stderr)
     print(f"report written to {args.out}")
     return ExitCode.OK
@@ -207,9 +214,13 @@ def _report(args: argparse.Namespace) -> int:
 def _stats(args: argparse.Namespace) -> int:
     from flows.app.stats import print_stats  # noqa: PLC0415
 
-    with read_only(args.db) as conn:
+    database = existing_database(args.db)
+    with read_only(database) as conn:
         stats = collect_stats(conn)
-    print_stats(stats, database=str(args.db))
+    if args.fmt == "json":
+        print_json({"database": str(database), **json_value(stats)})
+    else:
+        print_stats(stats, database=str(database))
     return ExitCode.OK
 
 

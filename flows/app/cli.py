@@ -1,40 +1,61 @@
 """The ``news-ingest`` command line.
 
-    news-ingest [-v] COMMAND ...
+    news-ingest [-v | -q] [--version] COMMAND ...
+    news-ingest init      [PATH] [--feed URL] [--sitemap URL] [--site URL] [--urls FILE]
+                          [--files DIR] [--force]
+    news-ingest check     [--sources PATH] [--source NAME]... [--list] [--format table|json]
     news-ingest run       [--sources PATH] [--db PATH] [--source NAME]... [--capture | --no-capture]
+                          [--format table|json]
     news-ingest reextract [--source NAME]... [--since DATE] [--db PATH] [--sources PATH]
-    news-ingest sql       "SELECT ..." [--db PATH] [--format table|csv|json|parquet] [--out FILE]
-                          [--live]
+                          [--format table|json]
+    news-ingest sql       "SELECT ..." | - [--db PATH] [--format table|csv|json|parquet]
+                          [--out FILE] [--live]
     news-ingest search    "terms" [--since DATE] [--source NAME] [--limit N]
                           [--format table|csv|json] [--db PATH]
     news-ingest export    --to DIR [--overwrite] [--db PATH]
     news-ingest report    --out FILE.html [--db PATH]
-    news-ingest stats     [--db PATH]
+    news-ingest stats     [--db PATH] [--format table|json]
     news-ingest serve     [--sources PATH] [--db PATH] [--port N]
     news-ingest server    status | stop
 
-``-v`` logs progress details. The analyst commands (sql, search, export, report,
-stats) are in :mod:`flows.app.analyst`; they read the snapshot published after the
-last run when there is one.
+``-v``/``-q`` (before or after the command) set how much is said
+(:mod:`flows.app.verbosity`); Prefect's own messages show only with ``-v``. Without
+``--sources``/``--db`` the paths come from ``NEWS_INGEST_SOURCES``/``NEWS_INGEST_DB``,
+else the per-user defaults (:mod:`flows.pipeline.paths`), never from the working
+directory. init and check are in :mod:`flows.app.sourcefile`; the analyst commands
+(search, export, report, stats) in :mod:`flows.app.analyst`: they read the snapshot
+published after the last run when there is one.
 
 Exit codes are :class:`news_ingest.errors.ExitCode`: 0 success, 1 the run (or query)
-failed, 2 bad configuration or usage (including a writing statement given to `sql`),
-3 the database stayed locked by another process.
+failed, 2 bad configuration or usage (including a writing statement given to `sql`,
+a missing sources file or database, an unknown source name), 3 the database stayed
+locked by another process.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime
+from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from flows.app import verbosity
 from flows.app.analyst import add_commands as add_analyst_commands
+from flows.app.options import (
+    add_verbosity,
+    db_option,
+    existing_database,
+    format_option,
+    load_sources,
+    sources_option,
+    writable_database,
+)
+from flows.app.sourcefile import add_commands as add_sourcefile_commands
 from flows.errors import ConfigError
 from flows.pipeline.config import load_settings
 from flows.pipeline.sources import build_source
@@ -45,26 +66,38 @@ from news_ingest.errors import ExitCode, NewsIngestError
 if TYPE_CHECKING:
     from flows.pipeline.reports import RunReport
 
-__all__ = ["main"]
-
-DEFAULT_SOURCES = "seeds/sources.toml"
-DEFAULT_DB = "data/news.duckdb"
+__all__ = ["main", "version_text"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    verbosity.configure(args.verbose, quiet=args.quiet)
     try:
         code: int = args.handler(args)
     except NewsIngestError as exc:
         print(f"news-ingest: {_describe(exc)}", file=sys.stderr)
         return exc.exit_code
     return code
+
+
+def version_text() -> str:
+    """``news-ingest 0.1.0 (Python 3.11.2; prefect 3.9.1, duckdb 1.5.5, trafilatura 2.3.1)``."""
+    python = ".".join(str(part) for part in sys.version_info[:3])
+    parts = ", ".join(f"{name} {metadata.version(name)}" for name in _REPORTED)
+    return f"news-ingest {metadata.version('news-ingest')} (Python {python}; {parts})"
+
+
+_REPORTED = ("prefect", "duckdb", "trafilatura", "httpx")
+
+
+class _Version(argparse.Action):
+    """``--version``: print :func:`version_text` unwrapped (argparse's own would wrap it)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        print(version_text())
+        parser.exit()
 
 
 def _describe(exc: NewsIngestError) -> str:
@@ -76,12 +109,14 @@ def _parser() -> argparse.ArgumentParser:
         prog="news-ingest",
         description="Fetch, clean, dedupe and load news articles into DuckDB.",
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the versions and exit")
+    add_verbosity(parser, top=True)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    add_sourcefile_commands(commands)
 
     run = commands.add_parser("run", help="ingest the configured sources once")
-    _sources_option(run)
-    _db_option(run)
+    sources_option(run)
+    db_option(run)
     run.add_argument(
         "--source",
         action="append",
@@ -96,15 +131,14 @@ def _parser() -> argparse.ArgumentParser:
         help="write every fetched page to WARC.gz files (default: [capture] warc in the sources "
         "file); the folder is [capture] directory, else captures/ beside the database",
     )
+    format_option(run, "table", "json")
     run.set_defaults(handler=_run)
     _reextract_command(commands)
 
     sql = commands.add_parser("sql", help="run a read-only SQL query against the warehouse")
-    sql.add_argument("query", help="the SQL query (read-only)")
-    _db_option(sql)
-    sql.add_argument(
-        "--format", choices=("table", "csv", "json", "parquet"), default="table", dest="fmt"
-    )
+    sql.add_argument("query", help="the SQL query (read-only), or - to read it from standard input")
+    db_option(sql)
+    format_option(sql, "table", "csv", "json", "parquet")
     sql.add_argument("--out", type=Path, help="write to this file instead of standard output")
     sql.add_argument(
         "--live",
@@ -113,11 +147,11 @@ def _parser() -> argparse.ArgumentParser:
         "published after the last run, which never waits)",
     )
     sql.set_defaults(handler=_sql)
-    add_analyst_commands(commands, db_option=_db_option)
+    add_analyst_commands(commands)
 
     serve = commands.add_parser("serve", help="run the sources on their schedules (Prefect)")
-    _sources_option(serve)
-    _db_option(serve)
+    sources_option(serve)
+    db_option(serve)
     serve.add_argument(
         "--port",
         type=int,
@@ -127,46 +161,31 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(handler=_serve)
     _server_command(commands)
+    for command in commands.choices.values():
+        add_verbosity(command)
     return parser
-
-
-def _sources_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--sources",
-        type=Path,
-        default=Path(os.environ.get("NEWS_INGEST_SOURCES", DEFAULT_SOURCES)),
-        help=f"sources file (env NEWS_INGEST_SOURCES; default {DEFAULT_SOURCES})",
-    )
-
-
-def _db_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--db",
-        type=Path,
-        default=Path(os.environ.get("NEWS_INGEST_DB", DEFAULT_DB)),
-        help=f"DuckDB file (env NEWS_INGEST_DB; default {DEFAULT_DB})",
-    )
 
 
 def _run(args: argparse.Namespace) -> int:
     # Validate everything before Prefect is imported and its API looked for (seconds).
-    settings = load_settings(args.sources)
+    settings = load_sources(args.sources)
+    database = writable_database(args.db)
     for config in settings.select(args.sources_selected):
         build_source(config)
-    connect_prefect()
+    connect_prefect(announce=not args.quiet)
     from flows.app.terminal import live_progress  # noqa: PLC0415
     from flows.ingest import ingest  # noqa: PLC0415 (imports Prefect: slow)
 
-    with live_progress(enabled=sys.stderr.isatty()):
+    with live_progress(enabled=sys.stderr.isatty() and not args.quiet, plain=not args.quiet):
         report = asyncio.run(
             ingest(
-                sources_path=str(args.sources),
-                db_path=str(args.db),
+                sources_path=str(settings.path),
+                db_path=str(database),
                 source_names=args.sources_selected,
                 capture=args.capture,
             )
         )
-    _print_report(report)
+    _print_report(report, args)
     return ExitCode.OK if report.status == "completed" else ExitCode.FAILED
 
 
@@ -188,7 +207,7 @@ def _reextract_command(commands: argparse._SubParsersAction[argparse.ArgumentPar
         metavar="DATE",
         help="only pages captured at or after DATE (ISO date or date-time; UTC unless a zone)",
     )
-    _db_option(command)
+    db_option(command)
     command.add_argument(
         "--sources",
         type=Path,
@@ -196,6 +215,7 @@ def _reextract_command(commands: argparse._SubParsersAction[argparse.ArgumentPar
         "extraction_timeout, lock_timeout, snapshot); default: built-in defaults "
         "(NEWS_INGEST_SOURCES is not read)",
     )
+    format_option(command, "table", "json")
     command.set_defaults(handler=_reextract)
 
 
@@ -209,41 +229,54 @@ def _since(value: str) -> datetime:
 
 
 def _reextract(args: argparse.Namespace) -> int:
+    from flows.app.reextracting import describe_coverage, reextract_coverage  # noqa: PLC0415
+
+    database = existing_database(args.db)
     if args.sources is not None:
         load_settings(args.sources)  # a bad file is a usage error before Prefect starts
-    connect_prefect()
+    coverage = reextract_coverage(database, names=args.sources_selected, since=args.since)
+    if not args.quiet:
+        print(f"news-ingest: {describe_coverage(coverage)}", file=sys.stderr)
+    connect_prefect(announce=not args.quiet)
     from flows.reextract import reextract  # noqa: PLC0415 (imports Prefect: slow)
 
     report = asyncio.run(
         reextract(
-            db_path=str(args.db),
+            db_path=str(database),
             source_names=args.sources_selected,
             since=args.since,
             sources_path=str(args.sources) if args.sources else None,
         )
     )
-    _print_report(report)
+    _print_report(report, args)
     return ExitCode.OK if report.status == "completed" else ExitCode.FAILED
 
 
-def _print_report(report: RunReport) -> None:
-    from flows.app.terminal import print_report  # noqa: PLC0415
+def _print_report(report: RunReport, args: argparse.Namespace) -> None:
+    from flows.app.output import print_json  # noqa: PLC0415
+    from flows.app.terminal import needs_attention, print_report  # noqa: PLC0415
 
-    print_report(report)
+    if args.fmt == "json":
+        print_json(report)
+    elif not args.quiet or needs_attention(report):
+        print_report(report)
 
 
 def _sql(args: argparse.Namespace) -> int:
     from flows.app.analyst import run_sql  # noqa: PLC0415
 
+    query = sys.stdin.read() if args.query == "-" else args.query
+    database = existing_database(args.db)
     # read_only says so on standard error when it reads a snapshot a run has moved past.
-    run_sql(args.db, args.query, fmt=args.fmt, out=args.out, live=args.live)
+    run_sql(database, query, fmt=args.fmt, out=args.out, live=args.live)
     return ExitCode.OK
 
 
 def _serve(args: argparse.Namespace) -> int:
     from flows.serve import serve  # noqa: PLC0415 (imports Prefect: slow)
 
-    serve(sources_path=args.sources, db_path=args.db, port=args.port)
+    settings = load_sources(args.sources)  # the same defaults and messages as run
+    serve(sources_path=settings.path, db_path=writable_database(args.db), port=args.port)
     return ExitCode.OK
 
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import UTC, datetime, timedelta
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
+from flows.app.output import emit, print_rows, stdout_console
 from warehouse.summaries import SourceLine, Stats
 
 __all__ = ["print_stats"]
@@ -16,56 +15,65 @@ __all__ = ["print_stats"]
 
 def print_stats(stats: Stats, *, database: str, console: Console | None = None) -> None:
     """Print the summary: counts, the last run and one line per source."""
-    out = console or Console(width=None if sys.stdout.isatty() else 200)
+    out = console or stdout_console()
     now = datetime.now(UTC)
-    out.print(Text(database, style="bold"))
-    out.print(
+    emit(out, Text(database, style="bold"))
+    emit(
+        out,
         f"{stats.articles} articles ({stats.versions} versions) in {stats.stories} stories, "
         f"{stats.multi_source_stories} of them from several sources; "
-        f"{stats.rejects} rejected documents; {stats.runs} runs ({stats.failed_runs} not completed)"
+        f"{stats.rejects} rejected documents; "
+        f"{stats.runs} runs ({stats.failed_runs} not completed)",
     )
     if stats.indexed < stats.articles:
-        out.print(f"search index: {stats.articles - stats.indexed} article(s) not indexed yet")
+        emit(out, f"search index: {stats.articles - stats.indexed} article(s) not indexed yet")
     if stats.last_run is None:
-        out.print("no run yet: `news-ingest run` ingests the configured sources")
+        emit(out, "no run yet: `news-ingest run` ingests the configured sources")
     else:
         run = stats.last_run
         took = f", took {_span(run.finished_at - run.started_at)}" if run.finished_at else ""
-        out.print(
+        emit(
+            out,
             f"last run {_ago(run.started_at, now)} ({run.started_at:%Y-%m-%d %H:%M} UTC): "
             f"{run.status}{took}; {run.new} new, {run.updated} updated, "
-            f"{run.duplicates} duplicates, {run.rejected} rejected, {run.errors} errors"
+            f"{run.duplicates} duplicates, {run.rejected} rejected, {run.errors} errors",
         )
     if stats.sources:
-        out.print(_sources_table(stats.sources, now))
+        emit(out, "")
+        rows = [_source_row(s, now) for s in stats.sources]
+        print_rows(_SOURCE_COLUMNS, rows, out, right=("articles",))
 
 
-def _sources_table(sources: tuple[SourceLine, ...], now: datetime) -> Table:
-    table = Table(title="sources", title_justify="left")
-    for column in ("source", "kind", "last run", "status", "last success", "last new article"):
-        table.add_column(column)
-    table.add_column("articles", justify="right")
-    table.add_column("notes")
-    for s in sources:
-        notes = []
-        if s.consecutive_failures:
-            notes.append(f"{s.consecutive_failures} failure(s) in a row")
-        if s.went_quiet:
-            notes.append("went quiet")
-        if s.problem:
-            notes.append(s.problem if len(s.problem) <= 60 else s.problem[:57] + "...")
-        # Text, not str: names and stored error messages are data, not Rich markup.
-        table.add_row(
-            Text(s.source),
-            Text(s.kind),
-            _ago(s.last_run_at, now),
-            Text(s.last_status or ""),
-            _ago(s.last_success_at, now),
-            _ago(s.last_change_at, now),
-            str(s.articles),
-            Text("; ".join(notes)),
-        )
-    return table
+_SOURCE_COLUMNS = (
+    "source",
+    "kind",
+    "last run",
+    "status",
+    "last success",
+    "last new article",
+    "articles",
+    "notes",
+)
+
+
+def _source_row(s: SourceLine, now: datetime) -> tuple[str, ...]:
+    notes = []
+    if s.consecutive_failures:
+        notes.append(f"{s.consecutive_failures} failure(s) in a row")
+    if s.went_quiet:
+        notes.append("went quiet")
+    if s.problem:
+        notes.append(s.problem if len(s.problem) <= 60 else s.problem[:57] + "...")
+    return (
+        s.source,
+        s.kind,
+        _ago(s.last_run_at, now),
+        s.last_status or "",
+        _ago(s.last_success_at, now),
+        _ago(s.last_change_at, now),
+        str(s.articles),
+        "; ".join(notes),
+    )
 
 
 def _ago(moment: datetime | None, now: datetime) -> str:

@@ -24,10 +24,23 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from flows.app.output import emit, stdout_console
 from flows.pipeline import progress
-from flows.pipeline.reports import SUMMARY_COLUMNS, RunReport
+from flows.pipeline.reports import RunReport
+from warehouse.rows import RunCounts
 
-__all__ = ["live_progress", "print_report"]
+__all__ = ["describe_counts", "live_progress", "needs_attention", "print_report"]
+
+# How each outcome of a found document reads in the summary, in the order they are listed.
+_OUTCOMES = (
+    ("new", "new"),
+    ("updated", "updated"),
+    ("duplicates", "duplicates"),
+    ("unchanged", "unchanged"),
+    ("not_modified", "not modified"),
+    ("rejected", "rejected"),
+    ("errors", "errors"),
+)
 
 
 class _RichProgress:
@@ -78,10 +91,14 @@ class _RateColumn(ProgressColumn):
 
 
 @contextmanager
-def live_progress(*, enabled: bool) -> Iterator[None]:
-    """Bars per stage on a terminal; otherwise plain progress log lines every few seconds."""
+def live_progress(*, enabled: bool, plain: bool = True) -> Iterator[None]:
+    """Bars per stage on a terminal; otherwise plain progress log lines every few seconds.
+
+    ``plain=False`` (``-q``) leaves the plain lines out too.
+    """
     if not enabled:
-        with _level(logging.getLogger(progress.__name__), logging.INFO):
+        level = logging.INFO if plain else logging.WARNING
+        with _level(logging.getLogger(progress.__name__), level):
             yield
         return
     columns = (
@@ -175,22 +192,36 @@ class _ConsoleWriter:
         """Nothing is buffered."""
 
 
-def print_report(report: RunReport) -> None:
-    """Print the per-source summary table of a run."""
-    table = Table(title=f"news-ingest run {report.run_id} - {report.status}")
-    table.add_column("source")
-    table.add_column("status")
-    for column in SUMMARY_COLUMNS:
-        table.add_column(column.replace("_", " "), justify="right")
+def print_report(report: RunReport, console: Console | None = None) -> None:
+    """Print a run's outcome: one line per source (it fits 80 columns), then its messages."""
+    out = console or stdout_console()
+    emit(out, Text(f"news-ingest run {report.run_id}: {report.status}"))
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(overflow="fold", max_width=24)
+    grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold")
     for source in report.sources:
-        values = [str(getattr(source.counts, c)) for c in SUMMARY_COLUMNS]
-        table.add_row(Text(source.name), Text(source.status), *values)
-    # Piped into a log, a table squeezed to 80 columns is unreadable: give it room.
-    console = Console() if sys.stdout.isatty() else Console(width=200)
-    console.print(table)
+        # Text, not str: names and messages quote config keys ("[capture] warc") and stored data.
+        grid.add_row(Text(source.name), Text(source.status), Text(describe_counts(source.counts)))
+    emit(out, grid)
     for source in report.sources:
         for message in (source.error, source.warning, source.note):
             if message:
-                # Messages quote config keys ("[capture] warc") and stored data: not markup.
-                console.print(Text.assemble((source.name, "bold"), ": ", message))
-    console.print(Text(f"database: {report.database}"))
+                emit(out, Text.assemble((source.name, "bold"), ": ", message))
+    emit(out, Text(f"database: {report.database}"))
+
+
+def describe_counts(counts: RunCounts) -> str:
+    """``"120 found: 80 new, 20 duplicates, 5 rejected; 110 fetched"`` (zero counts left out)."""
+    parts = [
+        f"{getattr(counts, name)} {label}" for name, label in _OUTCOMES if getattr(counts, name)
+    ]
+    text = f"{counts.found} found" + (": " + ", ".join(parts) if parts else "")
+    return text + (f"; {counts.fetched} fetched" if counts.fetched else "")
+
+
+def needs_attention(report: RunReport) -> bool:
+    """The run did not complete, or a source failed or has a warning (what ``-q`` still shows)."""
+    return report.status != "completed" or any(
+        s.status == "failed" or s.error or s.warning for s in report.sources
+    )

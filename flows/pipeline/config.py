@@ -40,6 +40,7 @@ __all__ = [
     "Settings",
     "SourceConfig",
     "SourceKind",
+    "format_interval",
     "load_settings",
     "parse_interval",
 ]
@@ -124,9 +125,24 @@ class Settings:
     sources: tuple[SourceConfig, ...]
 
     def select(self, names: tuple[str, ...] | list[str] | None) -> tuple[SourceConfig, ...]:
-        """The enabled sources, or the named ones (an unknown name is a ConfigError)."""
+        """The enabled sources, or the named ones.
+
+        An unknown name, a file without sources, or no enabled source when none
+        is named is a ConfigError: a run that would do nothing is a mistake.
+        """
+        if not self.sources:
+            raise ConfigError(
+                f"{self.path}: no source: add a [[sources]] table (see docs/sources.md; "
+                "`news-ingest init --feed URL` writes a file with one)"
+            )
         if not names:
-            return tuple(s for s in self.sources if s.enabled)
+            enabled = tuple(s for s in self.sources if s.enabled)
+            if not enabled:
+                raise ConfigError(
+                    f"{self.path}: every source has `enabled = false`; enable one, or name "
+                    "the sources to run with --source NAME"
+                )
+            return enabled
         known = {s.name: s for s in self.sources}
         unknown = [n for n in names if n not in known]
         if unknown:
@@ -171,6 +187,15 @@ def parse_interval(value: object, where: str) -> timedelta:
     if seconds <= 0:
         raise ConfigError(f"{where}: the duration must be positive, got {value!r}")
     return timedelta(seconds=seconds)
+
+
+def format_interval(interval: timedelta) -> str:
+    """A duration as the sources file writes it: ``"30m"``, ``"1h"``, ``"1d"``, ``"90s"``."""
+    seconds = interval.total_seconds()
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
 
 
 def _sources(raw: object, base: Path, where: str) -> tuple[SourceConfig, ...]:

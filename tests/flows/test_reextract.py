@@ -161,7 +161,7 @@ def test_reextract_stores_exactly_the_changed_versions_and_fetches_nothing(
 @pytest.mark.slow
 @pytest.mark.usefixtures("prefect_harness")
 def test_reextract_filters_by_source_and_date_and_a_lost_capture_is_a_reject(
-    tmp_path: Path, site: LocalServer
+    tmp_path: Path, site: LocalServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     db = fetch_with_capture(tmp_path, site)
     age(db, "harbour", "museum", "bridge")
@@ -173,27 +173,22 @@ def test_reextract_filters_by_source_and_date_and_a_lost_capture_is_a_reject(
         [bridge],
     )
 
-    code = main(
-        [
-            "reextract",
-            "--db",
-            str(db),
-            "--source",
-            "list",
-            "--source",
-            "nosuch",
-            "--since",
-            "2021-01-01",
-        ]
-    )
+    runs_before = query(db, "SELECT count(*) FROM store.runs")
+    # An unknown source name is a usage error before anything runs, not an empty result.
+    code = main(["reextract", "--db", str(db), "--source", "list", "--source", "nosuch"])
+    assert code == 2
+    assert "unknown source 'nosuch'" in capsys.readouterr().err
+    assert query(db, "SELECT count(*) FROM store.runs") == runs_before
+
+    code = main(["reextract", "--db", str(db), "--source", "list", "--since", "2021-01-01"])
 
     assert code == 0
+    assert "re-extracting 1 captured page(s) of 2 article(s): list 1/2" in capsys.readouterr().err
     assert versions(db)["museum"] == 2
     assert versions(db)["bridge"] == 1  # captured before --since
     assert versions(db)["harbour"] == 1  # another source
     runs = last_run(db)
     assert runs["list"][2:7] == (1, 0, 0, 1, 0)  # found, fetched, new, updated, unchanged
-    assert "no captured pages" in runs["nosuch"][-1]
 
     railway, library = article_ids(db, "railway", "library")
     execute(

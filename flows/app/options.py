@@ -1,0 +1,134 @@
+"""The options the commands share, and how they turn into a sources file and a warehouse.
+
+``--sources`` and ``--db`` default to ``None`` on the command line and are
+resolved here (:mod:`flows.pipeline.paths`: the option, else the environment
+variable, else the per-user default), so every error about a missing file
+names the option and the variable that would point elsewhere. ``-v`` and
+``-q`` are accepted before the command and after it (``news-ingest -v run``
+and ``news-ingest run -v``).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from flows.errors import ConfigError, DatabaseMissingError
+from flows.pipeline.config import Settings, load_settings
+from flows.pipeline.paths import (
+    DB_VARIABLE,
+    SOURCES_VARIABLE,
+    Located,
+    Origin,
+    default_database,
+    default_sources,
+    locate_database,
+    locate_sources,
+)
+
+__all__ = [
+    "add_verbosity",
+    "db_option",
+    "existing_database",
+    "format_option",
+    "load_sources",
+    "sources_option",
+    "writable_database",
+]
+
+
+def add_verbosity(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
+    """``-v`` (repeatable) and ``-q``; on a subcommand they only override when given."""
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0 if top else argparse.SUPPRESS,
+        help="more detail: -v logs progress and Prefect's own messages, -vv debug",
+    )
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=False if top else argparse.SUPPRESS,
+        help="only errors (and the output a command is asked for)",
+    )
+
+
+def sources_option(parser: argparse.ArgumentParser) -> None:
+    """``--sources PATH`` (resolved by :func:`load_sources`)."""
+    parser.add_argument(
+        "--sources",
+        type=Path,
+        metavar="PATH",
+        help=f"sources file (default: ${SOURCES_VARIABLE}, else {_home(default_sources())})",
+    )
+
+
+def db_option(parser: argparse.ArgumentParser) -> None:
+    """``--db PATH`` (resolved by :func:`existing_database` or :func:`writable_database`)."""
+    parser.add_argument(
+        "--db",
+        type=Path,
+        metavar="PATH",
+        help=f"DuckDB file (default: ${DB_VARIABLE}, else {_home(default_database())})",
+    )
+
+
+def format_option(parser: argparse.ArgumentParser, *choices: str) -> None:
+    """``--format`` with ``choices`` (the first is the default)."""
+    parser.add_argument(
+        "--format",
+        choices=choices,
+        default=choices[0],
+        dest="fmt",
+        help=f"output format (default {choices[0]}); json holds data only",
+    )
+
+
+def load_sources(explicit: Path | None) -> Settings:
+    """The sources file the command should use, read and validated.
+
+    A missing file is a ConfigError that says who chose the path and how to
+    choose another (or create it with ``news-ingest init``).
+    """
+    located = locate_sources(explicit)
+    if not located.path.exists():
+        raise ConfigError(_missing_sources(located))
+    return load_settings(located.path)
+
+
+def existing_database(explicit: Path | None) -> Path:
+    """The warehouse a reading command should open; it must exist."""
+    located = locate_database(explicit)
+    if not located.path.exists():
+        elsewhere = "" if located.origin is Origin.OPTION else f", or {located.how_to_change()}"
+        raise DatabaseMissingError(
+            f"no database at {located.where()}: run `news-ingest run` first{elsewhere}"
+        )
+    return located.path
+
+
+def writable_database(explicit: Path | None) -> Path:
+    """The warehouse a run writes (created, with its folder, when missing)."""
+    return locate_database(explicit).path
+
+
+def _missing_sources(located: Located) -> str:
+    if located.origin is Origin.OPTION:
+        return (
+            f"sources file {located.path} does not exist: create one with "
+            f"`news-ingest init {located.path}`"
+        )
+    init = "news-ingest init" + ("" if located.origin is Origin.DEFAULT else f" {located.path}")
+    return (
+        f"no sources file at {located.where()}: create one with `{init}`, "
+        f"or {located.how_to_change()}"
+    )
+
+
+def _home(path: Path) -> str:
+    try:
+        return "~/" + str(path.relative_to(Path.home()))
+    except ValueError:
+        return str(path)
