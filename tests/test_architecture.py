@@ -96,6 +96,14 @@ def _within(name: str, prefix: str) -> bool:
 ALLOWED: dict[str, tuple[str, ...]] = {
     "news_ingest.errors": (),
     "news_ingest.cli": ("news_ingest", "flows.app.cli"),  # the console script, on top
+    # The Python API, on top too (imported lazily by news_ingest.__getattr__).
+    "news_ingest.api": (
+        "news_ingest",
+        "flows.ingest",
+        "flows.prefect_api",
+        "flows.pipeline",
+        "warehouse",
+    ),
     "news_ingest": ("news_ingest",),
     "connectors": ("connectors", "news_ingest"),
     "warehouse": ("warehouse", "news_ingest"),

@@ -37,6 +37,7 @@ __all__ = [
     "connect",
     "fts_extension_path",
     "migration_names",
+    "open_connection",
     "run_lock",
 ]
 
@@ -69,6 +70,17 @@ def connect(
     path: Path, *, read_only: bool = False, wait: LockWait | None = None
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the warehouse (creating and migrating it for a writer); close it on exit."""
+    conn = open_connection(path, read_only=read_only, wait=wait)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def open_connection(
+    path: Path, *, read_only: bool = False, wait: LockWait | None = None
+) -> duckdb.DuckDBPyConnection:
+    """:func:`connect` for a caller that closes the connection itself (a notebook's)."""
     if read_only and not path.exists():
         raise WarehouseError(f"no database at {path}: run `news-ingest run` first")
     if not read_only:
@@ -79,9 +91,10 @@ def connect(
         _load_fts(conn)
         if not read_only:
             apply_migrations(conn)
-        yield conn
-    finally:
+    except BaseException:
         conn.close()
+        raise
+    return conn
 
 
 def _load_fts(conn: duckdb.DuckDBPyConnection) -> None:

@@ -20,9 +20,10 @@ from typing import IO, Any
 from rich.table import Table
 from rich.text import Text
 
-from flows.app.options import db_option, existing_database, format_option
+from flows.app.options import db_option, format_option
 from flows.app.output import emit, json_value, print_json, print_rows, stdout_console
 from flows.errors import OutputError, UsageError
+from flows.pipeline.paths import existing_database
 from news_ingest.errors import ExitCode
 from warehouse import export, search
 from warehouse.connection import Connection

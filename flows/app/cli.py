@@ -49,7 +49,6 @@ from flows.app.analyst import add_commands as add_analyst_commands
 from flows.app.options import (
     add_verbosity,
     db_option,
-    existing_database,
     format_option,
     load_sources,
     sources_option,
@@ -58,6 +57,7 @@ from flows.app.options import (
 from flows.app.sourcefile import add_commands as add_sourcefile_commands
 from flows.errors import ConfigError
 from flows.pipeline.config import load_settings
+from flows.pipeline.paths import existing_database
 from flows.pipeline.sources import build_source
 from flows.prefect_api import connect_prefect
 from flows.prefect_server import DEFAULT_PORT, default_home, status, stop_server

@@ -1,7 +1,7 @@
 """The options the commands share, and how they turn into a sources file and a warehouse.
 
 ``--sources`` and ``--db`` default to ``None`` on the command line and are
-resolved here (:mod:`flows.pipeline.paths`: the option, else the environment
+resolved by :mod:`flows.pipeline.paths` (the option, else the environment
 variable, else the per-user default), so every error about a missing file
 names the option and the variable that would point elsewhere. ``-v`` and
 ``-q`` are accepted before the command and after it (``news-ingest -v run``
@@ -13,23 +13,19 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from flows.errors import ConfigError, DatabaseMissingError
 from flows.pipeline.config import Settings, load_settings
 from flows.pipeline.paths import (
     DB_VARIABLE,
     SOURCES_VARIABLE,
-    Located,
-    Origin,
     default_database,
     default_sources,
+    existing_sources,
     locate_database,
-    locate_sources,
 )
 
 __all__ = [
     "add_verbosity",
     "db_option",
-    "existing_database",
     "format_option",
     "load_sources",
     "sources_option",
@@ -87,44 +83,13 @@ def format_option(parser: argparse.ArgumentParser, *choices: str) -> None:
 
 
 def load_sources(explicit: Path | None) -> Settings:
-    """The sources file the command should use, read and validated.
-
-    A missing file is a ConfigError that says who chose the path and how to
-    choose another (or create it with ``news-ingest init``).
-    """
-    located = locate_sources(explicit)
-    if not located.path.exists():
-        raise ConfigError(_missing_sources(located))
-    return load_settings(located.path)
-
-
-def existing_database(explicit: Path | None) -> Path:
-    """The warehouse a reading command should open; it must exist."""
-    located = locate_database(explicit)
-    if not located.path.exists():
-        elsewhere = "" if located.origin is Origin.OPTION else f", or {located.how_to_change()}"
-        raise DatabaseMissingError(
-            f"no database at {located.where()}: run `news-ingest run` first{elsewhere}"
-        )
-    return located.path
+    """The sources file the command should use (it must exist), read and validated."""
+    return load_settings(existing_sources(explicit))
 
 
 def writable_database(explicit: Path | None) -> Path:
     """The warehouse a run writes (created, with its folder, when missing)."""
     return locate_database(explicit).path
-
-
-def _missing_sources(located: Located) -> str:
-    if located.origin is Origin.OPTION:
-        return (
-            f"sources file {located.path} does not exist: create one with "
-            f"`news-ingest init {located.path}`"
-        )
-    init = "news-ingest init" + ("" if located.origin is Origin.DEFAULT else f" {located.path}")
-    return (
-        f"no sources file at {located.where()}: create one with `{init}`, "
-        f"or {located.how_to_change()}"
-    )
 
 
 def _home(path: Path) -> str:

@@ -8,7 +8,8 @@ The defaults do not depend on the working directory (the XDG base directories)::
                    else $XDG_DATA_HOME/news-ingest/news.duckdb     (~/.local/share/news-ingest/...)
 
 A :class:`Located` path remembers where it came from, so an error about a
-missing file can name the option or variable that would change it.
+missing file names the option or variable that would change it
+(:func:`existing_sources`, :func:`existing_database`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from flows.errors import ConfigError, DatabaseMissingError
+
 __all__ = [
     "DB_VARIABLE",
     "SOURCES_VARIABLE",
@@ -25,6 +28,8 @@ __all__ = [
     "Origin",
     "default_database",
     "default_sources",
+    "existing_database",
+    "existing_sources",
     "locate_database",
     "locate_sources",
 ]
@@ -80,6 +85,34 @@ def locate_sources(explicit: Path | None = None) -> Located:
 def locate_database(explicit: Path | None = None) -> Located:
     """The warehouse to use: ``explicit``, else $NEWS_INGEST_DB, else the default."""
     return _locate(explicit, "--db", DB_VARIABLE, default_database())
+
+
+def existing_sources(explicit: Path | None = None) -> Path:
+    """The sources file to use; a ConfigError saying how to create or choose one if missing."""
+    located = locate_sources(explicit)
+    if located.path.exists():
+        return located.path
+    if located.origin is Origin.OPTION:
+        raise ConfigError(
+            f"sources file {located.path} does not exist: create one with "
+            f"`news-ingest init {located.path}`"
+        )
+    init = "news-ingest init" + ("" if located.origin is Origin.DEFAULT else f" {located.path}")
+    raise ConfigError(
+        f"no sources file at {located.where()}: create one with `{init}`, "
+        f"or {located.how_to_change()}"
+    )
+
+
+def existing_database(explicit: Path | None = None) -> Path:
+    """The warehouse a reader opens; a DatabaseMissingError saying how to get one if missing."""
+    located = locate_database(explicit)
+    if located.path.exists():
+        return located.path
+    elsewhere = "" if located.origin is Origin.OPTION else f", or {located.how_to_change()}"
+    raise DatabaseMissingError(
+        f"no database at {located.where()}: run `news-ingest run` first{elsewhere}"
+    )
 
 
 def _locate(explicit: Path | None, option: str, variable: str, default: Path) -> Located:
