@@ -15,6 +15,8 @@
     news-ingest export    --to DIR [--overwrite] [--db PATH]
     news-ingest report    --out FILE.html [--db PATH]
     news-ingest stats     [--db PATH] [--format table|json]
+    news-ingest reset     SOURCE [--db PATH] [--yes] [--dry-run] [--format table|json]
+    news-ingest drop      SOURCE [--db PATH] [--yes] [--dry-run] [--format table|json]
     news-ingest serve     [--sources PATH] [--db PATH] [--port N]
     news-ingest server    status | stop
 
@@ -22,7 +24,8 @@
 (:mod:`flows.app.verbosity`); Prefect's own messages show only with ``-v``. Without
 ``--sources``/``--db`` the paths come from ``NEWS_INGEST_SOURCES``/``NEWS_INGEST_DB``,
 else the per-user defaults (:mod:`flows.pipeline.paths`), never from the working
-directory. init and check are in :mod:`flows.app.sourcefile`; the analyst commands
+directory. init and check are in :mod:`flows.app.sourcefile`, reset and drop in
+:mod:`flows.app.forgetting`; the analyst commands
 (search, export, report, stats) in :mod:`flows.app.analyst`: they read the snapshot
 published after the last run when there is one.
 
@@ -46,6 +49,7 @@ from typing import TYPE_CHECKING
 
 from flows.app import verbosity
 from flows.app.analyst import add_commands as add_analyst_commands
+from flows.app.forgetting import add_commands as add_forgetting_commands
 from flows.app.options import (
     add_verbosity,
     db_option,
@@ -148,6 +152,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     sql.set_defaults(handler=_sql)
     add_analyst_commands(commands)
+    add_forgetting_commands(commands)
 
     serve = commands.add_parser("serve", help="run the sources on their schedules (Prefect)")
     sources_option(serve)

@@ -24,7 +24,9 @@ HOW_TO_CAPTURE = (
     "Pages are captured when a run fetches them with `news-ingest run --capture` (or "
     "`[capture] warc = true` in the sources file). A page that answers 304 Not Modified is "
     "not downloaded, so a run with --capture after an earlier run captures only pages that "
-    "changed since. Articles read from a `warc` source are cleaned again from their archive."
+    "changed: to capture what is already stored, run `news-ingest reset SOURCE` (it forgets "
+    "the source's fetch state and keeps its articles), then `news-ingest run --capture "
+    "--source SOURCE`. Articles read from a `warc` source are cleaned again from their archive."
 )
 
 

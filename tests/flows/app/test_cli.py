@@ -158,7 +158,7 @@ def test_reextract_without_captures_says_how_to_capture(
     code, out, err = cli(capsys, "reextract", "--db", str(db))
     assert code == 2 and out == ""
     assert "nothing to re-extract" in err and "has a captured page" in err
-    assert "news-ingest run --capture" in err and "304 Not Modified" in err
+    assert "news-ingest run --capture" in err and "news-ingest reset SOURCE" in err
 
     code, _, err = cli(capsys, "reextract", "--db", str(db), "--source", "nosuch")
     assert code == 2 and "unknown source 'nosuch'" in err

@@ -1,0 +1,76 @@
+"""Reset or drop one source's data (``news-ingest reset`` / ``drop``), like a run would write.
+
+What each forgets is :mod:`warehouse.maintenance`'s to say. Here: the change
+is made under the run lock and the one writer connection a run would hold
+(waiting for a run that holds them), after the caller has seen the counts and
+confirmed; the search index is brought back in step (articles another source
+shares are indexed again) and the analysts' snapshot is published again when
+there is one, so readers stop seeing what was dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from flows.errors import UsageError
+from warehouse.connection import Connection, LockWait, connect, run_lock
+from warehouse.maintenance import DropPlan, ResetPlan, drop_source, plan_drop, plan_reset
+from warehouse.maintenance import reset_source as reset_rows
+from warehouse.search import refresh_index
+from warehouse.snapshots import publish_snapshot, snapshot_path
+from warehouse.summaries import source_names
+
+__all__ = ["drop", "reset"]
+
+_Plan = TypeVar("_Plan", DropPlan, ResetPlan)
+
+
+def drop(
+    database: Path, source: str, *, confirm: Callable[[DropPlan], bool], wait: LockWait
+) -> DropPlan | None:
+    """Drop ``source`` if ``confirm`` approves its plan; the plan carried out, else None."""
+    return _forget(
+        database, source, plan=plan_drop, change=_drop_and_reindex, confirm=confirm, wait=wait
+    )
+
+
+def reset(
+    database: Path, source: str, *, confirm: Callable[[ResetPlan], bool], wait: LockWait
+) -> ResetPlan | None:
+    """Reset ``source``'s fetch state if ``confirm`` approves; the plan carried out, else None."""
+    return _forget(database, source, plan=plan_reset, change=reset_rows, confirm=confirm, wait=wait)
+
+
+def _drop_and_reindex(conn: Connection, source: str) -> DropPlan:
+    done = drop_source(conn, source)
+    refresh_index(conn)  # the shared articles it un-indexed; a no-op when there are none
+    return done
+
+
+def _forget(
+    database: Path,
+    source: str,
+    *,
+    plan: Callable[[Connection, str], _Plan],
+    change: Callable[[Connection, str], _Plan],
+    confirm: Callable[[_Plan], bool],
+    wait: LockWait,
+) -> _Plan | None:
+    if not database.exists():
+        raise UsageError(f"no database at {database}")
+    with run_lock(database, wait=wait):
+        with connect(database, wait=wait) as conn:
+            known = source_names(conn)
+            if source not in known:
+                raise UsageError(
+                    f"unknown source {source!r}: {database} has nothing of a source of that "
+                    f"name (known: {', '.join(known) or 'none yet'})"
+                )
+            if not confirm(plan(conn, source)):
+                return None
+            done = change(conn, source)
+        if snapshot_path(database).exists():
+            publish_snapshot(database)  # the file is closed, the run lock still held
+    return done
