@@ -42,6 +42,7 @@ class RejectReason(StrEnum):
     UNDECODABLE = "undecodable"  # bytes are not valid in the expected encoding
     MALFORMED_RECORD = "malformed_record"  # a JSONL line or archive record that cannot be parsed
     MALFORMED_FEED = "malformed_feed"  # a feed or sitemap with errors (entries read are still used)
+    NO_FEED = "no_feed"  # a site source found neither a feed nor a sitemap
     INVALID_URL = "invalid_url"  # a listed URL that is not an absolute http(s) URL
     MISSING_PATH = "missing_path"  # a configured file or folder does not exist
     UNREADABLE = "unreadable"  # the file exists but cannot be read (permissions, I/O error)

@@ -2,7 +2,7 @@
 
 ``init`` writes a commented sources file (every section, an example of every
 kind) at the default place or the one given, with a source for each
-``--feed``/``--sitemap``/``--urls``/``--files`` given; it never
+``--feed``/``--sitemap``/``--site``/``--urls``/``--files`` given; it never
 overwrites a file unless told to. ``check`` reads the file as a run would
 (every source built, every path checked) and prints its sources; with
 ``--list`` it also lists what a run would read or fetch
@@ -33,7 +33,7 @@ from news_ingest.errors import ExitCode
 
 __all__ = ["add_commands", "describe_source", "render_template"]
 
-_KINDS = ("feed", "sitemap", "urls", "files")  # what init can add, by option
+_KINDS = ("feed", "sitemap", "site", "urls", "files")  # what init can add, by option
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

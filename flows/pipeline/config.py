@@ -10,7 +10,7 @@ naming the file, the source and the field::
     warc = false
     [[sources]]
     name = "seeds"
-    kind = "files"                # files | feed | sitemap | urls | warc
+    kind = "files"                # files | feed | sitemap | urls | warc | site
     path = "."                    # relative paths are relative to this file's folder
     schedule = "0 * * * *"        # cron, or interval = "30m"
 
@@ -59,6 +59,7 @@ class SourceKind(StrEnum):
     SITEMAP = "sitemap"
     URLS = "urls"
     WARC = "warc"
+    SITE = "site"
 
 
 # Which fields each kind requires and accepts, beyond the common ones.
@@ -69,6 +70,7 @@ _KIND_FIELDS: dict[SourceKind, tuple[set[str], set[str]]] = {
     SourceKind.SITEMAP: ({"url"}, {"max_urls"}),
     SourceKind.URLS: ({"path"}, set()),
     SourceKind.WARC: ({"paths"}, {"hosts", "since", "until", "languages"}),
+    SourceKind.SITE: ({"url"}, {"max_urls"}),
 }
 
 

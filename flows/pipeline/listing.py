@@ -2,11 +2,12 @@
 
 ``news-ingest check --list`` (trafilatura's ``--list``): a local source lists
 the files it would read (a folder's documents, a warc source's archives); a
-URL list lists its URLs; a feed or sitemap source is discovered as a run
-discovers it, through the one polite fetcher (robots.txt, pacing, the address
-guard), which downloads the feeds and sitemaps but not a single page. Nothing
-is written anywhere, and no stored validators are sent: it lists what a first
-run would fetch.
+URL list lists its URLs; a feed, sitemap or site source is discovered as a
+run discovers it (a site's feeds and sitemaps are listed after its pages),
+through the one polite fetcher (robots.txt, pacing, the address guard), which
+downloads the feeds, sitemaps and a site's home page but not a single
+article. Nothing is written anywhere, and no stored validators are sent: it
+lists what a first run would fetch.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Protocol, runtime_checkable
 from connectors.http import Fetcher
 from connectors.protocols import DocumentSource, WebSource
 from connectors.records import Candidate
+from connectors.site import SiteSource
 from flows.pipeline.config import Settings, SourceConfig
 from flows.pipeline.sources import build_source
 
@@ -32,6 +34,7 @@ class Listed:
 
     source: str
     what: str  # file (a local document or archive) | page (a URL to fetch) | rejected
+    #            | feed, sitemap (what a site source found: detail says how)
     location: str  # a path or a URL
     detail: str | None = None  # a rejected item's reason and detail
 
@@ -74,3 +77,8 @@ async def _one(
             else:
                 detail = f"{item.reason.value}: {item.detail}"
                 yield Listed(config.name, "rejected", item.location, detail)
+    if isinstance(connector, SiteSource):  # what its discovery found, after its pages
+        for url in connector.found.feeds:
+            yield Listed(config.name, "feed", url, connector.found.feeds_via)
+        for url in connector.found.sitemaps:
+            yield Listed(config.name, "sitemap", url, connector.found.sitemaps_via)

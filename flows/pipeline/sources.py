@@ -20,6 +20,8 @@ def build_source(config: SourceConfig) -> DocumentSource | WebSource:
 
 def _build(config: SourceConfig) -> DocumentSource | WebSource:
     # Imports are per kind so a run over local files never loads the HTTP stack.
+    if config.kind in _WEB:
+        return _web(config)
     if config.kind is SourceKind.FILES:
         from connectors.files import FilesSource  # noqa: PLC0415
 
@@ -27,20 +29,6 @@ def _build(config: SourceConfig) -> DocumentSource | WebSource:
         source = FilesSource(name=config.name, path=config.path)
         source.check()
         return source
-    if config.kind is SourceKind.FEED:
-        from connectors.feeds import FeedSource  # noqa: PLC0415
-
-        urls = (config.url,) if config.url else ()
-        return FeedSource(name=config.name, urls=urls + config.urls)
-    if config.kind is SourceKind.SITEMAP:
-        from connectors.sitemaps import SitemapSource  # noqa: PLC0415
-
-        assert config.url is not None
-        if config.max_urls:
-            return SitemapSource(
-                name=config.name, url=config.url, max_urls_per_sitemap=config.max_urls
-            )
-        return SitemapSource(name=config.name, url=config.url)
     if config.kind is SourceKind.URLS:
         from connectors.urllist import UrlListSource  # noqa: PLC0415
 
@@ -56,3 +44,24 @@ def _build(config: SourceConfig) -> DocumentSource | WebSource:
         until=config.until,
         languages=config.languages,
     )
+
+
+_WEB = (SourceKind.FEED, SourceKind.SITEMAP, SourceKind.SITE)
+
+
+def _web(config: SourceConfig) -> WebSource:
+    """A feed, sitemap or site source (``max_urls`` caps the URLs read from one sitemap)."""
+    limit = {"max_urls_per_sitemap": config.max_urls} if config.max_urls else {}
+    if config.kind is SourceKind.FEED:
+        from connectors.feeds import FeedSource  # noqa: PLC0415
+
+        urls = (config.url,) if config.url else ()
+        return FeedSource(name=config.name, urls=urls + config.urls)
+    assert config.url is not None
+    if config.kind is SourceKind.SITEMAP:
+        from connectors.sitemaps import SitemapSource  # noqa: PLC0415
+
+        return SitemapSource(name=config.name, url=config.url, **limit)
+    from connectors.site import SiteSource  # noqa: PLC0415
+
+    return SiteSource(name=config.name, url=config.url, **limit)

@@ -36,7 +36,7 @@ def test_the_template_is_valid_toml_with_every_kind_as_an_example() -> None:
     assert tomllib.loads(text) == tomllib.loads(text)  # parses
     data = tomllib.loads(text)
     assert "sources" not in data and set(data) == {"fetch", "pipeline", "capture"}
-    for kind in ("feed", "sitemap", "files", "urls", "warc"):
+    for kind in ("feed", "sitemap", "site", "files", "urls", "warc"):
         assert f'# kind = "{kind}"' in text
 
 
