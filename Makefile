@@ -1,6 +1,10 @@
 # Two commands for a new user: `make run` and `make test`. Both create .venv if missing.
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
-VENV := .venv
+# Python 3.11, 3.12 or 3.13: scripts/find-python.sh picks one unless PYTHON names it
+# (`make test PYTHON=python3.13 VENV=.venv-3.13`); scripts/setup-venv.sh never leaves a
+# broken .venv behind.
+PYTHON ?=
+VENV ?= .venv
+HERE := $(dir $(abspath $(lastword $(MAKEFILE_LIST))))
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
@@ -11,12 +15,8 @@ export PREFECT_LOGGING_LEVEL ?= WARNING
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml requirements.lock
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
-	$(MAKE) --no-print-directory bytecode
-	touch $(STAMP)
+$(STAMP): pyproject.toml requirements.lock $(HERE)scripts/setup-venv.sh
+	PYTHON="$(PYTHON)" VENV="$(VENV)" bash $(HERE)scripts/setup-venv.sh
 
 ## Compile the project's modules once: every run and every extraction worker imports them,
 ## and Python does not write bytecode itself where PYTHONDONTWRITEBYTECODE is set.
