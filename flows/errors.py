@@ -9,6 +9,7 @@ These are the problems that stop a command::
     ├── DatabaseMissingError     the warehouse a command reads does not exist (exit 2)
     ├── ReextractError           the warehouse to re-extract does not exist (exit 2)
     ├── ServeError               the Prefect API cannot be reached or started, or serve runs
+    ├── DeployError              the work pool to deploy to does not exist (exit 2)
     ├── PrefectServerError       the shared local Prefect server cannot be started or answer
     ├── OutputError              a command's output file cannot be written
     ├── DedupeError
@@ -25,6 +26,7 @@ __all__ = [
     "ConfigError",
     "DatabaseMissingError",
     "DedupeError",
+    "DeployError",
     "FlowError",
     "InvalidURLError",
     "OutputError",
@@ -67,6 +69,12 @@ class ReextractError(FlowError):
 
 class ServeError(FlowError):
     """The Prefect API cannot be reached or started, or another serve holds the database."""
+
+
+class DeployError(FlowError):
+    """The work pool to deploy to does not exist (the message says how to create it)."""
+
+    exit_code = ExitCode.USAGE
 
 
 class PrefectServerError(FlowError):

@@ -43,7 +43,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DeploymentPlan",
+    "build_deployment",
+    "check_api",
     "collapse_missed_runs",
+    "pause_stale",
     "plan_deployments",
     "serve",
     "unscheduled_sources",
@@ -113,7 +116,7 @@ def serve(*, sources_path: Path, db_path: Path, port: int = DEFAULT_PORT) -> Non
         logger.warning("source %s has no schedule: only `news-ingest run` ingests it", name)
     with _serve_lock(db_path):
         api_url = connect_prefect(port=port)
-        _check_api(api_url)
+        check_api(api_url)
         _serve_with(api_url, settings, plans, db_path)
 
 
@@ -140,24 +143,35 @@ async def _serve_async(
     tag = _sources_tag(settings.path)
     ids: dict[UUID, DeploymentPlan] = {}
     for plan in plans:
-        deployment = await _deployment(plan, settings.path, db_path, tag)
+        deployment = await build_deployment(plan, settings.path, db_path, tags=[tag])
         added = runner.add_deployment(deployment)
         ids[await added if isinstance(added, Coroutine) else added] = plan
     async with get_client() as client:
-        await _pause_stale(client, keep=set(ids), tag=tag)
+        await pause_stale(client, keep=set(ids), tag=tag)
         await _crash_orphans(client, list(ids))
         await collapse_missed_runs(client, list(ids))
     _announce(api_url, plans, db_path)
     await runner.start()
 
 
-async def _deployment(plan: DeploymentPlan, sources_path: Path, db_path: Path, tag: str) -> Any:
+async def build_deployment(
+    plan: DeploymentPlan,
+    sources_path: Path,
+    db_path: Path,
+    *,
+    tags: list[str],
+    name: str | None = None,
+) -> Any:
+    """The news-ingest flow's deployment for ``plan`` (a RunnerDeployment; module entrypoint).
+
+    ``name`` defaults to the plan's; ``tags`` come after the flow's name.
+    """
     from prefect.types.entrypoint import EntrypointType  # noqa: PLC0415
 
     from flows.ingest import ingest  # noqa: PLC0415
 
     return await ingest.ato_deployment(
-        name=plan.name,
+        name=name or plan.name,
         cron=plan.cron,
         interval=plan.interval,
         paused=False,  # the sources file decides: a schedule paused as stale comes back
@@ -167,7 +181,7 @@ async def _deployment(plan: DeploymentPlan, sources_path: Path, db_path: Path, t
             "source_names": list(plan.sources),
             "only_due": True,
         },
-        tags=[FLOW_NAME, tag],
+        tags=[FLOW_NAME, *tags],
         description=f"{plan.name}: {', '.join(plan.sources)} into {db_path.resolve()}",
         entrypoint_type=EntrypointType.MODULE_PATH,
     )
@@ -177,8 +191,8 @@ def _sources_tag(path: Path) -> str:
     return f"sources:{path.resolve()}"
 
 
-async def _pause_stale(client: PrefectClient, *, keep: set[UUID], tag: str) -> None:
-    """Pause deployments of this sources file whose schedule no source uses any more."""
+async def pause_stale(client: PrefectClient, *, keep: set[UUID], tag: str) -> None:
+    """Pause deployments tagged ``tag`` (one sources file's) that are not in ``keep``."""
     from prefect.client.schemas.filters import (  # noqa: PLC0415
         DeploymentFilter,
         DeploymentFilterTags,
@@ -267,7 +281,8 @@ def _announce(api_url: str, plans: tuple[DeploymentPlan, ...], db_path: Path) ->
 # ---------------------------------------------------------------- the Prefect server
 
 
-def _check_api(api_url: str) -> None:
+def check_api(api_url: str) -> None:
+    """A ServeError unless the Prefect API at ``api_url`` answers its health check."""
     try:
         response = httpx.get(f"{api_url.rstrip('/')}/health", timeout=10)
     except httpx.HTTPError as exc:

@@ -18,6 +18,8 @@
     news-ingest reset     SOURCE [--db PATH] [--yes] [--dry-run] [--format table|json]
     news-ingest drop      SOURCE [--db PATH] [--yes] [--dry-run] [--format table|json]
     news-ingest serve     [--sources PATH] [--db PATH] [--port N]
+    news-ingest deploy    --pool NAME [--create-pool] [--prefect-yaml FILE] [--sources PATH]
+                          [--db PATH]
     news-ingest server    status | stop
 
 ``-v``/``-q`` (before or after the command) set how much is said
@@ -165,6 +167,7 @@ def _parser() -> argparse.ArgumentParser:
         f"(PREFECT_API_URL unset; default {DEFAULT_PORT})",
     )
     serve.set_defaults(handler=_serve)
+    _deploy_command(commands)
     _server_command(commands)
     for command in commands.choices.values():
         add_verbosity(command)
@@ -282,6 +285,47 @@ def _serve(args: argparse.Namespace) -> int:
 
     settings = load_sources(args.sources)  # the same defaults and messages as run
     serve(sources_path=settings.path, db_path=writable_database(args.db), port=args.port)
+    return ExitCode.OK
+
+
+def _deploy_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    command = commands.add_parser(
+        "deploy", help="register the schedules as Prefect deployments on a work pool"
+    )
+    sources_option(command)
+    db_option(command)
+    command.add_argument("--pool", required=True, help="the Prefect work pool (type process)")
+    command.add_argument(
+        "--create-pool", action="store_true", help="create the pool if missing (type process)"
+    )
+    command.add_argument(
+        "--prefect-yaml",
+        type=Path,
+        metavar="FILE",
+        help="write a prefect.yaml for `prefect deploy --all` instead of registering",
+    )
+    command.set_defaults(handler=_deploy)
+
+
+def _deploy(args: argparse.Namespace) -> int:
+    from flows import deploy  # noqa: PLC0415 (imports Prefect: slow)
+
+    settings = load_sources(args.sources)
+    database = writable_database(args.db)
+    if args.prefect_yaml is not None:
+        args.prefect_yaml.write_text(
+            deploy.prefect_yaml(sources_path=settings.path, db_path=database, pool=args.pool),
+            encoding="utf-8",
+        )
+        print(f"wrote {args.prefect_yaml}: register with `prefect deploy --all`")
+        return ExitCode.OK
+    api_url, deployed = deploy.deploy(
+        sources_path=settings.path, db_path=database, pool=args.pool, create_pool=args.create_pool
+    )
+    if not args.quiet:
+        for item in deployed:
+            print(f"{item.name}: {', '.join(item.sources)}")
+        print(f"run them with: PREFECT_API_URL={api_url} prefect worker start --pool {args.pool}")
     return ExitCode.OK
 
 

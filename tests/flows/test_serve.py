@@ -323,7 +323,7 @@ async def _housekeeping(api_url: str, tag: str) -> dict[str, Any]:
     from prefect.client.orchestration import PrefectClient
     from prefect.states import Running, Scheduled
 
-    from flows.serve import _crash_orphans, _pause_stale, collapse_missed_runs
+    from flows.serve import _crash_orphans, collapse_missed_runs, pause_stale
 
     async with PrefectClient(api_url) as client:
         flow_id = await client.create_flow_from_name("news-ingest")
@@ -344,7 +344,7 @@ async def _housekeeping(api_url: str, tag: str) -> dict[str, Any]:
         orphan = await client.create_flow_run_from_deployment(kept)
         await client.set_flow_run_state(orphan.id, Running(), force=True)
 
-        await _pause_stale(client, keep={kept}, tag=tag)
+        await pause_stale(client, keep={kept}, tag=tag)
         await _crash_orphans(client, [kept])
         cancelled = await collapse_missed_runs(client, [kept])
 
