@@ -21,6 +21,7 @@
     news-ingest deploy    --pool NAME [--create-pool] [--prefect-yaml FILE] [--sources PATH]
                           [--db PATH]
     news-ingest server    status | stop
+    news-ingest completion bash
 
 ``-v``/``-q`` (before or after the command) set how much is said
 (:mod:`flows.app.verbosity`); Prefect's own messages show only with ``-v``. Without
@@ -51,6 +52,7 @@ from typing import TYPE_CHECKING
 
 from flows.app import verbosity
 from flows.app.analyst import add_commands as add_analyst_commands
+from flows.app.completion import add_command as add_completion_command
 from flows.app.forgetting import add_commands as add_forgetting_commands
 from flows.app.options import (
     add_verbosity,
@@ -169,6 +171,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.set_defaults(handler=_serve)
     _deploy_command(commands)
     _server_command(commands)
+    add_completion_command(commands, parser)
     for command in commands.choices.values():
         add_verbosity(command)
     return parser
