@@ -30,6 +30,7 @@ from flows.pipeline import local, sourcerun, web
 from flows.pipeline.config import Settings, SourceConfig, load_settings
 from flows.pipeline.context import RunContext
 from flows.pipeline.local import LocalItem
+from flows.pipeline.paths import existing_sources, locate_database
 from flows.pipeline.per_document import extraction_pool
 from flows.pipeline.progress import reporter
 from flows.pipeline.reports import RunReport, SourceReport, add_counts, summary_markdown
@@ -43,8 +44,8 @@ __all__ = ["ingest"]
 
 @flow(name="news-ingest", persist_result=False, log_prints=True)
 async def ingest(
-    sources_path: str = "seeds/sources.toml",
-    db_path: str = "data/news.duckdb",
+    sources_path: str | None = None,
+    db_path: str | None = None,
     source_names: list[str] | None = None,
     only_due: bool = False,
     capture: bool | None = None,
@@ -53,14 +54,16 @@ async def ingest(
 
     ``only_due`` (the served deployments set it) skips web sources whose
     adaptive-freshness interval has not elapsed; a manual run fetches them all.
-    ``capture`` overrides the sources file's ``[capture] warc`` for this run.
+    ``capture`` overrides the sources file's ``[capture] warc`` for this run. Without
+    ``sources_path``/``db_path``, $NEWS_INGEST_SOURCES/$NEWS_INGEST_DB or the per-user
+    defaults (flows.pipeline.paths), never the working directory.
     """
-    settings = load_settings(Path(sources_path))
+    settings = load_settings(existing_sources(Path(sources_path) if sources_path else None))
     if capture is not None:
         settings = replace(settings, capture=replace(settings.capture, warc=capture))
     selected = settings.select(source_names)
     connectors = [build_source(config) for config in selected]  # config errors before any work
-    database = Path(db_path)
+    database = locate_database(Path(db_path) if db_path else None).path
     names = [s.name for s in selected]
     with extraction_pool(settings.pipeline) as pool:
         pool.start()  # the workers start up while the run opens the warehouse and discovers

@@ -40,6 +40,7 @@ from connectors.records import CaptureRef, EntryHints, RawDocument, Rejected, Re
 from connectors.warc import read_capture
 from flows.errors import ReextractError
 from flows.pipeline.config import PipelineSettings, load_settings
+from flows.pipeline.paths import locate_database
 from flows.pipeline.per_document import ArticlePool, extraction_pool
 from flows.pipeline.persist import (
     BatchResult,
@@ -86,7 +87,7 @@ def parse_since(value: str) -> datetime:
 
 @flow(name="news-ingest-reextract", persist_result=False, log_prints=True)
 async def reextract(
-    db_path: str = "data/news.duckdb",
+    db_path: str | None = None,
     source_names: list[str] | None = None,
     since: datetime | None = None,
     sources_path: str | None = None,
@@ -96,10 +97,10 @@ async def reextract(
     ``source_names`` limits it to versions those sources delivered, ``since``
     to pages captured at or after that time; ``sources_path`` supplies the
     ``[pipeline]`` settings (batch size, workers, extraction and lock time limits,
-    snapshot), else defaults.
+    snapshot), else defaults. Without ``db_path``: $NEWS_INGEST_DB, else the per-user default.
     """
     pipeline = load_settings(Path(sources_path)).pipeline if sources_path else PipelineSettings()
-    database = Path(db_path)
+    database = locate_database(Path(db_path) if db_path else None).path
     if not database.exists():
         raise ReextractError(f"no database at {database}: run `news-ingest run` first")
     since = _as_utc(since)

@@ -42,6 +42,9 @@ def test_importing_the_package_loads_no_pipeline() -> None:
     assert "open_warehouse" in names and "run" in names
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         _ = news_ingest.nothing
+    from news_ingest import api
+
+    assert set(news_ingest.__all__) == {*api.__all__, "ExitCode", "NewsIngestError"}
 
 
 @pytest.mark.usefixtures("prefect_harness")
