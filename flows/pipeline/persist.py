@@ -287,8 +287,7 @@ def _article_row(
 def _version_row(
     article: Article, features: Features, article_id: int, version_no: int, run: str
 ) -> VersionRow:
-    hints = article.hints
-    published = article.published
+    hints, published, decoding = article.hints, article.published, article.decoding
     return VersionRow(
         article_id=article_id,
         version_no=version_no,
@@ -320,6 +319,9 @@ def _version_row(
         hint_published_at=hints.published_at if hints else None,
         capture_path=article.capture.path if article.capture else None,
         capture_offset=article.capture.offset if article.capture else None,
+        charset=decoding.charset if decoding else None,
+        charset_source=decoding.source.value if decoding else None,
+        charset_declared=decoding.declared if decoding else None,
     )
 
 
