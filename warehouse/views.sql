@@ -210,7 +210,8 @@ SELECT
     f.recent_not_modified / nullif(f.recent_fetches, 0)   AS not_modified_rate,
     coalesce(a.articles, 0)                         AS articles,
     a.newest_article_at,
-    coalesce(q.went_quiet, false)                   AS went_quiet
+    coalesce(q.went_quiet, false)                   AS went_quiet,
+    s.failing_since
 FROM store.source_state AS s
 LEFT JOIN last_run AS l USING (source)
 LEFT JOIN recent AS r USING (source)

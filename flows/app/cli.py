@@ -18,8 +18,9 @@ stats) are in :mod:`flows.app.analyst`; they read the snapshot published after t
 last run when there is one.
 
 Exit codes are :class:`news_ingest.errors.ExitCode`: 0 success, 1 the run (or query)
-failed, 2 bad configuration or usage (including a writing statement given to `sql`),
-3 the database stayed locked by another process.
+failed or every source it ran failed, 2 bad configuration or usage (including a writing
+statement given to `sql`), 3 the database stayed locked by another process, 4 some
+sources failed and the others completed.
 """
 
 from __future__ import annotations
@@ -168,7 +169,7 @@ def _run(args: argparse.Namespace) -> int:
             )
         )
     _print_report(report)
-    return ExitCode.OK if report.status == "completed" else ExitCode.FAILED
+    return report.exit_code()
 
 
 def _reextract_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -224,7 +225,7 @@ def _reextract(args: argparse.Namespace) -> int:
         )
     )
     _print_report(report)
-    return ExitCode.OK if report.status == "completed" else ExitCode.FAILED
+    return report.exit_code()
 
 
 def _print_report(report: RunReport) -> None:

@@ -193,4 +193,7 @@ def print_report(report: RunReport) -> None:
             if message:
                 # Messages quote config keys ("[capture] warc") and stored data: not markup.
                 console.print(Text.assemble((source.name, "bold"), ": ", message))
+    failures = report.failure_line()
+    if failures:
+        console.print(Text(failures, style="bold red"))
     console.print(Text(f"database: {report.database}"))

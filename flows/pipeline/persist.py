@@ -378,7 +378,8 @@ class SourceEnd:
     error: str | None = None
     warning: str | None = None
     fetches: list[FetchLogRow] = field(default_factory=list)  # not yet stored with a batch
-    discovery: list[UrlStateRow] = field(default_factory=list)  # feed/sitemap validators
+    # Validators of the feeds and sitemaps fetched; empty unless every batch was stored.
+    discovery: list[UrlStateRow] = field(default_factory=list)
     freshness: SourceFreshnessUpdate | None = None
 
 
@@ -424,8 +425,7 @@ def persist_source_end(conn: Connection, end: SourceEnd) -> None:
     """Close a source's part of a run in one transaction: fetch log, validators, state."""
     with store.transaction(conn):
         store.insert_fetch_log(conn, end.fetches)
-        if end.status == "completed":
-            store.upsert_url_state(conn, end.discovery)
+        store.upsert_url_state(conn, end.discovery)
         persist_source_finish(
             conn,
             run_id=end.run_id,
