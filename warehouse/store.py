@@ -121,10 +121,15 @@ def finish_run(
     finished_at: datetime,
     error: str | None = None,
 ) -> None:
-    """Record a run's end and status."""
+    """Record a run's end and status; its sources still running end with the same status."""
     conn.execute(
         "UPDATE store.runs SET status = ?, finished_at = ?, error = ? WHERE run_id = ?",
         [status, finished_at, error, run_id],
+    )
+    conn.execute(
+        "UPDATE store.run_sources SET status = ?, finished_at = ? "
+        "WHERE run_id = ? AND status = 'running'",
+        [status, finished_at, run_id],
     )
 
 
