@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.flows.test_ingest import page
 from tests.helpers import query, run
 from tests.localserver import LocalServer, Response
 
@@ -34,18 +35,10 @@ ENGLISH = (
 )
 
 
-def page(title: str, text: str, head: str = "") -> str:
-    paragraphs = "".join(f"<p>{text}{n}</p>" for n in range(4))
-    return (
-        f"<html><head>{head}<title>{title}</title></head><body><article>"
-        f"<h1>{title}</h1>{paragraphs}</article></body></html>"
-    )
-
-
 def undecodable() -> bytes:
     """A page whose body is high bytes that read as text in no encoding (and hold no NUL)."""
     junk = bytes(b for b in random.Random(7).randbytes(4000) if b >= 0x80)
-    return page("Report", "").encode().replace(b"<p>0</p>", b"<p>" + junk + b"</p>")
+    return page("Report", "JUNK").encode().replace(b"JUNK", junk)
 
 
 UTF8 = "text/html; charset=utf-8"

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.flows.test_ingest_crash import start_run, wait_for, web_sources
-from tests.helpers import article, query, run_command
-from tests.localserver import LocalServer, Request, Response
+from tests.flows.test_ingest_crash import articles_site, start_run, wait_for, web_sources
+from tests.helpers import query, run_command
+from tests.localserver import LocalServer
 from tests.prefectserver import PrefectServer, stop_process
 
 pytestmark = pytest.mark.slow
@@ -30,21 +30,8 @@ HELD = "/news/12"  # the third batch of five waits on this page until the test h
 
 @pytest.fixture
 def site(local_server: LocalServer) -> Iterator[tuple[LocalServer, threading.Event]]:
-    release = threading.Event()
-    for index in range(30):
-        body = article(index).encode()
-
-        def respond(request: Request, body: bytes = body) -> Response:
-            if request.path == HELD:
-                release.wait(timeout=120)
-            return Response(body=body)
-
-        local_server.route(f"/news/{index}", respond)
-    local_server.route("/robots.txt", Response(status=404, body=b"", content_type="text/plain"))
-    try:
+    with articles_site(local_server, {HELD}) as release:
         yield local_server, release
-    finally:
-        release.set()
 
 
 def interrupt(process: subprocess.Popen[bytes]) -> str:

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.flows.test_ingest_web import article_html, rss
 from tests.helpers import query, run, run_command
 from tests.localserver import LocalServer, Response
 from tests.prefectserver import PrefectServer
-from tests.textgen import paragraphs
 
 
 def closed_port_url() -> str:
@@ -28,20 +28,10 @@ def closed_port_url() -> str:
     return f"http://127.0.0.1:{port}/rss.xml"
 
 
-def article_page(topic: str) -> bytes:
-    body = "".join(f"<p>{p}</p>" for p in paragraphs(topic, count=6))
-    return f"<html><head><title>{topic}</title></head><body><article>{body}</article></body></html>".encode()
-
-
-def rss(server: LocalServer, topics: list[str]) -> bytes:
-    items = "".join(f"<item><link>{server.url('/news/' + t)}</link></item>" for t in topics)
-    return f'<?xml version="1.0"?><rss version="2.0"><channel>{items}</channel></rss>'.encode()
-
-
 @pytest.fixture
 def site(local_server: LocalServer) -> LocalServer:
     for topic in ("harbour", "railway", "library"):
-        local_server.route(f"/news/{topic}", Response(body=article_page(topic)))
+        local_server.route(f"/news/{topic}", Response(body=article_html(topic)))
     local_server.route("/robots.txt", Response(status=404, body=b"", content_type="text/plain"))
     local_server.route(
         "/rss.xml",
