@@ -86,7 +86,7 @@ def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, Deco
     Raises RejectError (empty, binary or undecodable, with the body's hash)
     when the bytes are no text in any encoding that fits them.
     """
-    if not body.strip():
+    if not body or body.isspace():
         raise RejectError(RejectReason.EMPTY, "empty body", raw_hash(body))
     if looks_binary(body):
         raise RejectError(RejectReason.BINARY, "body holds NUL bytes", raw_hash(body))
@@ -106,7 +106,9 @@ def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, Deco
             f"no encoding fits the bytes ({detail}; detection found none)",
             raw_hash(body),
         )
-    check_text(decoded[0], raw_hash(body))
+    problem = _text_problem(decoded[0])
+    if problem is not None:
+        raise RejectError(*problem, raw_hash(body))
     return decoded
 
 
@@ -124,10 +126,17 @@ def check_text(text: str, digest: str | None = None) -> None:
 
     ``digest`` (the raw bytes' hash) goes into the error for the reject row.
     """
-    if not text.strip():
-        raise RejectError(RejectReason.EMPTY, "no text but whitespace", digest)
+    problem = _text_problem(text)
+    if problem is not None:
+        raise RejectError(*problem, digest)
+
+
+def _text_problem(text: str) -> tuple[RejectReason, str] | None:
+    if not text or text.isspace():
+        return RejectReason.EMPTY, "no text but whitespace"
     if "\x00" in text:
-        raise RejectError(RejectReason.BINARY, "text holds NUL characters", digest)
+        return RejectReason.BINARY, "text holds NUL characters"
+    return None
 
 
 def looks_binary(body: bytes) -> bool:
@@ -143,8 +152,7 @@ def _by_bom(body: bytes, declared: str | None) -> tuple[str, Decoding] | None:
     """A byte order mark names the encoding, when the rest decodes in it."""
     for bom, encoding in _BOMS:
         if body.startswith(bom):
-            text = _strict(body[len(bom) :], encoding)
-            return None if text is None else (text, Decoding(encoding, CharsetSource.BOM, declared))
+            return _as(_strict(body[len(bom) :], encoding), encoding, CharsetSource.BOM, declared)
     return None
 
 
@@ -160,12 +168,7 @@ def _by_utf8(body: bytes, header: str | None, meta: str | None) -> tuple[str, De
     declared = header or meta
     text = _strict(body, "utf-8")
     if text is None:
-        mixed = _utf8_with_strays(body)
-        return (
-            None
-            if mixed is None
-            else (mixed, Decoding("utf-8", CharsetSource.UTF8_MIXED, declared))
-        )
+        return _as(_utf8_with_strays(body), "utf-8", CharsetSource.UTF8_MIXED, declared)
     if header == "utf-8":
         return text, Decoding("utf-8", CharsetSource.HEADER, declared)
     if meta == "utf-8":
@@ -206,8 +209,14 @@ def _by_detection(body: bytes, declared: str | None) -> tuple[str, Decoding] | N
     charset = _detected_charset(body[:_DETECT_BYTES])
     if charset is None:
         return None
-    text = _strict(body, charset)
-    return None if text is None else (text, Decoding(charset, CharsetSource.DETECTED, declared))
+    return _as(_strict(body, charset), charset, CharsetSource.DETECTED, declared)
+
+
+def _as(
+    text: str | None, charset: str, source: CharsetSource, declared: str | None
+) -> tuple[str, Decoding] | None:
+    """The text with its decoding, or None when there is no text."""
+    return None if text is None else (text, Decoding(charset, source, declared))
 
 
 def _strict(body: bytes, charset: str) -> str | None:
