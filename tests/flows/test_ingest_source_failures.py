@@ -18,6 +18,8 @@ from tests.flows.test_ingest_web import article_html, rss
 from tests.helpers import query, run, run_command
 from tests.localserver import LocalServer, Response
 from tests.prefectserver import PrefectServer
+from warehouse.reading import read_only
+from warehouse.summaries import collect_report
 
 
 def closed_port_url() -> str:
@@ -111,6 +113,10 @@ def test_dead_feeds_and_sitemaps_fail_their_source(
     assert (last_status, failures, success) == ("failed", 1, None)
     assert dead in str(last_error) and since is not None
     assert health(db_path, "good")[:4] == ("completed", 0, None, None)
+    with read_only(db_path, live=True) as conn:
+        shown = {h["source"]: h for h in collect_report(conn, database="db").health}
+    assert (shown["dead"]["status"], shown["dead"]["failures"]) == ("failed", 1)
+    assert dead in shown["dead"]["error"] and shown["dead"]["failing_since"]
 
     run(path, db_path)  # still dead: one more failure, failing since the first
 
