@@ -112,10 +112,11 @@ class FilesSource:
         data = _read_bytes(file)
         digest = raw_hash(data)
         _check_text_bytes(data, digest)
+        decoding = None
         if media is Media.TEXT:
             content = _decode_utf8(data, digest)
         else:
-            content, _ = decode_html(data)
+            content, decoding = decode_html(data)
         return RawDocument(
             source=self.name,
             location=file.resolve().as_uri(),
@@ -124,6 +125,7 @@ class FilesSource:
             media=media,
             raw_hash=digest,
             retrieved_at=_mtime(file),
+            decoding=decoding,
         )
 
     def _read_records(

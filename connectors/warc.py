@@ -433,7 +433,7 @@ class _FileReader:
             raise RejectError(RejectReason.EMPTY, "empty page body", digest)
         if looks_binary(body):
             raise RejectError(RejectReason.BINARY, "page body holds NUL bytes", digest)
-        text, _encoding = decode_html(body, http.header("Content-Type"))
+        text, decoding = decode_html(body, http.header("Content-Type"))
         capture = CaptureRef(str(self.path), record.stream_pos) if self._at(record) else None
         return RawDocument(
             source=self.settings.name,
@@ -446,6 +446,7 @@ class _FileReader:
             hints=EntryHints(origin="warc", language=languages[0] if languages else None),
             validators=_validators(http),
             capture=capture,
+            decoding=decoding,
         )
 
     def _block(self, record: WarcRecord) -> bytes:

@@ -24,7 +24,7 @@ import httpx
 
 from connectors.http.settings import Purpose
 from connectors.records import CaptureRef, Validators
-from connectors.text.charset import decode_html
+from connectors.text.charset import decode_for_display
 
 __all__ = ["FetchOutcome", "FetchRecord", "FetchResult", "FetchTrace", "Reply", "ResponseSink"]
 
@@ -91,8 +91,8 @@ class FetchResult:
         return self.outcome is FetchOutcome.OK
 
     def text(self) -> str:
-        """The body decoded to text (BOM, header charset, <meta>, then detection)."""
-        return decode_html(self.body, self.content_type)[0]
+        """The body as a browser shows it (for display: U+FFFD where no encoding fits)."""
+        return decode_for_display(self.body, self.content_type)
 
 
 @dataclass(frozen=True, slots=True)
