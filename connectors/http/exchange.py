@@ -11,7 +11,11 @@ as an exception.
 
 The httpx client itself (:func:`open_client`) speaks HTTP/1.1, follows no
 redirects, decodes nothing and connects through the SSRF-guarded transport
-unless it is given another.
+unless it is given another. Even without following, httpx builds the next
+request of every redirect and raises on a Location it cannot parse
+(``javascript:...``), so a response hook checks the Location first, with the
+rule the redirect chain applies (:func:`~connectors.http.targets.redirect_target`):
+a target that is not an http(s) URL ends the hop as ``bad_url``, in one log line.
 """
 
 from __future__ import annotations
@@ -21,12 +25,14 @@ import email.utils
 import logging
 import re
 import urllib.request
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import httpx
 
 from connectors.errors import (
     BlockedAddressError,
+    ConnectorError,
     CorruptStreamError,
     SizeCapError,
     TruncatedStreamError,
@@ -36,6 +42,7 @@ from connectors.http.results import FetchOutcome, Reply
 from connectors.http.settings import FetchSettings, Purpose
 from connectors.http.sniffing import Verdict, accept_header, sniff_ok, type_verdict
 from connectors.http.ssrf import GuardedResolver, guarded_transport
+from connectors.http.targets import redirect_target
 from connectors.records import Validators
 
 __all__ = ["Exchange", "open_client", "retry_after"]
@@ -44,6 +51,15 @@ logger = logging.getLogger(__name__)
 
 _HEADER_SAFE = re.compile(r"[\x20-\x7e]+")
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+
+
+class _BadRedirectError(ConnectorError):
+    """A redirect whose Location is not an http(s) URL (control flow out of httpx's send)."""
+
+    def __init__(self, response: httpx.Response, problem: str) -> None:
+        super().__init__(problem)
+        self.status = response.status_code
+        self.headers = response.headers
 
 
 def open_client(
@@ -75,10 +91,27 @@ def open_client(
             pool=s.total_timeout,
         ),
         follow_redirects=False,
+        event_hooks={"response": [_location_guard(max_url_length=s.max_url_length)]},
         trust_env=s.trust_env,
         http1=True,
         http2=False,
     )
+
+
+def _location_guard(*, max_url_length: int) -> Callable[[httpx.Response], Awaitable[None]]:
+    """A response hook raising _BadRedirectError before httpx trips over a bad Location."""
+
+    async def check(response: httpx.Response) -> None:
+        if response.status_code not in _REDIRECT_STATUSES:
+            return
+        location = response.headers.get("location")
+        if not location:
+            return
+        target = redirect_target(response.url, location, max_length=max_url_length)
+        if isinstance(target, str):
+            raise _BadRedirectError(response, target)
+
+    return check
 
 
 class Exchange:
@@ -111,6 +144,11 @@ class Exchange:
 
     def _failure(self, url: httpx.URL, exc: Exception) -> Reply:
         """Translate what sending a request raised into a reply."""
+        if isinstance(exc, _BadRedirectError):
+            logger.info("refused the redirect from %s: %s", url, exc)
+            reply = Reply.refused(FetchOutcome.BAD_URL, str(exc))
+            reply.status, reply.headers = exc.status, exc.headers
+            return reply
         if isinstance(exc, TimeoutError):
             # Not retried: a server this slow would only hold the host's slot again.
             deadline = self._settings.total_timeout
