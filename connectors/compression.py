@@ -56,6 +56,7 @@ GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 STEP = 64 * 2**10  # most bytes a decoder hands on per step
 _INPUT_STEP = 4 * 2**10  # most compressed bytes zlib is handed per step
+_PEEK_STEP = 64  # compressed bytes per step when salvaging the start of a damaged member
 _GZIP_WBITS = 16 + zlib.MAX_WBITS
 _ZSTD_MAX_BLOCK = 128 * 2**10  # a zstd block never decodes to more than this
 _ZSTD_MIN_BLOCK_INPUT = 4  # and takes at least this many input bytes (an RLE block)
@@ -321,14 +322,32 @@ def decompress(data: bytes, coding: str, *, max_bytes: int) -> bytes:
 
 
 def inflate_prefix(data: bytes, *, max_bytes: int) -> bytes:
-    """The first ``max_bytes`` the start of a gzip stream decodes to (a peek; it may be cut).
+    """The first ``max_bytes`` the first gzip member of ``data`` decodes to (a peek; it may be cut).
 
-    Raises CorruptStreamError when those bytes are not valid gzip data.
+    What follows the member is not looked at, and a member damaged further on
+    gives what decodes before the damage (the head of a damaged WARC record);
+    raises CorruptStreamError when not even its start decodes.
     """
-    output = BoundedOutput(max_bytes)
-    with contextlib.suppress(SizeCapError):  # the peek is full
-        _ZlibDecoder(output.write, _GZIP_WBITS).feed(data)
-    return bytes(output.data)
+    try:
+        return zlib.decompressobj(_GZIP_WBITS).decompress(data, max_bytes)
+    except zlib.error as exc:
+        salvaged = _inflate_until_damage(data, max_bytes)
+        if not salvaged:
+            raise CorruptStreamError(f"invalid compressed data: {exc}", detail=str(exc)) from exc
+        return salvaged
+
+
+def _inflate_until_damage(data: bytes, max_bytes: int) -> bytes:
+    """Inflate a gzip member in small steps, keeping what came out before an error."""
+    inflater = zlib.decompressobj(_GZIP_WBITS)
+    output = bytearray()
+    view = memoryview(data)
+    with contextlib.suppress(zlib.error):
+        for start in range(0, len(view), _PEEK_STEP):
+            output += inflater.decompress(view[start : start + _PEEK_STEP], max_bytes - len(output))
+            if len(output) >= max_bytes or inflater.eof:
+                break
+    return bytes(output)
 
 
 @dataclass(frozen=True, slots=True)

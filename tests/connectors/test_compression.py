@@ -213,6 +213,13 @@ def test_inflate_prefix_peeks_at_the_start_of_a_cut_stream() -> None:
         inflate_prefix(b"\x1f\x8bnot really gzip", max_bytes=10)
 
 
+def test_inflate_prefix_does_not_look_past_the_first_member() -> None:
+    damaged_next = b"\x1f\x8b\x08\x00" + os.urandom(200)
+    assert inflate_prefix(gzip.compress(b"WARC/1.1\r\n") + damaged_next, max_bytes=100) == (
+        b"WARC/1.1\r\n"
+    )
+
+
 def test_magic_numbers() -> None:
     assert is_gzip(gzip.compress(b"x")) and not is_gzip(b"<html>")
     assert is_zstd(zstandard.ZstdCompressor().compress(b"x")) and not is_zstd(b"<html>")
