@@ -22,22 +22,24 @@ SECRET = "<html><body><p>the pipeline user's private notes</p></body></html>"
 PAGE = "<html><body><p>a saved page</p></body></html>"
 
 
+def folder_with(parent: Path, name: str, file: str, text: str) -> Path:
+    """A new folder ``name`` in ``parent`` holding one file."""
+    folder = parent / name
+    folder.mkdir()
+    (folder / file).write_text(text, encoding="utf-8")
+    return folder
+
+
 @pytest.fixture
 def outside(tmp_path: Path) -> Path:
     """A folder beside the source's folder, holding a file nobody listed."""
-    folder = tmp_path / "outside"
-    folder.mkdir()
-    (folder / "secret.html").write_text(SECRET, encoding="utf-8")
-    return folder
+    return folder_with(tmp_path, "outside", "secret.html", SECRET)
 
 
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
     """The source's folder, with one ordinary page."""
-    folder = tmp_path / "root"
-    folder.mkdir()
-    (folder / "page.html").write_text(PAGE, encoding="utf-8")
-    return folder
+    return folder_with(tmp_path, "root", "page.html", PAGE)
 
 
 def read_all(folder: Path, **options: bool) -> list[object]:
