@@ -196,7 +196,7 @@ class _Damage:
     after_reject: bool = False  # the record read before the damage is a reject row already
 
 
-Items = Iterator[RawDocument | Rejected | Checkpoint]
+_Items = Iterator[RawDocument | Rejected | Checkpoint]
 _Run = Generator[RawDocument | Rejected | Checkpoint, None, _Damage | None]
 
 
@@ -374,7 +374,7 @@ class _FileReader:
         self._found = False  # whether any record was found in the file
         self._since_checkpoint = 0  # records read since the last checkpoint
 
-    def read(self, start: int, fingerprint: str) -> Items:
+    def read(self, start: int, fingerprint: str) -> _Items:
         """Yield the file's documents from ``start``, checkpoints, then its done checkpoint.
 
         Damage costs only what it touches: reading starts again at the next
