@@ -47,6 +47,7 @@ class RejectReason(StrEnum):
     INVALID_URL = "invalid_url"  # a listed URL that is not an absolute http(s) URL
     MISSING_PATH = "missing_path"  # a configured file or folder does not exist
     UNREADABLE = "unreadable"  # the file exists but cannot be read (permissions, I/O error)
+    OUTSIDE_FOLDER = "outside_folder"  # a link out of a files source's folder (follow_links off)
     TOO_LARGE = "too_large"  # over the size limit for extraction
     NOT_HTML = "not_html"  # content type is not a page we can clean
     NO_ARTICLE = "no_article"  # cleaning found no article text
