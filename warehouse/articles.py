@@ -58,6 +58,9 @@ class ArticleRecord:
     last_seen_at: datetime
     title_source: str | None
     authors_source: str | None
+    charset: str | None  # how the page's bytes became text (docs/schema.md)
+    charset_source: str | None
+    charset_declared: str | None
 
 
 ARTICLE_COLUMNS = tuple(f.name for f in fields(ArticleRecord))

@@ -24,7 +24,10 @@ SELECT
     a.first_seen_at,
     a.last_seen_at,
     v.title_source,
-    v.authors_source
+    v.authors_source,
+    v.charset,
+    v.charset_source,
+    v.charset_declared
 FROM store.articles AS a
 JOIN store.article_versions AS v
   ON v.article_id = a.article_id AND v.version_no = a.version_count;
@@ -34,7 +37,8 @@ SELECT
     article_id, version_no, retrieved_at, source, location, url, title, title_source, text,
     description, authors, authors_source, published_at, published_precision, published_source,
     modified_at, language, sitename, word_count, version_hash, content_hash, extractor,
-    hint_origin, hint_guid, hint_title, hint_published_at, capture_path, capture_offset, run_id
+    hint_origin, hint_guid, hint_title, hint_published_at, capture_path, capture_offset, run_id,
+    charset, charset_source, charset_declared
 FROM store.article_versions;
 
 CREATE OR REPLACE VIEW main.runs AS
@@ -206,7 +210,8 @@ SELECT
     f.recent_not_modified / nullif(f.recent_fetches, 0)   AS not_modified_rate,
     coalesce(a.articles, 0)                         AS articles,
     a.newest_article_at,
-    coalesce(q.went_quiet, false)                   AS went_quiet
+    coalesce(q.went_quiet, false)                   AS went_quiet,
+    s.failing_since
 FROM store.source_state AS s
 LEFT JOIN last_run AS l USING (source)
 LEFT JOIN recent AS r USING (source)

@@ -33,9 +33,11 @@ directory. init and check are in :mod:`flows.app.sourcefile`, reset and drop in
 published after the last run when there is one.
 
 Exit codes are :class:`news_ingest.errors.ExitCode`: 0 success, 1 the run (or query)
-failed, 2 bad configuration or usage (including a writing statement given to `sql`,
-a missing sources file or database, an unknown source name), 3 the database stayed
-locked by another process.
+failed or every source it ran failed, 2 bad configuration or usage (including a writing
+statement given to `sql`, a missing sources file or database, an unknown source name),
+3 the database stayed locked by another process, 4 some sources failed and the others
+completed, 130 interrupted by Ctrl-C (one line says what the run stored; a rerun
+continues).
 """
 
 from __future__ import annotations
@@ -44,11 +46,11 @@ import argparse
 import asyncio
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from datetime import datetime
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flows.app import verbosity
 from flows.app.analyst import add_commands as add_analyst_commands
@@ -63,7 +65,7 @@ from flows.app.options import (
     writable_database,
 )
 from flows.app.sourcefile import add_commands as add_sourcefile_commands
-from flows.errors import ConfigError
+from flows.errors import ConfigError, RunInterruptedError
 from flows.pipeline.config import load_settings
 from flows.pipeline.paths import existing_database
 from flows.pipeline.sources import build_source
@@ -188,7 +190,7 @@ def _run(args: argparse.Namespace) -> int:
     from flows.ingest import ingest  # noqa: PLC0415 (imports Prefect: slow)
 
     with live_progress(enabled=sys.stderr.isatty() and not args.quiet, plain=not args.quiet):
-        report = asyncio.run(
+        report = _run_flow(
             ingest(
                 sources_path=str(settings.path),
                 db_path=str(database),
@@ -197,7 +199,23 @@ def _run(args: argparse.Namespace) -> int:
             )
         )
     _print_report(report, args)
-    return ExitCode.OK if report.status == "completed" else ExitCode.FAILED
+    return report.exit_code()
+
+
+def _run_flow(run: Coroutine[Any, Any, RunReport]) -> RunReport:
+    """Run a flow to its report; Ctrl-C ends it with one line (RunInterruptedError, exit 130).
+
+    The run says what it stored; a Ctrl-C that lands before its session began
+    (or a second one while it closes) gets the general line.
+    """
+    from flows.app.terminal import quiet_after_interrupt  # noqa: PLC0415
+
+    try:
+        return asyncio.run(quiet_after_interrupt(run))
+    except KeyboardInterrupt:
+        raise RunInterruptedError(
+            "interrupted: what the run stored is kept: run again to continue"
+        ) from None
 
 
 def _reextract_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -251,7 +269,7 @@ def _reextract(args: argparse.Namespace) -> int:
     connect_prefect(announce=not args.quiet)
     from flows.reextract import reextract  # noqa: PLC0415 (imports Prefect: slow)
 
-    report = asyncio.run(
+    report = _run_flow(
         reextract(
             db_path=str(database),
             source_names=args.sources_selected,
@@ -260,7 +278,7 @@ def _reextract(args: argparse.Namespace) -> int:
         )
     )
     _print_report(report, args)
-    return ExitCode.OK if report.status == "completed" else ExitCode.FAILED
+    return report.exit_code()
 
 
 def _print_report(report: RunReport, args: argparse.Namespace) -> None:

@@ -59,7 +59,8 @@ _SOURCE_COLUMNS = (
 def _source_row(s: SourceLine, now: datetime) -> tuple[str, ...]:
     notes = []
     if s.consecutive_failures:
-        notes.append(f"{s.consecutive_failures} failure(s) in a row")
+        since = f", failing since {_ago(s.failing_since, now)}" if s.failing_since else ""
+        notes.append(f"{s.consecutive_failures} failure(s) in a row{since}")
     if s.went_quiet:
         notes.append("went quiet")
     if s.problem:

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from connectors.records import (
     CaptureRef,
+    Decoding,
     EntryHints,
     RawDocument,
     Rejected,
@@ -59,6 +60,7 @@ class Article:
     hints: EntryHints | None
     validators: Validators | None
     capture: CaptureRef | None
+    decoding: Decoding | None = None  # how its bytes became text (None: handed over as text)
 
 
 def rejected(doc: RawDocument, reason: RejectReason, detail: str) -> Rejected:

@@ -2,8 +2,8 @@
 
 It is handed to the batch tasks as it is (never pickled): the settings, the
 run's id and writer connection, the extraction pool, the one HTTP client, the
-feed and sitemap fetches to remember at the end of each source, and the
-semaphore that bounds the pages in flight.
+feed and sitemap fetches to remember at the end of each source, what the
+source's discovery yielded, and the semaphore that bounds the pages in flight.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from uuid import UUID
 
 from connectors.http import Fetcher, FetchRecord, Purpose
 from flows.pipeline.config import Settings
+from flows.pipeline.discovery import DiscoveryWatch
 from flows.pipeline.per_document import ArticlePool
 from flows.pipeline.reports import SourceReport
 from warehouse.connection import Connection
@@ -41,6 +42,7 @@ class RunContext:
     fetcher: Fetcher | None = None  # opened only when a web source is selected
     reports: list[SourceReport] = field(default_factory=list)
     discovery: list[FetchRecord] = field(default_factory=list)  # feed/sitemap fetches to remember
+    watch: DiscoveryWatch = field(default_factory=DiscoveryWatch)  # the source's discovery
     pages: asyncio.Semaphore = field(init=False)  # pages between fetch start and extraction end
 
     def __post_init__(self) -> None:
