@@ -26,9 +26,10 @@ from connectors.text.charset import decode_html
 from flows.errors import TextScrapeError
 from flows.extract.body import extract_body
 from flows.extract.dating import exact, parse_day, timestamp
-from flows.extract.pagemeta import clean_str, language_code, page_meta
+from flows.extract.pagemeta import PageMeta, clean_str, language_code, page_meta
 from flows.extract.records import Article, DatedValue, rejected
 from flows.extract.textscrape import clean_text_scrape
+from flows.extract.titles import SiteTitles, choose_title
 
 __all__ = [
     "EXTRACTOR",
@@ -43,18 +44,21 @@ TEXT_EXTRACTOR = "textscrape 1"
 MIN_TEXT_CHARS = 100  # below this an extraction is a fragment, not an article
 
 
-def clean(doc: RawDocument) -> Article | Rejected:
-    """Extract the article from a raw document, or say why there is none."""
+def clean(doc: RawDocument, site: SiteTitles | None = None) -> Article | Rejected:
+    """Extract the article from a raw document, or say why there is none.
+
+    ``site``: the title affixes learned from the host's earlier pages, if any.
+    """
     if doc.media is Media.TEXT:
         return _clean_text(doc)
-    return _clean_html(doc)
+    return _clean_html(doc, site)
 
 
-def _clean_html(doc: RawDocument) -> Article | Rejected:
+def _clean_html(doc: RawDocument, site: SiteTitles | None) -> Article | Rejected:
     tree = trafilatura.load_html(text_of(doc))
     if tree is None:
         return rejected(doc, RejectReason.NO_ARTICLE, "not parseable as HTML")
-    meta = page_meta(tree)
+    meta = page_meta(tree, doc.url)
     result = _extract(tree, doc.url)
     text = (result.text or "").strip() if result is not None else ""
     if result is None or len(text) < MIN_TEXT_CHARS:
@@ -64,7 +68,7 @@ def _clean_html(doc: RawDocument) -> Article | Rejected:
         doc,
         text,
         EXTRACTOR,
-        title=_with_fallback(clean_str(result.title), "page", hints, "title"),
+        title=_page_title(meta, site, clean_str(result.title), hints),
         authors=_with_hinted_authors(_split_authors(result.author), "page", hints),
         description=clean_str(result.description),
         published=meta.published or _hint_date(hints) or parse_day(result.date, "htmldate"),
@@ -73,7 +77,19 @@ def _clean_html(doc: RawDocument) -> Article | Rejected:
         og_url=meta.og_url,
         modified_at=meta.modified.value if meta.modified else None,
         sitename=clean_str(result.sitename),
+        page_title=meta.page_title,
     )
+
+
+def _page_title(
+    meta: PageMeta, site: SiteTitles | None, found: str | None, hints: EntryHints | None
+) -> tuple[str | None, str | None]:
+    """The reconciled title (:mod:`flows.extract.titles`), else trafilatura's, else the feed's."""
+    hint = (hints.title, hints.origin) if hints else (None, None)
+    title = choose_title(meta.titles, site, hint)
+    if title[0]:
+        return title
+    return _with_fallback(found, "page", hints, "title")
 
 
 def _extract(tree: HtmlElement, url: str | None) -> Document | None:
@@ -123,6 +139,7 @@ def _article(
     og_url: str | None = None,
     modified_at: datetime | None = None,
     sitename: str | None = None,
+    page_title: str | None = None,
 ) -> Article:
     """The article: what extraction found (each value with its source) and the document's own."""
     return Article(
@@ -149,6 +166,7 @@ def _article(
         hints=doc.hints,
         validators=doc.validators,
         capture=doc.capture,
+        page_title=page_title,
     )
 
 

@@ -59,6 +59,7 @@ class Article:
     hints: EntryHints | None
     validators: Validators | None
     capture: CaptureRef | None
+    page_title: str | None = None  # the page's <title> as stated: site affixes are learned from it
 
 
 def rejected(doc: RawDocument, reason: RejectReason, detail: str) -> Rejected:
