@@ -23,9 +23,15 @@ Figures (the issue's targets; ``n`` is the number of pages in the set):
 * text scrapes: ``exact``, ``none`` (no headline), ``wrong`` (a headline
   sharing fewer than 60 % of its words with the reference: not even a variant
   of it, bench.textscrape_quality's rule) and ``variant`` (the rest);
-* ``authors right``: the stored author list equals the reference's as a set
-  of normalised names (an empty list is right only when the reference is empty);
-  ``authors right (ref)``: the same over pages whose reference names authors;
+* ``authors right``: the stored byline equals the reference's author list as a
+  set of names compared case-insensitively after :func:`normalise` and with
+  single-letter initials given a full stop; the byline is the stored people, or
+  the people with the stored organisations (fundus lists agencies and bylines
+  that name only the publisher as authors on some sites, not on others; the
+  people alone must still be exactly right). An empty byline is right only when
+  the reference is empty. ``(people only)``: the people alone against the
+  reference; ``(pages naming authors)``: the main figure over pages whose
+  reference names someone;
 * ``date wrong``: a stored date whose day is neither the reference's local nor
   its UTC day, over pages with a reference date (``date none``: no date stored);
 * ``body P/R``: bag-of-words precision and recall of the stored text against the
@@ -116,6 +122,7 @@ class PageScore:
     authors_ref: list[str]
     authors: list[str]
     authors_right: bool
+    people_right: bool
     organisations: list[str]
     date_ref: str | None
     date: str | None
@@ -150,8 +157,16 @@ def _words(text: str) -> set[str]:
     return set(re.findall(r"\w+", normalise(text).casefold()))
 
 
-def _authors_right(ref: Sequence[str], got: Sequence[str]) -> bool:
-    return {normalise(a) for a in ref} == {normalise(a) for a in got}
+def _names(names: Iterable[str]) -> set[str]:
+    return {_INITIAL.sub(r"\1.", normalise(n)).casefold() for n in names}
+
+
+_INITIAL = re.compile(r"(?<!\S)([^\W\d_])(?=\s|$)")
+
+
+def _authors_right(ref: Sequence[str], people: Sequence[str], organisations: Sequence[str]) -> bool:
+    want = _names(ref)
+    return want in (_names(people), _names([*people, *organisations]))
 
 
 def _date_score(ref: datetime | None, article: Article | None) -> str:
@@ -191,6 +206,8 @@ def score_page(
     precision, recall, _ = body_scores(
         tokens(reference_body(ref)), tokens(article.text) if article else []
     )
+    people = list(article.authors) if article else []
+    organisations = list(getattr(article, "organisations", ()) or ()) if article else []
     return PageScore(
         page=name,
         held_out=held_out(name.split("/", maxsplit=1)[0]),
@@ -199,9 +216,10 @@ def score_page(
         title_source=article.title_source if article else None,
         title_exact=_title_exact(ref.title, article.title if article else None),
         authors_ref=list(ref.authors),
-        authors=list(article.authors) if article else [],
-        authors_right=_authors_right(ref.authors, article.authors if article else ()),
-        organisations=list(getattr(article, "organisations", ()) or ()) if article else [],
+        authors=people,
+        authors_right=_authors_right(ref.authors, people, organisations),
+        people_right=_names(ref.authors) == _names(people),
+        organisations=organisations,
         date_ref=ref.published.isoformat() if ref.published else None,
         date=article.published.value.isoformat() if article and article.published else None,
         date_score=_date_score(ref.published, article),
@@ -272,6 +290,7 @@ def summarise(rows: Sequence[PageScore]) -> dict[str, Any]:
         "pages": len(rows),
         "title_exact": sum(bool(r.title_exact) for r in with_title) / max(len(with_title), 1),
         "authors_right": _share(rows, lambda r: r.authors_right)[0],
+        "people_right": _share(rows, lambda r: r.people_right)[0],
         "authors_right_ref": _share(rows, lambda r: r.authors_right, lambda r: r.authors_ref)[0],
         "authors_ref_pages": _share(rows, bool, lambda r: r.authors_ref)[1],
         "date_wrong": sum(r.date_score == "wrong" for r in with_date) / max(len(with_date), 1),
@@ -289,6 +308,7 @@ def summarise(rows: Sequence[PageScore]) -> dict[str, Any]:
 _FIGURES = (
     ("title_exact", "web title exact", ">= 0.90"),
     ("authors_right", "web authors right", ">= 0.85"),
+    ("people_right", "  (people only)", ""),
     ("authors_right_ref", "  (pages naming authors)", ""),
     ("date_wrong", "web date wrong", "<= 0.02"),
     ("date_none", "web date none", ""),

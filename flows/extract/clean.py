@@ -15,7 +15,9 @@ The records returned are in :mod:`flows.extract.records`.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 import trafilatura
 from lxml.html import HtmlElement
@@ -24,6 +26,7 @@ from trafilatura.settings import Document
 from connectors.records import EntryHints, Media, RawDocument, Rejected, RejectReason
 from connectors.text.charset import decode_html
 from flows.errors import TextScrapeError
+from flows.extract.authors import AuthorCandidates, Byline, choose_authors
 from flows.extract.body import extract_body
 from flows.extract.dating import exact, parse_day, timestamp
 from flows.extract.pagemeta import PageMeta, clean_str, language_code, page_meta
@@ -69,7 +72,7 @@ def _clean_html(doc: RawDocument, site: SiteTitles | None) -> Article | Rejected
         text,
         EXTRACTOR,
         title=_page_title(meta, site, clean_str(result.title), hints),
-        authors=_with_hinted_authors(_split_authors(result.author), "page", hints),
+        byline=_page_byline(meta, result.author, hints),
         description=clean_str(result.description),
         published=meta.published or _hint_date(hints) or parse_day(result.date, "htmldate"),
         language=meta.language or language_code(hints.language if hints else None),
@@ -79,6 +82,17 @@ def _clean_html(doc: RawDocument, site: SiteTitles | None) -> Article | Rejected
         sitename=clean_str(result.sitename),
         page_title=meta.page_title,
     )
+
+
+def _page_byline(meta: PageMeta, found: str | None, hints: EntryHints | None) -> Byline:
+    """People and organisations the page credits (:mod:`flows.extract.authors`), else the feed's."""
+    guess = tuple(a.strip() for a in (found or "").split(";") if a.strip())
+    return choose_authors(replace(meta.authors, guess=guess, **_listed(hints)))
+
+
+def _listed(hints: EntryHints | None) -> dict[str, Any]:
+    """The feed's or sitemap's authors, as the last source of a byline."""
+    return {"listed": hints.authors, "listed_source": hints.origin} if hints else {}
 
 
 def _page_title(
@@ -118,7 +132,9 @@ def _clean_text(doc: RawDocument) -> Article | Rejected:
         text,
         TEXT_EXTRACTOR,
         title=_with_fallback(scrape.title, "text", hints, "title"),
-        authors=_with_hinted_authors(scrape.authors, "text", hints),
+        byline=choose_authors(
+            AuthorCandidates(guess=scrape.authors, guess_source="text", **_listed(hints))
+        ),
         description=scrape.description,
         published=_scrape_date(scrape.published_at) or _hint_date(hints),
         language=language_code(scrape.language or (hints.language if hints else None)),
@@ -131,7 +147,7 @@ def _article(
     extractor: str,
     *,
     title: tuple[str | None, str | None],
-    authors: tuple[tuple[str, ...], str | None],
+    byline: Byline,
     description: str | None,
     published: DatedValue | None,
     language: str | None,
@@ -153,8 +169,8 @@ def _article(
         title_source=title[1],
         text=text,
         description=description,
-        authors=authors[0],
-        authors_source=authors[1],
+        authors=byline.people,
+        authors_source=byline.source,
         published=published,
         modified_at=modified_at,
         language=language,
@@ -167,6 +183,7 @@ def _article(
         validators=doc.validators,
         capture=doc.capture,
         page_title=page_title,
+        organisations=byline.organisations,
     )
 
 
@@ -188,23 +205,6 @@ def _with_fallback(
         return value, source
     hinted = clean_str(getattr(hints, field, None)) if hints else None
     return (hinted, hints.origin) if hinted and hints else (None, None)
-
-
-def _with_hinted_authors(
-    found: tuple[str, ...], source: str, hints: EntryHints | None
-) -> tuple[tuple[str, ...], str | None]:
-    """The authors found and ``source``, else the feed's authors and its origin."""
-    if found:
-        return found, source
-    if hints and hints.authors:
-        return hints.authors, hints.origin
-    return (), None
-
-
-def _split_authors(raw: str | None) -> tuple[str, ...]:
-    if not raw:
-        return ()
-    return tuple(dict.fromkeys(a.strip() for a in raw.split(";") if a.strip()))
 
 
 def _too_short(text: str) -> str:

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
 
+from flows.extract.authors import AuthorCandidates
 from flows.extract.dating import parse_timestamp
 from flows.extract.records import DatedValue
 from flows.extract.titles import TitleCandidates, tidy
@@ -37,6 +38,8 @@ _PUBLISHED_META = (
 )  # fmt: skip
 _MODIFIED_META = ("article:modified_time", "og:updated_time", "datemodified", "dcterms.modified")
 _SITE_TYPES = {"website", "organization", "newsmediaorganization"}
+_ORGANISATION_TYPES = ("organization", "organisation", "corporation", "brand", "website")
+_AUTHOR_META = ("author", "article:author", "dc.creator", "parsely-author", "sailthru.author")
 _SITE_META = ("og:site_name", "application-name", "twitter:site", "publisher")
 _MAX_H1 = 3  # a page's first <h1> elements are title candidates; later ones are teasers
 _LANG = re.compile(r"^[A-Za-z]{2,3}\b")
@@ -54,6 +57,7 @@ class PageMeta:
     language: str | None = None
     titles: TitleCandidates = field(default_factory=TitleCandidates)
     page_title: str | None = None  # the <title> element (else og:title), as the page states it
+    authors: AuthorCandidates = field(default_factory=AuthorCandidates)
 
 
 def page_meta(tree: HtmlElement, url: str | None = None) -> PageMeta:
@@ -79,7 +83,31 @@ def page_meta(tree: HtmlElement, url: str | None = None) -> PageMeta:
         language=language_code(lang_ld or tree.get("lang") or metas.get("og:locale")),
         titles=titles,
         page_title=titles.html_title or titles.og,
+        authors=AuthorCandidates(
+            jsonld=tuple(e for o in ld for e in _ld_authors(o.get("author"), 0)),
+            meta=_strings(metas.get(k) for k in _AUTHOR_META),
+            site_names=titles.site_names,
+            host=titles.host,
+        ),
     )
+
+
+def _ld_authors(value: object, depth: int) -> Iterator[tuple[str, bool]]:
+    """(name, typed as an organisation) of each JSON-LD author entry."""
+    if depth > _MAX_LD_DEPTH:
+        return
+    if isinstance(value, list):
+        for item in value:
+            yield from _ld_authors(item, depth + 1)
+    elif isinstance(value, dict):
+        name = value.get("name")
+        if isinstance(name, (list, dict)):
+            yield from _ld_authors(name, depth + 1)
+        elif text := tidy(name):
+            types = _types(value)
+            yield text, any(t.endswith(_ORGANISATION_TYPES) for t in types)
+    elif text := tidy(value):
+        yield text, False
 
 
 def _title_candidates(

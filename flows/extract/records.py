@@ -60,6 +60,7 @@ class Article:
     validators: Validators | None
     capture: CaptureRef | None
     page_title: str | None = None  # the page's <title> as stated: site affixes are learned from it
+    organisations: tuple[str, ...] = ()  # publishers, agencies and desks in the byline
 
 
 def rejected(doc: RawDocument, reason: RejectReason, detail: str) -> Rejected:

@@ -142,3 +142,15 @@ def test_title_loses_an_affix_learned_from_the_same_host() -> None:
     result = clean(doc(html), site)
     assert isinstance(result, Article)
     assert (result.title, result.title_source) == ("Ferries", "title")
+
+
+def test_people_and_organisations_are_stored_apart() -> None:
+    ld = (
+        '<script type="application/ld+json">{"@type": "NewsArticle", "author": ['
+        '{"@type": "Person", "name": "Lauren Manaker MS, RDN, LD"},'
+        '{"@type": "Organization", "name": "USA TODAY"}]}</script>'
+        '<meta name="author" content="USA TODAY">'
+    )
+    result = article(page(ld))
+    assert (result.authors, result.organisations) == (("Lauren Manaker",), ("USA TODAY",))
+    assert result.authors_source == "jsonld"
