@@ -73,6 +73,8 @@ class VersionRow:
     hint_published_at: datetime | None
     capture_path: str | None
     capture_offset: int | None
+    organisations: tuple[str, ...] = ()
+    page_title: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,8 @@ SELECT
     a.first_seen_at,
     a.last_seen_at,
     v.title_source,
-    v.authors_source
+    v.authors_source,
+    v.organisations
 FROM store.articles AS a
 JOIN store.article_versions AS v
   ON v.article_id = a.article_id AND v.version_no = a.version_count;
@@ -34,7 +35,8 @@ SELECT
     article_id, version_no, retrieved_at, source, location, url, title, title_source, text,
     description, authors, authors_source, published_at, published_precision, published_source,
     modified_at, language, sitename, word_count, version_hash, content_hash, extractor,
-    hint_origin, hint_guid, hint_title, hint_published_at, capture_path, capture_offset, run_id
+    hint_origin, hint_guid, hint_title, hint_published_at, capture_path, capture_offset, run_id,
+    organisations, page_title
 FROM store.article_versions;
 
 CREATE OR REPLACE VIEW main.runs AS

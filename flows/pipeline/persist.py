@@ -320,6 +320,8 @@ def _version_row(
         hint_published_at=hints.published_at if hints else None,
         capture_path=article.capture.path if article.capture else None,
         capture_offset=article.capture.offset if article.capture else None,
+        organisations=article.organisations,
+        page_title=article.page_title,
     )
 
 
