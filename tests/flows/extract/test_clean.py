@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from connectors.records import EntryHints, Media, RawDocument, Rejected, RejectReason
 from flows.extract.clean import clean
@@ -154,3 +155,13 @@ def test_people_and_organisations_are_stored_apart() -> None:
     result = article(page(ld))
     assert (result.authors, result.organisations) == (("Lauren Manaker",), ("USA TODAY",))
     assert result.authors_source == "jsonld"
+
+
+def test_the_seed_scrape_keeps_its_title_and_lead() -> None:
+    seed = next((Path(__file__).resolve().parents[3] / "seeds").glob("000_*.txt"))
+    result = article(seed.read_text(encoding="utf-8"), media=Media.TEXT, url=None)
+    assert (result.title, result.title_source) == (
+        "Pakistan, US Discussing Counterterror Use of Airspace",
+        "text",
+    )
+    assert result.text.startswith("Pakistan stopped short Saturday of refuting media claims")
