@@ -78,7 +78,16 @@ from connectors.records import Media, RawDocument
 from flows.extract import clean as pipeline
 from flows.extract.records import Article
 
-__all__ = ["PageScore", "held_out", "main", "normalise", "score_corpus", "summarise"]
+__all__ = [
+    "PageScore",
+    "authors_right",
+    "held_out",
+    "main",
+    "normalise",
+    "score_corpus",
+    "shown_headline",
+    "summarise",
+]
 
 _FORMAT = re.compile(r"[\u00ad\u200b\u2060\ufeff]")
 _QUOTES = str.maketrans(
@@ -220,7 +229,8 @@ def _names(names: Iterable[str]) -> set[str]:
 _INITIAL = re.compile(r"(?<!\S)([^\W\d_])(?=\s|$)")
 
 
-def _authors_right(ref: Sequence[str], people: Sequence[str], organisations: Sequence[str]) -> bool:
+def authors_right(ref: Sequence[str], people: Sequence[str], organisations: Sequence[str]) -> bool:
+    """The reference's authors are the people, or the people with the organisations."""
     want = _names(ref)
     return want in (_names(people), _names([*people, *organisations]))
 
@@ -274,7 +284,7 @@ def score_page(
         title_exact=_title_exact(ref.title, article.title if article else None),
         authors_ref=list(ref.authors),
         authors=people,
-        authors_right=_authors_right(ref.authors, people, organisations),
+        authors_right=authors_right(ref.authors, people, organisations),
         people_right=_names(ref.authors) == _names(people),
         organisations=organisations,
         date_ref=ref.published.isoformat() if ref.published else None,

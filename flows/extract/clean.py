@@ -33,6 +33,7 @@ from flows.extract.pagemeta import PageMeta, clean_str, language_code, page_meta
 from flows.extract.records import Article, DatedValue, rejected
 from flows.extract.textscrape import clean_text_scrape
 from flows.extract.titles import SiteTitles, choose_title
+from flows.extract.trim import trim_body
 
 __all__ = [
     "EXTRACTOR",
@@ -63,7 +64,7 @@ def _clean_html(doc: RawDocument, site: SiteTitles | None) -> Article | Rejected
         return rejected(doc, RejectReason.NO_ARTICLE, "not parseable as HTML")
     meta = page_meta(tree, doc.url)
     result = _extract(tree, doc.url)
-    text = (result.text or "").strip() if result is not None else ""
+    text = trim_body(result.text or "", tree, doc.url).strip() if result is not None else ""
     if result is None or len(text) < MIN_TEXT_CHARS:
         return rejected(doc, RejectReason.NO_ARTICLE, _too_short(text))
     hints = doc.hints
