@@ -42,45 +42,50 @@ _NOTICE_MAX_WORDS = 40
 _NOTICE_TAIL_SHARE = 0.75  # notices are cut after this share of the text's words
 _NOTICE_TERMS = 2  # words of the notice vocabulary a line needs ("cet article" alone is not one)
 _LEGAL_MAX_WORDS = 30
+_SHORT_LINE = 60  # words: longer lines are never one of the short strings cut here
 _ITEM = "- "
 
 
 def trim_body(text: str, tree: HtmlElement, url: str | None) -> str:
     """``text`` without its lines that are links elsewhere, notices, chrome or legal lines."""
     lines = text.split("\n")
-    features = line_features([line.strip() or "." for line in lines])
-    links = _outbound_link_texts(tree, url)
+    links = _outbound_link_texts(tree, url, {_link_key(line) for line in lines} - {""})
     total = sum(len(line.split()) for line in lines) or 1
     kept: list[str] = []
     seen = 0
-    for line, feature in zip(lines, features, strict=True):
+    for line in lines:
         share = seen / total
         seen += len(line.split())
-        if not _clearly_not_article(line, feature, links, share=share):
+        if not _clearly_not_article(line, links, share=share):
             kept.append(line)
     return "\n".join(kept)
 
 
-def _clearly_not_article(line: str, feature: Line, links: set[str], *, share: float) -> bool:
+def _clearly_not_article(line: str, links: set[str], *, share: float) -> bool:
     stripped = line.strip()
     if not stripped:
         return False
-    return (
-        _link_elsewhere(stripped, links)
-        or _notice(feature, share=share)
-        or feature.chrome
-        or _legal(feature)
-    )
+    if _link_key(stripped) in links:
+        return True
+    if len(stripped.split()) > _SHORT_LINE:
+        return False  # long lines are never chrome, notices or legal lines: skip their features
+    (feature,) = line_features([stripped])
+    return _notice(feature, share=share) or feature.chrome or _legal(feature)
 
 
-def _link_elsewhere(line: str, links: set[str]) -> bool:
-    """A list item or a teaser line that is wholly a link to another page."""
-    if line.startswith(_ITEM):
-        return " ".join(line[len(_ITEM) :].split()) in links
-    words = line.split()
-    return (
-        len(words) >= _TEASER_MIN_WORDS and not TERMINAL.search(line) and " ".join(words) in links
-    )
+def _link_key(line: str) -> str:
+    """The text a line would have as a link to another page ('' when it could not be one).
+
+    A list item ("- ...") of any length, or a line of three words or more with no
+    sentence end (a teaser).
+    """
+    stripped = line.strip()
+    if stripped.startswith(_ITEM):
+        return " ".join(stripped[len(_ITEM) :].split())
+    words = stripped.split()
+    if len(words) >= _TEASER_MIN_WORDS and not TERMINAL.search(stripped):
+        return " ".join(words)
+    return ""
 
 
 def _notice(feature: Line, *, share: float) -> bool:
@@ -100,18 +105,18 @@ def _legal(feature: Line) -> bool:
     )
 
 
-def _outbound_link_texts(tree: HtmlElement, url: str | None) -> set[str]:
-    """Texts (whitespace collapsed) of the page's links to other pages."""
+def _outbound_link_texts(tree: HtmlElement, url: str | None, wanted: set[str]) -> set[str]:
+    """Which of the ``wanted`` texts are the text of a link of the page to another page."""
+    if not wanted:
+        return set()
     own = _path(url)
     texts: set[str] = set()
     for anchor in tree.iter("a"):
         href = (anchor.get("href") or "").strip()
         if not href or href.startswith(("#", "javascript:", "mailto:")):
             continue
-        if own is not None and _path(href) == own:
-            continue
         text = " ".join(anchor.text_content().split())
-        if text:
+        if text in wanted and (own is None or _path(href) != own):
             texts.add(text)
     return texts
 
