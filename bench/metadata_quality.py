@@ -340,6 +340,35 @@ def _site_learner() -> _Learner | None:
     return _Learner(learn_site_titles)
 
 
+def learning(corpus: Path) -> dict[str, Any] | None:
+    """What a host's earlier titles teach: its later pages' ``<title>`` alone, cleaned with and
+    without the affixes learned from the earlier ones (hosts with two pages or more)."""
+    try:
+        import trafilatura
+
+        from flows.extract.pagemeta import page_meta
+        from flows.extract.titles import TitleCandidates, choose_title, learn_site_titles
+    except ImportError:
+        return None
+    by_host: dict[str, list[tuple[str | None, str | None]]] = defaultdict(list)
+    for _, path, url, ref in sorted(load_pages(corpus), key=lambda p: (_host(p[2]), p[1].name)):
+        tree = trafilatura.load_html(read_page(path))
+        by_host[_host(url)].append((page_meta(tree, url).page_title, ref.title))
+    taught = untaught = later = 0
+    for pages in (p for p in by_host.values() if len(p) > 1):
+        for index, (stated, wanted) in enumerate(pages[1:], start=1):
+            site = learn_site_titles(t for t, _ in pages[:index] if t)
+            found = TitleCandidates(html_title=stated)
+            later += 1
+            taught += _title_exact(wanted, choose_title(found, site)[0]) is True
+            untaught += _title_exact(wanted, choose_title(found)[0]) is True
+    return {
+        "later_pages": later,
+        "exact_untaught": untaught / later,
+        "exact_taught": taught / later,
+    }
+
+
 def _share(rows: Iterable[PageScore], hit: Any, among: Any = None) -> tuple[float, int]:
     pool = [r for r in rows if among is None or among(r)]
     return (sum(1 for r in pool if hit(r)) / len(pool) if pool else 0.0), len(pool)
@@ -442,6 +471,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.show:
         _show(rows, args.show)
     print_table(figures, before)
+    taught = learning(args.corpus)
+    if taught:
+        print(
+            f"<title> alone, later pages of a host ({taught['later_pages']}): exact"
+            f" {taught['exact_untaught']:.3f} untaught -> {taught['exact_taught']:.3f} with what"
+            " the host's earlier titles taught"
+        )
     if args.out:
         args.out.write_text(
             json.dumps(
