@@ -36,10 +36,8 @@ figure is given as median [min-max]. Results go to bench/results/*.json.
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -52,6 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import bare, lsh_index, site, versus_cli
+from bench.harness import REPO, RESULTS, Server, machine
 from bench.makerun import time_make_run
 from bench.pipeline import (
     PipelineRun,
@@ -62,42 +61,9 @@ from bench.pipeline import (
     sources_file,
 )
 
-REPO = Path(__file__).resolve().parents[1]
-RESULTS = REPO / "bench" / "results"
 DEFAULT_PAGES = int(os.environ.get("BENCH_PAGES", "2000"))
 FULL_PAGES = 20_000
-GIB = 2**30
-PACKAGES = ("prefect", "httpx", "trafilatura", "lxml", "duckdb", "pyarrow", "pebble", "numpy")
-
-
 # --------------------------------------------------------------------------- setup
-
-
-def machine() -> dict[str, Any]:
-    """The machine and software the figures were taken on."""
-    meminfo = Path("/proc/meminfo").read_text().split("\n")
-    total = next(
-        (int(line.split()[1]) * 1024 for line in meminfo if line.startswith("MemTotal")), 0
-    )
-    versions: dict[str, str | None] = {}
-    for name in PACKAGES:
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            versions[name] = None
-    commit = subprocess.run(
-        ["git", "-C", str(REPO), "describe", "--always", "--dirty"],
-        capture_output=True, text=True, check=False,
-    ).stdout.strip()  # fmt: skip
-    return {
-        "cpus": os.cpu_count(),
-        "memory_gib": round(total / GIB, 1),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "packages": versions,
-        "commit": commit,
-        "load_average_start": os.getloadavg(),
-    }
 
 
 def _same_corpus(stored: str | None, wanted: Path | None) -> bool:
@@ -153,28 +119,6 @@ def _port_free(port: int) -> bool:
         except OSError:
             return False
     return True
-
-
-class Server:
-    """The site server subprocess."""
-
-    def __init__(self, folder: Path, port: int) -> None:
-        self.port = port
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "bench.site", "serve", str(folder)],
-            stdout=subprocess.PIPE,
-            env=bench_env(folder / "unused-prefect-home"),
-            text=True,
-        )
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        if "ready" not in line:
-            raise SystemExit(f"the site server did not start: {line!r}")
-
-    def stop(self) -> None:
-        """Stop the server."""
-        self.process.terminate()
-        self.process.wait(timeout=10)
 
 
 # --------------------------------------------------------------------------- one repeat

@@ -87,6 +87,7 @@ from urllib.parse import urlsplit
 import duckdb
 
 from bench import bare, site
+from bench.harness import RESULTS, Server, machine
 from bench.pipeline import bench_env, shared_server_cpu
 from flows.pipeline.config import PipelineSettings
 
@@ -702,7 +703,6 @@ def _served(
     body: Callable[[list[tuple[str, Path]], int], _T],
 ) -> _T:  # fmt: skip
     """Make a site of real pages, serve it, and call ``body(pages, port)``."""
-    from bench.run import Server  # bench.run imports this module too
 
     listed = make_site(folder, corpus, pages=pages, outlets=outlets)
     manifest = site.load_manifest(folder)
@@ -737,7 +737,6 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the comparison alone; print its table; write its results file."""
-    from bench.run import RESULTS, machine
 
     args = _parser().parse_args(argv)
     url_counts = [int(n) for n in (args.urls or ("181" if args.quick else "181,905")).split(",")]

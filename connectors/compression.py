@@ -55,6 +55,8 @@ __all__ = [
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 STEP = 64 * 2**10  # most bytes a decoder hands on per step
+_INPUT_STEP = 4 * 2**10  # most compressed bytes zlib is handed per step
+_PEEK_STEP = 64  # compressed bytes per step when salvaging the start of a damaged member
 _GZIP_WBITS = 16 + zlib.MAX_WBITS
 _ZSTD_MAX_BLOCK = 128 * 2**10  # a zstd block never decodes to more than this
 _ZSTD_MIN_BLOCK_INPUT = 4  # and takes at least this many input bytes (an RLE block)
@@ -130,29 +132,49 @@ class _ZlibDecoder:
         self._zlib = zlib.decompressobj(wbits)
         self._more = False  # the last step filled its output: more may be pending
         self._seen = False
+        self._magic = b""  # the start of a gzip magic number cut off by the end of a feed
         self.ignored_trailer = False
 
     def feed(self, data: bytes) -> None:
-        buf = data
         self._seen = self._seen or bool(data)
+        if self._magic:
+            data, self._magic = self._magic + data, b""
+        view = memoryview(data)
+        pos = 0
         try:
-            while buf or self._more:
-                if self._zlib.eof:
-                    if self._wbits != _GZIP_WBITS or not is_gzip(buf):
-                        self.ignored_trailer = self.ignored_trailer or bool(buf)
-                        return
-                    self._zlib = zlib.decompressobj(self._wbits)  # the next gzip member
-                piece = self._zlib.decompress(buf, STEP)
+            while pos < len(view) or self._more:
+                if self._zlib.eof and not self._next_member(view[pos:]):
+                    return
+                # A bounded slice: zlib copies what a step leaves over (unused_data
+                # at a member's end), so a whole chunk would make tiny members quadratic.
+                piece_in = view[pos : pos + _INPUT_STEP]
+                piece = self._zlib.decompress(piece_in, STEP)
+                left = self._zlib.unused_data if self._zlib.eof else self._zlib.unconsumed_tail
+                pos += len(piece_in) - len(left)
                 self._more = len(piece) == STEP and not self._zlib.eof
-                buf = self._zlib.unused_data if self._zlib.eof else self._zlib.unconsumed_tail
                 if piece:
                     self._sink(piece)
         except zlib.error as exc:
             raise CorruptStreamError(f"invalid compressed data: {exc}", detail=str(exc)) from exc
 
+    def _next_member(self, rest: memoryview) -> bool:
+        """After the end of a stream: start the next gzip member, or drop what follows."""
+        if self._wbits == _GZIP_WBITS and not self.ignored_trailer:
+            if len(rest) < len(GZIP_MAGIC) and GZIP_MAGIC.startswith(rest):
+                self._magic = bytes(rest)  # wait for the next feed to tell
+                return False
+            if rest[: len(GZIP_MAGIC)] == GZIP_MAGIC:
+                self._zlib = zlib.decompressobj(self._wbits)
+                return True
+        # Once junk was dropped, everything after it is dropped too, whatever it looks like.
+        self.ignored_trailer = self.ignored_trailer or bool(rest)
+        return False
+
     def finish(self) -> None:
         if self._more:
             self.feed(b"")
+        if self._magic:
+            self.ignored_trailer = True
         if self._seen and not self._zlib.eof:
             raise TruncatedStreamError("compressed stream ended before its end marker")
 
@@ -187,33 +209,39 @@ class _ZstdDecoder:
 
     zstandard's decompressobj has no output limit, but a block decodes to at
     most 128 KiB and needs at least 4 input bytes, which bounds a slice's output.
+    One ZstdDecompressor serves every frame of the stream: making one costs
+    more than decoding a small frame.
     """
 
     def __init__(self, sink: Sink, room: Callable[[], int]) -> None:
         self._sink = sink
         self._room = room
-        self._zstd = zstandard.ZstdDecompressor().decompressobj()
+        self._context = zstandard.ZstdDecompressor()
+        self._zstd = self._context.decompressobj()
         self._in_frame = False
 
     def feed(self, data: bytes) -> None:
         view = memoryview(data)
+        pos, end = 0, len(view)
+        size = self._slice()
         try:
-            while view:
+            while pos < end:
+                if self._zstd.eof:  # concatenated frames: the next one starts here
+                    self._zstd = self._context.decompressobj()
+                piece = self._zstd.decompress(view[pos : pos + size])
+                pos = min(pos + size, end)
                 if self._zstd.eof:
-                    # Concatenated frames: start over on the bytes after the last one.
-                    view = memoryview(self._zstd.unused_data + bytes(view))
-                    self._zstd = zstandard.ZstdDecompressor().decompressobj()
-                    self._in_frame = False
-                    continue
-                blocks = max(1, self._room() // _ZSTD_MAX_BLOCK)
-                size = blocks * _ZSTD_MIN_BLOCK_INPUT
-                piece = self._zstd.decompress(view[:size])
-                view = view[size:]
+                    pos -= len(self._zstd.unused_data)
                 self._in_frame = not self._zstd.eof
                 if piece:
                     self._sink(piece)
+                    size = self._slice()
         except zstandard.ZstdError as exc:
             raise CorruptStreamError(f"invalid zstd data: {exc}", detail=str(exc)) from exc
+
+    def _slice(self) -> int:
+        """Input bytes that cannot decode to more than the room left (one block at least)."""
+        return max(1, self._room() // _ZSTD_MAX_BLOCK) * _ZSTD_MIN_BLOCK_INPUT
 
     def finish(self) -> None:
         if self._in_frame:
@@ -294,14 +322,32 @@ def decompress(data: bytes, coding: str, *, max_bytes: int) -> bytes:
 
 
 def inflate_prefix(data: bytes, *, max_bytes: int) -> bytes:
-    """The first ``max_bytes`` the start of a gzip stream decodes to (a peek; it may be cut).
+    """The first ``max_bytes`` the first gzip member of ``data`` decodes to (a peek; it may be cut).
 
-    Raises CorruptStreamError when those bytes are not valid gzip data.
+    What follows the member is not looked at, and a member damaged further on
+    gives what decodes before the damage (the head of a damaged WARC record);
+    raises CorruptStreamError when not even its start decodes.
     """
-    output = BoundedOutput(max_bytes)
-    with contextlib.suppress(SizeCapError):  # the peek is full
-        _ZlibDecoder(output.write, _GZIP_WBITS).feed(data)
-    return bytes(output.data)
+    try:
+        return zlib.decompressobj(_GZIP_WBITS).decompress(data, max_bytes)
+    except zlib.error as exc:
+        salvaged = _inflate_until_damage(data, max_bytes)
+        if not salvaged:
+            raise CorruptStreamError(f"invalid compressed data: {exc}", detail=str(exc)) from exc
+        return salvaged
+
+
+def _inflate_until_damage(data: bytes, max_bytes: int) -> bytes:
+    """Inflate a gzip member in small steps, keeping what came out before an error."""
+    inflater = zlib.decompressobj(_GZIP_WBITS)
+    output = bytearray()
+    view = memoryview(data)
+    with contextlib.suppress(zlib.error):
+        for start in range(0, len(view), _PEEK_STEP):
+            output += inflater.decompress(view[start : start + _PEEK_STEP], max_bytes - len(output))
+            if len(output) >= max_bytes or inflater.eof:
+                break
+    return bytes(output)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,8 @@ failed fetch a fetch outcome, never an exception that escapes::
     │   │                        by its caller and turned into a fetch outcome or a reject)
     │   ├── SizeCapError         the decoded output reached its cap
     │   ├── TruncatedStreamError the stream ended before its end marker
-    │   └── CorruptStreamError   the bytes are not valid in their coding, or it is unknown
+    │   ├── CorruptStreamError   the bytes are not valid in their coding, or it is unknown
+    │   └── CpuBudgetError       decoding a response took more CPU than its budget
     └── RejectError              a local file, line or record is unusable (caught by its reader)
 """
 
@@ -32,6 +33,7 @@ __all__ = [
     "CaptureError",
     "ConnectorError",
     "CorruptStreamError",
+    "CpuBudgetError",
     "DecompressionError",
     "FetchError",
     "FetchSettingsError",
@@ -116,6 +118,10 @@ class CorruptStreamError(DecompressionError):
     def __init__(self, message: str, *, detail: str) -> None:
         super().__init__(message)
         self.detail = detail
+
+
+class CpuBudgetError(DecompressionError):
+    """Decoding one response took more CPU time than its budget (connectors.http.decoders)."""
 
 
 class RejectError(ConnectorError):

@@ -7,6 +7,18 @@ without reading them, and a JSONL file interrupted mid-way resumes at its line.
 A file that could not be opened or read (``unreadable``, ``missing_path``) gets
 no final checkpoint: fixing its permissions changes neither size nor mtime, so
 a done checkpoint would make every later run skip it.
+
+The source stays inside its folder: a symbolic link whose target, every link
+and ``..`` on the way resolved, lies outside the folder is an
+``outside_folder`` reject row naming the link (a folder link is not entered),
+so a link dropped into the folder cannot turn any file the pipeline's user can
+read into a stored and exported article. It is checked when the folder is
+listed and again on the opened file (through ``/proc/self/fd`` where there is
+one), so a file swapped for a link in between is caught too. Links inside the
+folder are read as before (a folder link is skipped: its target is read under
+its own name). With ``follow_links`` every link is followed, folder links
+entered once each. Like an unreadable file, a refused link gets no checkpoint:
+turning ``follow_links`` on reads it on the next run.
 """
 
 from __future__ import annotations
@@ -14,12 +26,13 @@ from __future__ import annotations
 import gzip
 import json
 import logging
+import os
 import zlib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO, cast
+from typing import IO, Any, BinaryIO, cast
 
 from connectors.compression import gunzip_bounded
 from connectors.errors import RejectError, SourceConfigError
@@ -47,15 +60,21 @@ _RECORD_SUFFIXES = {".json", ".jsonl"}
 # real document that compresses to over twice the decoded cap decodes past it.
 _MAX_GZIP_BYTES = 2 * MAX_FILE_BYTES
 # Rejects that say nothing about the file's bytes: the next run tries the file again.
-_RETRY_REASONS = frozenset({RejectReason.UNREADABLE, RejectReason.MISSING_PATH})
+_RETRY_REASONS = frozenset(
+    {RejectReason.UNREADABLE, RejectReason.MISSING_PATH, RejectReason.OUTSIDE_FOLDER}
+)
 
 
 @dataclass(frozen=True, slots=True)
 class FilesSource:
-    """A folder (read recursively, in sorted order) or a single file of documents."""
+    """A folder (read recursively, in sorted order) or a single file of documents.
+
+    ``follow_links`` lets symbolic links lead out of the folder (see the module docstring).
+    """
 
     name: str
     path: Path
+    follow_links: bool = field(default=False, kw_only=True)
 
     def check(self) -> None:
         """Raise SourceConfigError when the configured path is missing (before a run starts)."""
@@ -70,6 +89,9 @@ class FilesSource:
             yield self._reject(self.path, RejectReason.MISSING_PATH, "path does not exist")
             return
         for file in self._files():
+            if isinstance(file, Rejected):
+                yield file
+                continue
             try:
                 fingerprint = _fingerprint(file)
             except OSError as exc:
@@ -82,16 +104,57 @@ class FilesSource:
             start = previous.position if previous and previous.fingerprint == fingerprint else 0
             yield from self._read_file(file, fingerprint, start)
 
-    def _files(self) -> list[Path]:
+    def _root(self) -> Path | None:
+        """The folder links must stay in; None when they may go anywhere (or a file was named)."""
+        if self.follow_links or not self.path.is_dir():
+            return None
+        return self.path.resolve()
+
+    def _files(self) -> list[Path | Rejected]:
+        """The files to read, in sorted order, and a reject row for each link that leads out."""
         if self.path.is_file():
             return [self.path]
-        return sorted(
-            p
-            for p in self.path.rglob("*")
-            if p.is_file()
-            and not any(part.startswith(".") for part in p.relative_to(self.path).parts)
-            and _kind(p) is not None
-        )
+        if not self.path.is_dir():
+            return []  # neither (a device, a pipe): nothing to read
+        return list(self._walk(self.path, self.path.resolve(), set()))
+
+    def _walk(self, folder: Path, root: Path, seen: set[Path]) -> Iterator[Path | Rejected]:
+        """Files under ``folder`` (hidden ones skipped), depth first, each folder once."""
+        resolved = folder.resolve()
+        if resolved in seen:
+            return  # a folder link back to a folder already read
+        seen.add(resolved)
+        try:
+            children = sorted(folder.iterdir())
+        except OSError as exc:  # no checkpoint: fixing its permissions lets the next run in
+            yield self._reject(folder, RejectReason.UNREADABLE, f"cannot list the folder: {exc}")
+            return
+        for child in children:
+            if child.name.startswith("."):
+                continue
+            if child.is_symlink():
+                yield from self._link(child, root, seen)
+            elif child.is_dir():
+                yield from self._walk(child, root, seen)
+            elif child.is_file() and _kind(child) is not None:
+                yield child
+
+    def _link(self, link: Path, root: Path, seen: set[Path]) -> Iterator[Path | Rejected]:
+        """A link found in the folder: a file or folder to read, or a reject row if it leads out."""
+        folder = link.is_dir()
+        if not folder and _kind(link) is None:
+            return  # never read, so it leaks nothing
+        if not self.follow_links:
+            problem = _outside(link, root)
+            if problem is not None:
+                yield self._reject(link, RejectReason.OUTSIDE_FOLDER, problem)
+                return
+            if folder:
+                return  # inside the folder: read under its own name
+        if folder:
+            yield from self._walk(link, root, seen)
+        elif link.is_file():
+            yield link
 
     def _read_file(
         self, file: Path, fingerprint: str, start: int
@@ -109,13 +172,14 @@ class FilesSource:
         yield Checkpoint(self.name, str(file), fingerprint, 0, done=True)
 
     def _read_document(self, file: Path, media: Media) -> RawDocument:
-        data = _read_bytes(file)
+        data = _read_bytes(file, self._root())
         digest = raw_hash(data)
         _check_text_bytes(data, digest)
+        decoding = None
         if media is Media.TEXT:
             content = _decode_utf8(data, digest)
         else:
-            content, _ = decode_html(data)
+            content, decoding = decode_html(data)
         return RawDocument(
             source=self.name,
             location=file.resolve().as_uri(),
@@ -124,6 +188,7 @@ class FilesSource:
             media=media,
             raw_hash=digest,
             retrieved_at=_mtime(file),
+            decoding=decoding,
         )
 
     def _read_records(
@@ -132,7 +197,7 @@ class FilesSource:
         retrieved_at = _mtime(file)
         number = 0
         try:
-            for number, record in _iter_records(file):
+            for number, record in _iter_records(file, self._root()):
                 if number <= start:
                     continue
                 yield self._record_document(file, number, record, retrieved_at)
@@ -157,7 +222,9 @@ class FilesSource:
         self, file: Path, reason: RejectReason, detail: str, digest: str | None = None
     ) -> Rejected:
         logger.info("rejected %s: %s (%s)", file, reason.value, detail)
-        return Rejected(self.name, file.resolve().as_uri(), reason, detail, digest)
+        # A link out is named by its own path: where it leads is what must not leak.
+        where = _own_path(file) if reason is RejectReason.OUTSIDE_FOLDER else file.resolve()
+        return Rejected(self.name, where.as_uri(), reason, detail, digest)
 
 
 def _kind(path: Path) -> str | None:
@@ -169,6 +236,40 @@ def _kind(path: Path) -> str | None:
         return None
     suffix = suffixes[-1]
     return suffix if suffix in SUFFIXES or suffix in _RECORD_SUFFIXES else None
+
+
+def _own_path(path: Path) -> Path:
+    """The absolute path of a link itself, its folder resolved but not the link."""
+    return path.parent.resolve() / path.name
+
+
+def _outside(path: Path, root: Path) -> str | None:
+    """Why ``path`` leads out of ``root`` once every link and ``..`` is resolved, or None."""
+    try:
+        target = path.resolve()
+    except (OSError, RuntimeError):  # a loop of links leads nowhere, and is never read
+        return None
+    return _escape(target, root)
+
+
+def _escape(target: Path, root: Path) -> str | None:
+    """Why a resolved ``target`` is out of bounds, or None when it lies in ``root``."""
+    if target == root or root in target.parents:
+        return None
+    return f"a link to {target}, outside the source's folder {root} (follow_links = true reads it)"
+
+
+def _check_opened(handle: IO[bytes], root: Path | None) -> None:
+    """Raise RejectError when the file just opened lies outside ``root`` (a link swapped in)."""
+    if root is None:
+        return
+    try:  # where the open file really is, whatever its path became since it was listed
+        real = Path(os.readlink(f"/proc/self/fd/{handle.fileno()}"))
+    except OSError:
+        return  # no /proc: the check made when the folder was listed stands
+    problem = _escape(real, root)
+    if problem is not None:
+        raise RejectError(RejectReason.OUTSIDE_FOLDER, problem)
 
 
 def _fingerprint(file: Path) -> str:
@@ -183,11 +284,12 @@ def _mtime(file: Path) -> datetime:
         return datetime.now(UTC)
 
 
-def _read_bytes(file: Path) -> bytes:
+def _read_bytes(file: Path, root: Path | None) -> bytes:
     gzipped = file.suffix.lower() == ".gz"
     limit = _MAX_GZIP_BYTES if gzipped else MAX_FILE_BYTES
     try:
         with file.open("rb") as handle:
+            _check_opened(handle, root)
             data = handle.read(limit + 1)
     except FileNotFoundError as exc:
         raise RejectError(RejectReason.MISSING_PATH, f"file vanished: {exc}") from exc
@@ -228,10 +330,12 @@ def _decode_utf8(data: bytes, digest: str) -> str:
         ) from exc
 
 
-def _iter_records(file: Path) -> Iterator[tuple[int, bytes | dict[str, Any] | None]]:
+def _iter_records(
+    file: Path, root: Path | None
+) -> Iterator[tuple[int, bytes | dict[str, Any] | None]]:
     """Number and yield records: JSONL streamed line by line, JSON (object or list) whole."""
     if _kind(file) == ".json":
-        data = _read_bytes(file)
+        data = _read_bytes(file, root)
         digest = raw_hash(data)
         _check_text_bytes(data, digest)
         try:
@@ -246,6 +350,7 @@ def _iter_records(file: Path) -> Iterator[tuple[int, bytes | dict[str, Any] | No
         return
     try:
         with _open_stream(file) as handle:
+            _check_opened(handle, root)
             yield from enumerate(bounded_lines(handle, MAX_FILE_BYTES), start=1)
     except FileNotFoundError as exc:
         raise RejectError(RejectReason.MISSING_PATH, f"file vanished: {exc}") from exc

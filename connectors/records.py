@@ -16,7 +16,9 @@ from enum import StrEnum
 __all__ = [
     "Candidate",
     "CaptureRef",
+    "CharsetSource",
     "Checkpoint",
+    "Decoding",
     "EntryHints",
     "Media",
     "RawDocument",
@@ -45,11 +47,32 @@ class RejectReason(StrEnum):
     INVALID_URL = "invalid_url"  # a listed URL that is not an absolute http(s) URL
     MISSING_PATH = "missing_path"  # a configured file or folder does not exist
     UNREADABLE = "unreadable"  # the file exists but cannot be read (permissions, I/O error)
+    OUTSIDE_FOLDER = "outside_folder"  # a link out of a files source's folder (follow_links off)
     TOO_LARGE = "too_large"  # over the size limit for extraction
     NOT_HTML = "not_html"  # content type is not a page we can clean
     NO_ARTICLE = "no_article"  # cleaning found no article text
     EXTRACTION_TIMEOUT = "extraction_timeout"  # the extractor exceeded its time limit
     EXTRACTION_ERROR = "extraction_error"  # the extractor crashed on the document
+
+
+class CharsetSource(StrEnum):
+    """Why a document's bytes were decoded as they were (see connectors.text.charset)."""
+
+    BOM = "bom"  # a byte order mark
+    HEADER = "declared-header"  # the Content-Type header's charset, which fits the bytes
+    META = "meta"  # the page's <meta> charset, which fits the bytes
+    UTF8 = "utf8-valid"  # the bytes are valid UTF-8, whatever was declared
+    UTF8_MIXED = "utf8-mixed"  # UTF-8 with a few stray windows-1252 bytes, read as such
+    DETECTED = "detected"  # no declaration fits: statistical detection
+
+
+@dataclass(frozen=True, slots=True)
+class Decoding:
+    """How a document's bytes became text: the codec used, why, and what was declared."""
+
+    charset: str  # Python's codec name, e.g. utf-8, cp1252, cp1251
+    source: CharsetSource
+    declared: str | None = None  # the header's charset, else the <meta> one; None if neither
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +147,9 @@ class RawDocument:
     :func:`connectors.text.charset.decode_html` and ``content_type`` (the
     response's header) as the declared charset: a page is then decoded once,
     where it is used, instead of in the flow's process and again when pickled.
+    A connector that decodes bytes itself (saved pages, WARC records) says how
+    in ``decoding``; it is None for bytes and for text that was never bytes of
+    ours to decode (a JSON record's field, a UTF-8 text scrape).
     """
 
     source: str
@@ -138,6 +164,7 @@ class RawDocument:
     validators: Validators | None = None
     capture: CaptureRef | None = None
     content_type: str | None = None  # the Content-Type header of fetched bytes
+    decoding: Decoding | None = None  # how a connector decoded ``content`` from bytes
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,15 +44,20 @@ checking that the record with the same WARC-Record-ID starts there; documents
 from shared members get ``capture=None`` and checkpoints wait for the next
 record that starts a member, so resuming never skips a record.
 
-Damaged files: the records before the damage are kept, then one
-``Rejected(MALFORMED_RECORD)`` names the file and the offset, and the file's
-checkpoint is written ``done=True`` with the damaged file's fingerprint. A
-rerun therefore does not re-read the file and repeat the reject row on every
-scheduled run; a file that is repaired or finishes downloading changes size
-and mtime, so its new fingerprint makes the next run read it from the start
-(the documents read before come again and are deduplicated downstream).
-Resuming at the damage point instead would be wrong for a re-downloaded file,
-whose bytes after the old damage point need not line up with the old ones.
+Damaged files: damage costs only the records it touches. Where FastWARC
+stops (a corrupt or cut gzip member, a garbled header, a record whose
+Content-Length is wrong), the reader looks for the next record start after it
+(a gzip member, or a ``WARC/1.x`` header, whose WARC-Record-ID can be read) and
+reads on from there. The damage is one ``Rejected(MALFORMED_RECORD)`` naming
+the file, the byte offset where it starts and how many bytes were skipped
+(none when FastWARC merely lost its way after a record of the wrong length
+whose own reject row already tells). The file's done checkpoint is written
+only once it has been read to its end, with its fingerprint, so a rerun does
+not read it again and repeat the reject rows; a file that is repaired or
+finishes downloading changes size and mtime, so its new fingerprint makes the
+next run read it from the start (the documents read before come again and are
+deduplicated downstream). A file that cannot be read at all (permissions, I/O
+errors) gets no done checkpoint, so a later run tries again.
 
 Payload conventions: ``raw_hash`` is taken over the HTTP entity body after
 transfer and content decoding (what a browser would parse), which is also what
@@ -71,7 +76,7 @@ import logging
 import os
 import re
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
@@ -113,6 +118,11 @@ MAX_PAYLOAD_BYTES = 10 * 2**20  # decoded page cap (DESIGN: 10 MiB for pages)
 CHECKPOINT_EVERY = 100  # records between checkpoints
 _MAX_HTTP_HEADER = 64 * 2**10  # HTTP status line + headers; more is not a page response
 _SCAN_CHUNK = 64 * 2**10
+# Where a record may start, when looking for one past damage: a gzip member
+# (magic and deflate method) or an uncompressed header (not always at a line's
+# start: a spliced download puts one right after half a record).
+_RECORD_START = re.compile(rb"\x1f\x8b\x08|WARC/1\.[01]\r?\n")
+_MAX_RECORD_START = 16  # longer than any match of _RECORD_START
 _WARC_SUFFIXES = (".warc", ".warc.gz")
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 _UNTYPED = frozenset({"", "application/octet-stream", "unknown/unknown", "application/unknown"})
@@ -174,6 +184,20 @@ class _DamageError(ConnectorError):
     def __init__(self, detail: str, offset: int | None = None) -> None:
         super().__init__(detail)
         self.offset = offset  # where the damage starts, when not at the current record
+
+
+@dataclass(frozen=True, slots=True)
+class _Damage:
+    """Where reading a file went wrong, and where to look for the next record."""
+
+    at: int  # the damaged record's offset, or where the data stops making sense
+    problem: str
+    scan_from: int  # the next record starts after the last one FastWARC found
+    after_reject: bool = False  # the record read before the damage is a reject row already
+
+
+_Items = Iterator[RawDocument | Rejected | Checkpoint]
+_Run = Generator[RawDocument | Rejected | Checkpoint, None, _Damage | None]
 
 
 class _Skip(ConnectorError):  # noqa: N818 (control flow, not an error)
@@ -347,44 +371,98 @@ class _FileReader:
         self.path = path
         self.stream = stream
         self.probe = probe  # a second handle, for looking at offsets without moving ``stream``
+        self._found = False  # whether any record was found in the file
+        self._since_checkpoint = 0  # records read since the last checkpoint
 
-    def read(self, start: int, fingerprint: str) -> Iterator[RawDocument | Rejected | Checkpoint]:
-        """Yield the file's documents from ``start``, checkpoints, then its done checkpoint."""
-        self.stream.seek(start)
-        since_checkpoint = 0
-        offset = start  # of the record being read; after an error, where the damage begins
-        last: WarcRecord | None = None
+    def read(self, start: int, fingerprint: str) -> _Items:
+        """Yield the file's documents from ``start``, checkpoints, then its done checkpoint.
+
+        Damage costs only what it touches: reading starts again at the next
+        record found after it, and the file is done once read to its end.
+        """
+        position: int | None = start
+        reported = False
+        # Damage where nothing was skipped: reported once the next read tells more.
+        pending: tuple[_Damage, int] | None = None
+        while position is not None:
+            damage = yield from self._read_from(position, fingerprint)
+            if pending is not None and _needs_row(pending, damage):
+                yield self._damage_reject(*pending)
+            pending = None
+            if damage is None:
+                break
+            reported = True
+            position = _next_record_start(self.probe, damage.scan_from)
+            if position is not None and position <= damage.at:
+                # FastWARC lost its way after a record whose length was wrong, or the
+                # record here is damaged: reading on from here tells which.
+                pending = (damage, position)
+                continue
+            yield self._damage_reject(damage, position)
+        if not self._found and start == 0 and not reported:
+            yield self._reject(RejectReason.EMPTY, "holds no WARC record")
+        yield self._checkpoint(fingerprint, _size(self.stream), done=True)
+
+    def _read_from(self, position: int, fingerprint: str) -> _Run:
+        """Yield what the records from ``position`` hold; return the damage that stopped it."""
+        self.stream.seek(position)
+        last: WarcRecord | None = None  # the last record read whole
+        current: WarcRecord | None = None  # the record being read
+        rejected = False  # whether ``last`` became a reject row
         try:
             for record in ArchiveIterator(self.stream, parse_http=False):
-                offset = record.stream_pos
-                if since_checkpoint >= self.settings.checkpoint_every and self._at(record):
-                    yield self._checkpoint(fingerprint, offset, done=False)
-                    since_checkpoint = 0
-                since_checkpoint += 1
-                last = record
+                current, self._found = record, True
+                if self._since_checkpoint >= self.settings.checkpoint_every and self._at(record):
+                    yield self._checkpoint(fingerprint, record.stream_pos, done=False)
+                    self._since_checkpoint = 0
+                self._since_checkpoint += 1
                 item = self.record(record)
                 if item is not None:
                     yield item
-            if last is None and start == 0:
-                yield self._reject(RejectReason.EMPTY, "holds no WARC record")
-            elif last is not None and self._at(last):
+                last, current, rejected = record, None, isinstance(item, Rejected)
+            if last is not None and self._at(last):
                 self._check_gzip_tail(last.stream_pos)
         except _DamageError as exc:
-            offset = offset if exc.offset is None else exc.offset
-            yield self._reject(RejectReason.MALFORMED_RECORD, f"at offset {offset}: {exc}")
-            yield self._checkpoint(fingerprint, offset, done=True)
-            return
+            base = current or last
+            at = exc.offset if exc.offset is not None else base.stream_pos if base else position
+            return _Damage(at, str(exc), (base.stream_pos if base else position) + 1)
         except (OSError, ValueError) as exc:
             # FastWARC raises for corrupt gzip data, for a record that does not
             # start where the previous one's Content-Length said, or a non-WARC.
-            if last is None and start == 0:
-                detail = f"not a WARC file ({exc})"
-            else:
-                detail = f"unreadable data at or after the record at offset {offset} ({exc})"
-            yield self._reject(RejectReason.MALFORMED_RECORD, detail)
-            yield self._checkpoint(fingerprint, offset, done=True)
-            return
-        yield self._checkpoint(fingerprint, _size(self.stream), done=True)
+            if current is not None:
+                offset = current.stream_pos
+                return _Damage(offset, f"unreadable record ({exc})", offset + 1)
+            if last is None:
+                return _Damage(position, f"unreadable data ({exc})", position + 1)
+            problem = f"unreadable data after the record at offset {last.stream_pos} ({exc})"
+            return _Damage(self._record_end(last), problem, last.stream_pos + 1, rejected)
+        return None
+
+    def _record_end(self, record: WarcRecord) -> int:
+        """Where a record ends by its own framing: the end of its gzip member, or of its block."""
+        start = record.stream_pos
+        if not self._at(record):
+            return start  # inside a shared gzip member: FastWARC reported the next one's start
+        if is_gzip(_read_at(self.probe, start, 2)):
+            return complete_gzip_length(self.probe, start, members=1)
+        head = _read_at(self.probe, start, _SCAN_CHUNK).find(b"\r\n\r\n")
+        return start + head + 4 + record.content_length + 4 if head >= 0 else start
+
+    def _damage_reject(self, damage: _Damage, resume: int | None) -> Rejected:
+        """The reject row of damaged data: where it is, and where reading went on."""
+        if resume is None and damage.at == 0 and not self._found:
+            return self._reject(RejectReason.MALFORMED_RECORD, f"not a WARC file: {damage.problem}")
+        if resume is None:
+            rest = (
+                f"no record after it ({_size(self.probe) - damage.at} bytes to the end of the file)"
+            )
+        elif resume > damage.at:
+            rest = f"{resume - damage.at} bytes skipped to the next record, at offset {resume}"
+        else:
+            rest = f"reading resumed at the next record, at offset {resume}"
+        return self._reject(
+            RejectReason.MALFORMED_RECORD, f"at offset {damage.at}: {damage.problem}; {rest}"
+        )
 
     def record(self, record: WarcRecord) -> RawDocument | Rejected | None:
         """Turn one record into a document or reject row; None for a skipped record."""
@@ -433,7 +511,7 @@ class _FileReader:
             raise RejectError(RejectReason.EMPTY, "empty page body", digest)
         if looks_binary(body):
             raise RejectError(RejectReason.BINARY, "page body holds NUL bytes", digest)
-        text, _encoding = decode_html(body, http.header("Content-Type"))
+        text, decoding = decode_html(body, http.header("Content-Type"))
         capture = CaptureRef(str(self.path), record.stream_pos) if self._at(record) else None
         return RawDocument(
             source=self.settings.name,
@@ -446,6 +524,7 @@ class _FileReader:
             hints=EntryHints(origin="warc", language=languages[0] if languages else None),
             validators=_validators(http),
             capture=capture,
+            decoding=decoding,
         )
 
     def _block(self, record: WarcRecord) -> bytes:
@@ -741,6 +820,31 @@ def _looks_encoded(body: bytes, coding: str) -> bool:
 def _validators(http: _Http) -> Validators | None:
     etag, modified = http.header("ETag"), http.header("Last-Modified")
     return Validators(etag=etag, last_modified=modified) if etag or modified else None
+
+
+def _needs_row(pending: tuple[_Damage, int], damage: _Damage | None) -> bool:
+    """Whether damage where nothing was skipped needs a reject row of its own.
+
+    Not when the record before it is a reject row already, nor when reading on
+    failed right where it had resumed (that failure's row tells).
+    """
+    earlier, resumed_at = pending
+    return not earlier.after_reject and (damage is None or damage.at != resumed_at)
+
+
+def _next_record_start(probe: BinaryIO, start: int) -> int | None:
+    """The offset of the first record at or after ``start`` (its header checked), or None."""
+    position = start
+    while True:
+        chunk = _read_at(probe, position, _SCAN_CHUNK + _MAX_RECORD_START)
+        for match in _RECORD_START.finditer(chunk):
+            if match.start() >= _SCAN_CHUNK:
+                break  # the next window looks at it
+            if _record_id_at(probe, position + match.start()) is not None:
+                return position + match.start()
+        if len(chunk) <= _SCAN_CHUNK:
+            return None
+        position += _SCAN_CHUNK
 
 
 def _record_id_at(probe: BinaryIO, offset: int) -> str | None:

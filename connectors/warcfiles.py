@@ -24,11 +24,12 @@ def open_name(path: Path | str) -> Path:
     return Path(f"{path}{OPEN_SUFFIX}")
 
 
-def complete_gzip_length(stream: BinaryIO, start: int = 0) -> int:
+def complete_gzip_length(stream: BinaryIO, start: int = 0, *, members: int | None = None) -> int:
     """Return the offset where the last complete gzip member from ``start`` ends.
 
     Equal to the file size when every member is whole; smaller when the data
-    is cut inside a member or corrupt (it is where the good data ends). Reads
+    is cut inside a member or corrupt (it is where the good data ends). With
+    ``members``, stops after that many (the end of one record's member). Reads
     in bounded steps and throws the inflated bytes away (this only finds where
     members end; :mod:`connectors.compression` is for keeping what they hold),
     so memory does not depend on the file.
@@ -38,6 +39,7 @@ def complete_gzip_length(stream: BinaryIO, start: int = 0) -> int:
     fed = start  # bytes handed to the decompressor so far
     inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
     pending = b""
+    whole = 0
     try:
         while True:
             if not pending:
@@ -50,6 +52,9 @@ def complete_gzip_length(stream: BinaryIO, start: int = 0) -> int:
             if inflater.eof:
                 pending = inflater.unused_data
                 end = fed - len(pending)
+                whole += 1
+                if whole == members:
+                    return end
                 inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
     except zlib.error:
         return end

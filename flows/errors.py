@@ -10,6 +10,7 @@ These are the problems that stop a command::
     ├── ServeError               the Prefect API cannot be reached or started, or serve runs
     ├── PrefectServerError       the shared local Prefect server cannot be started or answer
     ├── OutputError              a command's output file cannot be written
+    ├── RunInterruptedError      Ctrl-C stopped a run; says what it stored (exit 130)
     ├── DedupeError
     │   └── InvalidURLError      not an absolute http(s) URL with a host (also a ValueError)
     └── TextScrapeError
@@ -28,6 +29,7 @@ __all__ = [
     "OutputError",
     "PrefectServerError",
     "ReextractError",
+    "RunInterruptedError",
     "ScrapeTooLargeError",
     "ServeError",
     "TextScrapeError",
@@ -67,6 +69,12 @@ class PrefectServerError(FlowError):
 
 class OutputError(FlowError):
     """A command's output file cannot be written (the message names it and says why)."""
+
+
+class RunInterruptedError(FlowError):
+    """Ctrl-C (SIGINT) stopped a run; the message says what it stored and that a rerun continues."""
+
+    exit_code = ExitCode.INTERRUPTED
 
 
 class DedupeError(FlowError):

@@ -115,20 +115,16 @@ async def _ingest_source(
     progress.start_source(config.name)
     sourcerun.start_source(run, config)
     totals = RunCounts()
-    status, error = "completed", None
+    error = None
     try:
         async for counts in _batches(run, connector):
             totals = add_counts(totals, counts)
     except Exception as exc:  # one failing source must not stop the others
-        status, error = "failed", f"{type(exc).__name__}: {exc}"
+        error = f"{type(exc).__name__}: {exc}"
         get_run_logger().exception("source %s failed", config.name)
-    warning = sourcerun.finish_source(
-        run, config, status=status, error=error, totals=totals, web=web_state
-    )
+    report = sourcerun.finish_source(run, config, error=error, totals=totals, web=web_state)
     progress.end_source(config.name)
-    return SourceReport(
-        config.name, config.kind.value, status, totals, warning=warning, error=error
-    )
+    return report
 
 
 async def _batches(

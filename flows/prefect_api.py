@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 
-from flows.prefect_server import ServerInfo, default_home, ensure_server
+from flows.prefect_server import DEFAULT_PORT, ServerInfo, default_home, ensure_server
 
 __all__ = ["connect_prefect", "use_prefect_api"]
 
@@ -19,7 +19,8 @@ __all__ = ["connect_prefect", "use_prefect_api"]
 def use_prefect_api(*, port: int | None = None) -> tuple[str, ServerInfo | None]:
     """Point this process at its Prefect API; return its URL and the shared server, if used.
 
-    ``port`` is the preferred port if the shared server has to be started.
+    ``port`` is the preferred port if the shared server has to be started (default
+    Prefect's own 4200; any free port when that one is taken).
     """
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     from prefect.settings import get_current_settings  # noqa: PLC0415 (imports Prefect: slow)
@@ -27,7 +28,7 @@ def use_prefect_api(*, port: int | None = None) -> tuple[str, ServerInfo | None]
     configured = get_current_settings().api.url
     if configured:
         return str(configured), None
-    server = ensure_server(port=port)
+    server = ensure_server(port=port or DEFAULT_PORT)
     os.environ["PREFECT_API_URL"] = server.api_url
     os.environ["PREFECT_SERVER_EPHEMERAL_ENABLED"] = "false"
     from prefect.context import refresh_global_settings_context  # noqa: PLC0415

@@ -46,13 +46,21 @@ from pathlib import Path
 
 from flows.errors import PrefectServerError
 
-__all__ = ["ServerInfo", "default_home", "ensure_server", "status", "stop_server"]
+__all__ = [
+    "DEFAULT_PORT",
+    "ServerInfo",
+    "default_home",
+    "ensure_server",
+    "status",
+    "stop_server",
+]
 
 STATE_FILE = "server.json"
 LOCK_FILE = "server.lock"
 PID_FILE = "server.pid"
 LOG_FILE = "server.log"
 HOST = "127.0.0.1"
+DEFAULT_PORT = 4200  # Prefect's own default: the UI's usual address, when the port is free
 START_TIMEOUT = 120.0  # a first start on a loaded 2-core machine: migrations take ~6 s of CPU
 HEALTH_TIMEOUT = 2.0
 UNHEALTHY_GRACE = 30.0  # an alive server that does not answer this long is restarted

@@ -36,12 +36,12 @@ from flows.errors import ConfigError, ServeError
 from flows.pipeline.config import Settings, SourceConfig, load_settings
 from flows.pipeline.sources import build_source
 from flows.prefect_api import connect_prefect
+from flows.prefect_server import DEFAULT_PORT
 
 if TYPE_CHECKING:
     from prefect.client.orchestration import PrefectClient
 
 __all__ = [
-    "DEFAULT_PORT",
     "DeploymentPlan",
     "collapse_missed_runs",
     "plan_deployments",
@@ -51,7 +51,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_PORT = 4200
 FLOW_NAME = "news-ingest"
 _FRACTION_SLASH = "\u2044"
 

@@ -24,6 +24,8 @@ class ExitCode(IntEnum):
     FAILED = 1  # the run, query or command failed
     USAGE = 2  # bad configuration or usage (including a writing statement given to `sql`)
     LOCKED = 3  # the database stayed locked by another process
+    SOURCES_FAILED = 4  # the run completed, but some of its sources failed (the others stored)
+    INTERRUPTED = 130  # stopped by Ctrl-C (SIGINT), as shells report it; what was stored stays
 
 
 class NewsIngestError(Exception):

@@ -12,11 +12,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 import duckdb
 
 from warehouse.keyed import select_in
-from warehouse.rows import CapturedVersion, CheckpointRow, UrlStateRow
+from warehouse.rows import CapturedVersion, CheckpointRow, RunCounts, UrlStateRow
 
 __all__ = [
     "SourceFreshness",
@@ -31,6 +32,7 @@ __all__ = [
     "load_url_state",
     "max_article_id",
     "page_titles",
+    "run_counts",
 ]
 
 
@@ -204,3 +206,14 @@ def load_freshness(conn: duckdb.DuckDBPyConnection, source: str) -> SourceFreshn
         [source],
     ).fetchone()
     return SourceFreshness(*row) if row else None
+
+
+def run_counts(conn: duckdb.DuckDBPyConnection, run_id: UUID) -> RunCounts:
+    """A run's counters summed over its sources (what its committed batches stored)."""
+    names = [f.name for f in fields(RunCounts)]
+    sums = ", ".join(f"CAST(coalesce(sum({name}), 0) AS BIGINT)" for name in names)
+    row = conn.execute(
+        f"SELECT {sums} FROM store.run_sources WHERE run_id = ?", [run_id]
+    ).fetchone()
+    assert row is not None  # an aggregate always has a row
+    return RunCounts(*(int(value) for value in row))

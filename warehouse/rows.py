@@ -73,6 +73,9 @@ class VersionRow:
     hint_published_at: datetime | None
     capture_path: str | None
     capture_offset: int | None
+    charset: str | None
+    charset_source: str | None
+    charset_declared: str | None
     organisations: tuple[str, ...] = ()
     page_title: str | None = None
 

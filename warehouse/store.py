@@ -121,10 +121,15 @@ def finish_run(
     finished_at: datetime,
     error: str | None = None,
 ) -> None:
-    """Record a run's end and status."""
+    """Record a run's end and status; its sources still running end with the same status."""
     conn.execute(
         "UPDATE store.runs SET status = ?, finished_at = ?, error = ? WHERE run_id = ?",
         [status, finished_at, error, run_id],
+    )
+    conn.execute(
+        "UPDATE store.run_sources SET status = ?, finished_at = ? "
+        "WHERE run_id = ? AND status = 'running'",
+        [status, finished_at, run_id],
     )
 
 
@@ -298,12 +303,17 @@ def record_source_outcome(
     changed: int,
     error: str | None,
 ) -> None:
-    """Update a source's state after its part of a run."""
+    """Update a source's state after its part of a run (ended ``at``).
+
+    A failure counts one more in a row and, the first after a success, sets
+    ``failing_since``; a success resets both.
+    """
     conn.execute(
         "INSERT INTO store.source_state (source, kind, last_run_id, last_run_at, last_success_at, "
-        "last_change_at, last_yield, consecutive_failures, last_error) "
+        "last_change_at, last_yield, consecutive_failures, last_error, failing_since) "
         "VALUES ($source, $kind, $run, $at, CASE WHEN $ok THEN $at END, "
-        "CASE WHEN $changed > 0 THEN $at END, $changed, CASE WHEN $ok THEN 0 ELSE 1 END, $error) "
+        "CASE WHEN $changed > 0 THEN $at END, $changed, CASE WHEN $ok THEN 0 ELSE 1 END, $error, "
+        "CASE WHEN $ok THEN NULL ELSE $at END) "
         "ON CONFLICT (source) DO UPDATE SET kind = excluded.kind, "
         "last_run_id = excluded.last_run_id, last_run_at = excluded.last_run_at, "
         "last_success_at = coalesce(excluded.last_success_at, source_state.last_success_at), "
@@ -311,7 +321,9 @@ def record_source_outcome(
         "last_yield = excluded.last_yield, "
         "consecutive_failures = "
         "CASE WHEN $ok THEN 0 ELSE source_state.consecutive_failures + 1 END, "
-        "last_error = excluded.last_error",
+        "last_error = excluded.last_error, "
+        "failing_since = CASE WHEN $ok THEN NULL "
+        "ELSE coalesce(source_state.failing_since, excluded.failing_since) END",
         {"source": source, "kind": kind, "run": run_id, "at": at, "ok": succeeded,
          "changed": changed, "error": error},
     )  # fmt: skip

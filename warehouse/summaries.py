@@ -43,7 +43,7 @@ FROM main.runs ORDER BY started_at DESC LIMIT 1
 
 _SOURCES = """
 SELECT source, kind, last_run_at, last_status, last_success_at, last_change_at, articles,
-       consecutive_failures, went_quiet, coalesce(last_error, last_warning)
+       consecutive_failures, went_quiet, coalesce(last_error, last_warning), failing_since
 FROM main.source_health ORDER BY source
 """
 
@@ -77,6 +77,7 @@ class SourceLine:
     consecutive_failures: int
     went_quiet: bool
     problem: str | None
+    failing_since: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +143,7 @@ LIMIT ?
 
 _HEALTH = """
 SELECT source, kind, last_status, last_success_at, error_rate, not_modified_rate,
-       recent_fetches, consecutive_failures, went_quiet, articles
+       recent_fetches, consecutive_failures, went_quiet, articles, last_error, failing_since
 FROM main.source_health ORDER BY source
 """
 
@@ -194,7 +195,10 @@ def collect_report(conn: Connection, *, database: str) -> ReportData:
 
 
 def _health(row: tuple[Any, ...]) -> dict[str, Any]:
-    source, kind, status, success, errors, not_modified, fetches, failures, quiet, articles = row
+    source, kind, status, success, errors, not_modified, fetches, failures, quiet, articles = row[
+        :10
+    ]
+    error, failing_since = row[10:]
     return {
         "source": source,
         "kind": kind,
@@ -206,6 +210,8 @@ def _health(row: tuple[Any, ...]) -> dict[str, Any]:
         "failures": int(failures),
         "quiet": bool(quiet),
         "articles": int(articles),
+        "error": error,
+        "failing_since": _when(failing_since),
     }
 
 

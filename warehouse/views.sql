@@ -25,6 +25,9 @@ SELECT
     a.last_seen_at,
     v.title_source,
     v.authors_source,
+    v.charset,
+    v.charset_source,
+    v.charset_declared,
     v.organisations
 FROM store.articles AS a
 JOIN store.article_versions AS v
@@ -36,6 +39,7 @@ SELECT
     description, authors, authors_source, published_at, published_precision, published_source,
     modified_at, language, sitename, word_count, version_hash, content_hash, extractor,
     hint_origin, hint_guid, hint_title, hint_published_at, capture_path, capture_offset, run_id,
+    charset, charset_source, charset_declared,
     organisations, page_title
 FROM store.article_versions;
 
@@ -208,7 +212,8 @@ SELECT
     f.recent_not_modified / nullif(f.recent_fetches, 0)   AS not_modified_rate,
     coalesce(a.articles, 0)                         AS articles,
     a.newest_article_at,
-    coalesce(q.went_quiet, false)                   AS went_quiet
+    coalesce(q.went_quiet, false)                   AS went_quiet,
+    s.failing_since
 FROM store.source_state AS s
 LEFT JOIN last_run AS l USING (source)
 LEFT JOIN recent AS r USING (source)

@@ -24,7 +24,7 @@ import httpx
 
 from connectors.http.settings import Purpose
 from connectors.records import CaptureRef, Validators
-from connectors.text.charset import decode_html
+from connectors.text.charset import decode_for_display
 
 __all__ = ["FetchOutcome", "FetchRecord", "FetchResult", "FetchTrace", "Reply", "ResponseSink"]
 
@@ -37,7 +37,7 @@ class FetchOutcome(StrEnum):
     ROBOTS_DENIED = "robots_denied"  # robots.txt disallows it, or could not be read (see error)
     HTTP_ERROR = "http_error"  # a 4xx/5xx (after retries), or a Retry-After beyond the cap
     TIMEOUT = "timeout"  # connect/read inactivity timeout or the total deadline
-    TOO_LARGE = "too_large"  # Content-Length or the decoded body exceeds the cap
+    TOO_LARGE = "too_large"  # Content-Length or the decoded body exceeds the cap, or its CPU budget
     PRIVATE_ADDRESS = "private_address"  # the host is or resolves to a non-public address
     NOT_HTML = "not_html"  # the response is not the type the purpose expects (see error)
     REDIRECT_LOOP = "redirect_loop"  # a redirect went back to a URL already in the chain
@@ -91,8 +91,8 @@ class FetchResult:
         return self.outcome is FetchOutcome.OK
 
     def text(self) -> str:
-        """The body decoded to text (BOM, header charset, <meta>, then detection)."""
-        return decode_html(self.body, self.content_type)[0]
+        """The body as a browser shows it (for display: U+FFFD where no encoding fits)."""
+        return decode_for_display(self.body, self.content_type)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +149,7 @@ class Reply:
     retryable: bool = False
     retry_after: float | None = None
     location: str | None = None
+    blames_host: bool = False  # a failure of the host whatever the outcome (a CPU-burning body)
 
     @classmethod
     def refused(cls, outcome: FetchOutcome, error: str) -> Reply:
@@ -162,6 +163,8 @@ class Reply:
 
     def host_failed(self) -> bool | None:
         """Whether this counts against the host's breaker (None: it says nothing about the host)."""
+        if self.blames_host:
+            return True
         if self.outcome in (FetchOutcome.TIMEOUT, FetchOutcome.NETWORK_ERROR):
             return True
         if self.outcome is FetchOutcome.TRUNCATED:

@@ -6,7 +6,8 @@ the transport needs on top: a host name httpx can encode that is a valid DNS
 name. Redirects are followed by hand, so every hop passes the same checks (and,
 in the client, the address guard and robots.txt again); a
 :class:`RedirectChain` refuses a bad Location, a loop and a chain that is too
-long.
+long. :func:`redirect_target` is the rule for a Location; the exchange applies
+it too, as a response arrives, because httpx raises on one it cannot parse.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import httpx
 from connectors.http.results import FetchOutcome, Reply
 from connectors.text.urls import http_url_problem
 
-__all__ = ["RedirectChain", "host_name", "origin", "port", "request_target"]
+__all__ = ["RedirectChain", "host_name", "origin", "port", "redirect_target", "request_target"]
 
 _HOSTNAME = re.compile(r"[a-z0-9_]([a-z0-9_-]{0,62})(\.[a-z0-9_-]{1,63})*\.?")
 _MAX_HOST_LENGTH = 253
@@ -37,6 +38,18 @@ def request_target(url: str, *, max_length: int) -> httpx.URL | str:
     if ":" not in host and (len(host) > _MAX_HOST_LENGTH or not _HOSTNAME.fullmatch(host)):
         return f"invalid host {host!r}"
     return parsed.copy_with(fragment=None)
+
+
+def redirect_target(current: httpx.URL, location: str, *, max_length: int) -> httpx.URL | str:
+    """Where a Location header sent in answer to ``current`` leads, or why it cannot be followed."""
+    try:
+        joined = str(current.join(location))
+    except (httpx.InvalidURL, UnicodeError, ValueError) as exc:
+        return f"redirect to an invalid URL {location!r}: {exc}"
+    target = request_target(joined, max_length=max_length)
+    if isinstance(target, str):
+        return f"redirect to {location!r}: {target}"  # as sent: what the site's owner would fix
+    return target
 
 
 def host_name(url: httpx.URL) -> str:
@@ -79,11 +92,7 @@ class RedirectChain:
         return target
 
     def _target(self, current: httpx.URL, location: str) -> httpx.URL | Reply:
-        try:
-            joined = str(current.join(location))
-        except (httpx.InvalidURL, UnicodeError, ValueError) as exc:
-            return Reply.refused(FetchOutcome.BAD_URL, f"redirect to an invalid URL: {exc}")
-        target = request_target(joined, max_length=self._max_url_length)
+        target = redirect_target(current, location, max_length=self._max_url_length)
         if isinstance(target, str):
-            return Reply.refused(FetchOutcome.BAD_URL, f"redirect to {joined!r}: {target}")
+            return Reply.refused(FetchOutcome.BAD_URL, target)
         return target

@@ -18,8 +18,10 @@ stats) are in :mod:`flows.app.analyst`; they read the snapshot published after t
 last run when there is one.
 
 Exit codes are :class:`news_ingest.errors.ExitCode`: 0 success, 1 the run (or query)
-failed, 2 bad configuration or usage (including a writing statement given to `sql`),
-3 the database stayed locked by another process.
+failed or every source it ran failed, 2 bad configuration or usage (including a writing
+statement given to `sql`), 3 the database stayed locked by another process, 4 some
+sources failed and the others completed, 130 interrupted by Ctrl-C (one line says what the
+run stored; a rerun continues).
 """
 
 from __future__ import annotations
@@ -29,18 +31,17 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flows.app.analyst import add_commands as add_analyst_commands
-from flows.errors import ConfigError
+from flows.errors import ConfigError, RunInterruptedError
 from flows.pipeline.config import load_settings
 from flows.pipeline.sources import build_source
 from flows.prefect_api import connect_prefect
-from flows.prefect_server import default_home, status, stop_server
-from flows.serve import DEFAULT_PORT
+from flows.prefect_server import DEFAULT_PORT, default_home, status, stop_server
 from news_ingest.errors import ExitCode, NewsIngestError
 
 if TYPE_CHECKING:
@@ -159,7 +160,7 @@ def _run(args: argparse.Namespace) -> int:
     from flows.ingest import ingest  # noqa: PLC0415 (imports Prefect: slow)
 
     with live_progress(enabled=sys.stderr.isatty()):
-        report = asyncio.run(
+        report = _run_flow(
             ingest(
                 sources_path=str(args.sources),
                 db_path=str(args.db),
@@ -168,7 +169,23 @@ def _run(args: argparse.Namespace) -> int:
             )
         )
     _print_report(report)
-    return ExitCode.OK if report.status == "completed" else ExitCode.FAILED
+    return report.exit_code()
+
+
+def _run_flow(run: Coroutine[Any, Any, RunReport]) -> RunReport:
+    """Run a flow to its report; Ctrl-C ends it with one line (RunInterruptedError, exit 130).
+
+    The run says what it stored; a Ctrl-C that lands before its session began
+    (or a second one while it closes) gets the general line.
+    """
+    from flows.app.terminal import quiet_after_interrupt  # noqa: PLC0415
+
+    try:
+        return asyncio.run(quiet_after_interrupt(run))
+    except KeyboardInterrupt:
+        raise RunInterruptedError(
+            "interrupted: what the run stored is kept: run again to continue"
+        ) from None
 
 
 def _reextract_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -215,7 +232,7 @@ def _reextract(args: argparse.Namespace) -> int:
     connect_prefect()
     from flows.reextract import reextract  # noqa: PLC0415 (imports Prefect: slow)
 
-    report = asyncio.run(
+    report = _run_flow(
         reextract(
             db_path=str(args.db),
             source_names=args.sources_selected,
@@ -224,7 +241,7 @@ def _reextract(args: argparse.Namespace) -> int:
         )
     )
     _print_report(report)
-    return ExitCode.OK if report.status == "completed" else ExitCode.FAILED
+    return report.exit_code()
 
 
 def _print_report(report: RunReport) -> None:

@@ -120,8 +120,10 @@
       + "<th>failures in a row</th><th>articles</th><th></th></tr>";
     data.health.forEach(function (s) {
       var tr = document.createElement("tr");
+      var problem = s.error ? "failing since " + s.failing_since + " UTC: " + s.error
+        : (s.quiet ? "went quiet" : "");
       [s.source, s.kind, s.status || "", s.last_success || "never", s.failures, s.articles,
-       s.quiet ? "went quiet" : ""].forEach(function (v, i) {
+       problem].forEach(function (v, i) {
         var td = document.createElement("td");
         td.textContent = String(v);
         if ((i === 4 && v > 0) || (i === 6 && v)) { td.className = "bad"; }

@@ -49,7 +49,8 @@ def _sources_table(sources: tuple[SourceLine, ...], now: datetime) -> Table:
     for s in sources:
         notes = []
         if s.consecutive_failures:
-            notes.append(f"{s.consecutive_failures} failure(s) in a row")
+            since = f", failing since {_ago(s.failing_since, now)}" if s.failing_since else ""
+            notes.append(f"{s.consecutive_failures} failure(s) in a row{since}")
         if s.went_quiet:
             notes.append("went quiet")
         if s.problem:

@@ -6,9 +6,12 @@ Query results (sql, search) are printed by :mod:`flows.app.analyst`.
 from __future__ import annotations
 
 import logging
+import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from contextlib import ExitStack, contextmanager
+from types import FrameType
+from typing import TypeVar
 
 from rich.console import Console
 from rich.progress import (
@@ -27,7 +30,9 @@ from rich.text import Text
 from flows.pipeline import progress
 from flows.pipeline.reports import SUMMARY_COLUMNS, RunReport
 
-__all__ = ["live_progress", "print_report"]
+__all__ = ["live_progress", "print_report", "quiet_after_interrupt"]
+
+T = TypeVar("T")
 
 
 class _RichProgress:
@@ -175,6 +180,35 @@ class _ConsoleWriter:
         """Nothing is buffered."""
 
 
+async def quiet_after_interrupt(run: Awaitable[T]) -> T:
+    """Await a flow run; after Ctrl-C, keep log lines off the terminal (not off Prefect's API).
+
+    asyncio.run answers the first SIGINT by cancelling the run; its handler is
+    kept and called. Prefect then logs the cancelled tasks as crashed and the
+    run's end with a traceback, while the run itself says in one line what it
+    stored (flows.errors.RunInterruptedError): that line is what the user reads.
+    """
+    interrupted = False
+    previous = signal.getsignal(signal.SIGINT)
+
+    def on_sigint(signum: int, frame: FrameType | None) -> None:
+        nonlocal interrupted
+        interrupted = True
+        if callable(previous):
+            previous(signum, frame)
+
+    def still_quiet(record: logging.LogRecord) -> bool:
+        return not interrupted
+
+    with ExitStack() as stack:
+        for handler in _terminal_handlers():
+            handler.addFilter(still_quiet)
+            stack.callback(handler.removeFilter, still_quiet)
+        signal.signal(signal.SIGINT, on_sigint)
+        stack.callback(signal.signal, signal.SIGINT, previous)
+        return await run
+
+
 def print_report(report: RunReport) -> None:
     """Print the per-source summary table of a run."""
     table = Table(title=f"news-ingest run {report.run_id} - {report.status}")
@@ -193,4 +227,7 @@ def print_report(report: RunReport) -> None:
             if message:
                 # Messages quote config keys ("[capture] warc") and stored data: not markup.
                 console.print(Text.assemble((source.name, "bold"), ": ", message))
+    failures = report.failure_line()
+    if failures:
+        console.print(Text(failures, style="bold red"))
     console.print(Text(f"database: {report.database}"))

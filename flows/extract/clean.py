@@ -23,8 +23,9 @@ import trafilatura
 from lxml.html import HtmlElement
 from trafilatura.settings import Document
 
-from connectors.records import EntryHints, Media, RawDocument, Rejected, RejectReason
-from connectors.text.charset import decode_html
+from connectors.errors import RejectError
+from connectors.records import Decoding, EntryHints, Media, RawDocument, Rejected, RejectReason
+from connectors.text.charset import check_text, decode_html
 from flows.errors import TextScrapeError
 from flows.extract.authors import AuthorCandidates, Byline, choose_authors
 from flows.extract.body import extract_body
@@ -40,6 +41,7 @@ __all__ = [
     "MIN_TEXT_CHARS",
     "TEXT_EXTRACTOR",
     "clean",
+    "decoded",
     "text_of",
 ]
 
@@ -53,13 +55,16 @@ def clean(doc: RawDocument, site: SiteTitles | None = None) -> Article | Rejecte
 
     ``site``: the title affixes learned from the host's earlier pages, if any.
     """
-    if doc.media is Media.TEXT:
-        return _clean_text(doc)
-    return _clean_html(doc, site)
+    try:
+        text, decoding = decoded(doc)
+    except RejectError as exc:
+        return rejected(doc, exc.reason, exc.detail)
+    article = _clean_text(doc, text) if doc.media is Media.TEXT else _clean_html(doc, text, site)
+    return replace(article, decoding=decoding) if isinstance(article, Article) else article
 
 
-def _clean_html(doc: RawDocument, site: SiteTitles | None) -> Article | Rejected:
-    tree = trafilatura.load_html(text_of(doc))
+def _clean_html(doc: RawDocument, html: str, site: SiteTitles | None) -> Article | Rejected:
+    tree = trafilatura.load_html(html)
     if tree is None:
         return rejected(doc, RejectReason.NO_ARTICLE, "not parseable as HTML")
     meta = page_meta(tree, doc.url)
@@ -112,16 +117,27 @@ def _extract(tree: HtmlElement, url: str | None) -> Document | None:
     return extract_body(tree, url)
 
 
+def decoded(doc: RawDocument) -> tuple[str, Decoding | None]:
+    """The document's text and how it was decoded; RejectError when it is no text.
+
+    Fetched bytes are decoded here (:func:`connectors.text.charset.decode_html`);
+    text a connector read is checked by the same rules (not blank, no NUL).
+    """
+    if isinstance(doc.content, bytes):
+        text, decoding = decode_html(doc.content, doc.content_type)
+        return text, decoding
+    check_text(doc.content, doc.raw_hash)
+    return doc.content, doc.decoding
+
+
 def text_of(doc: RawDocument) -> str:
-    """The document's text: as read, or its fetched bytes decoded as the fetcher would."""
-    if isinstance(doc.content, str):
-        return doc.content
-    return decode_html(doc.content, doc.content_type)[0]
+    """The document's text, decoded as :func:`clean` decodes it (RejectError if it is none)."""
+    return decoded(doc)[0]
 
 
-def _clean_text(doc: RawDocument) -> Article | Rejected:
+def _clean_text(doc: RawDocument, text: str) -> Article | Rejected:
     try:
-        scrape = clean_text_scrape(text_of(doc), url=doc.url)
+        scrape = clean_text_scrape(text, url=doc.url)
     except TextScrapeError as exc:
         return rejected(doc, RejectReason.TOO_LARGE, str(exc))
     text = scrape.text.strip()

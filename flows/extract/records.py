@@ -13,6 +13,7 @@ from datetime import datetime
 
 from connectors.records import (
     CaptureRef,
+    Decoding,
     EntryHints,
     RawDocument,
     Rejected,
@@ -59,6 +60,7 @@ class Article:
     hints: EntryHints | None
     validators: Validators | None
     capture: CaptureRef | None
+    decoding: Decoding | None = None  # how its bytes became text (None: handed over as text)
     page_title: str | None = None  # the page's <title> as stated: site affixes are learned from it
     organisations: tuple[str, ...] = ()  # publishers, agencies and desks in the byline
 

@@ -63,7 +63,7 @@ class SourceKind(StrEnum):
 # Which fields each kind requires and accepts, beyond the common ones.
 _COMMON = {"name", "kind", "schedule", "interval", "enabled", "min_interval", "max_interval"}
 _KIND_FIELDS: dict[SourceKind, tuple[set[str], set[str]]] = {
-    SourceKind.FILES: ({"path"}, set()),
+    SourceKind.FILES: ({"path"}, {"follow_links"}),
     SourceKind.FEED: (set(), {"url", "urls"}),
     SourceKind.SITEMAP: ({"url"}, {"max_urls"}),
     SourceKind.URLS: ({"path"}, set()),
@@ -81,6 +81,7 @@ class SourceConfig:
     interval: timedelta | None = None
     enabled: bool = True
     path: Path | None = None
+    follow_links: bool = False  # files: links may lead out of the folder
     paths: tuple[str, ...] = ()
     url: str | None = None
     urls: tuple[str, ...] = ()
@@ -209,6 +210,7 @@ def _source(entry: dict[str, Any], base: Path, where: str) -> SourceConfig:
         kind=kind,
         enabled=_bool(entry.get("enabled", True), f"{where}: field `enabled`"),
         path=_path(entry["path"], base, f"{where}: field `path`") if "path" in entry else None,
+        follow_links=_bool(entry.get("follow_links", False), f"{where}: field `follow_links`"),
         paths=_paths(entry.get("paths"), base, f"{where}: field `paths`"),
         url=_url(entry["url"], f"{where}: field `url`") if "url" in entry else None,
         urls=tuple(_url(u, f"{where}: field `urls`") for u in _strings(entry.get("urls"), where)),

@@ -2,9 +2,9 @@
 
 It is handed to the batch tasks as it is (never pickled): the settings, the
 run's id and writer connection, the extraction pool, the one HTTP client, the
-feed and sitemap fetches to remember at the end of each source, what each
-host's titles have taught (``sitetitles``), and the semaphore that bounds the
-pages in flight.
+feed and sitemap fetches to remember at the end of each source, what the
+source's discovery yielded, what each host's titles have taught (``sitetitles``),
+and the semaphore that bounds the pages in flight.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from uuid import UUID
 
 from connectors.http import Fetcher, FetchRecord, Purpose
 from flows.pipeline.config import Settings
+from flows.pipeline.discovery import DiscoveryWatch
 from flows.pipeline.per_document import ArticlePool
 from flows.pipeline.reports import SourceReport
 from flows.pipeline.sitetitles import SiteTitleMemory
@@ -43,6 +44,7 @@ class RunContext:
     fetcher: Fetcher | None = None  # opened only when a web source is selected
     reports: list[SourceReport] = field(default_factory=list)
     discovery: list[FetchRecord] = field(default_factory=list)  # feed/sitemap fetches to remember
+    watch: DiscoveryWatch = field(default_factory=DiscoveryWatch)  # the source's discovery
     site_titles: SiteTitleMemory = field(default_factory=SiteTitleMemory)  # what hosts taught
     pages: asyncio.Semaphore = field(init=False)  # pages between fetch start and extraction end
 

@@ -287,8 +287,7 @@ def _article_row(
 def _version_row(
     article: Article, features: Features, article_id: int, version_no: int, run: str
 ) -> VersionRow:
-    hints = article.hints
-    published = article.published
+    hints, published, decoding = article.hints, article.published, article.decoding
     return VersionRow(
         article_id=article_id,
         version_no=version_no,
@@ -320,6 +319,9 @@ def _version_row(
         hint_published_at=hints.published_at if hints else None,
         capture_path=article.capture.path if article.capture else None,
         capture_offset=article.capture.offset if article.capture else None,
+        charset=decoding.charset if decoding else None,
+        charset_source=decoding.source.value if decoding else None,
+        charset_declared=decoding.declared if decoding else None,
         organisations=article.organisations,
         page_title=article.page_title,
     )
@@ -378,7 +380,8 @@ class SourceEnd:
     error: str | None = None
     warning: str | None = None
     fetches: list[FetchLogRow] = field(default_factory=list)  # not yet stored with a batch
-    discovery: list[UrlStateRow] = field(default_factory=list)  # feed/sitemap validators
+    # Validators of the feeds and sitemaps fetched; empty unless every batch was stored.
+    discovery: list[UrlStateRow] = field(default_factory=list)
     freshness: SourceFreshnessUpdate | None = None
 
 
@@ -424,8 +427,7 @@ def persist_source_end(conn: Connection, end: SourceEnd) -> None:
     """Close a source's part of a run in one transaction: fetch log, validators, state."""
     with store.transaction(conn):
         store.insert_fetch_log(conn, end.fetches)
-        if end.status == "completed":
-            store.upsert_url_state(conn, end.discovery)
+        store.upsert_url_state(conn, end.discovery)
         persist_source_finish(
             conn,
             run_id=end.run_id,

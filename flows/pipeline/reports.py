@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from uuid import UUID
 
+from news_ingest.errors import ExitCode
 from warehouse.rows import RunCounts
 
 __all__ = ["SUMMARY_COLUMNS", "RunReport", "SourceReport", "add_counts", "summary_markdown"]
@@ -39,6 +40,30 @@ class RunReport:
     sources: tuple[SourceReport, ...]
     database: str
 
+    @property
+    def failed_sources(self) -> tuple[str, ...]:
+        """The names of the sources that failed, in run order."""
+        return tuple(s.name for s in self.sources if s.status == "failed")
+
+    def exit_code(self) -> ExitCode:
+        """What ``news-ingest`` exits with after this run (docs/operations.md, "Exit codes").
+
+        0 when every source completed (or was not due); 4 when some failed and
+        the others completed; 1 when the run failed or every source it ran failed.
+        """
+        ran = [s for s in self.sources if s.status != "skipped"]
+        failed = self.failed_sources
+        if self.status != "completed" or (ran and len(failed) == len(ran)):
+            return ExitCode.FAILED
+        return ExitCode.SOURCES_FAILED if failed else ExitCode.OK
+
+    def failure_line(self) -> str | None:
+        """One line naming the failed sources (None when none failed)."""
+        failed = self.failed_sources
+        if not failed:
+            return None
+        return f"{len(failed)} of {len(self.sources)} sources failed: {', '.join(failed)}"
+
 
 def add_counts(a: RunCounts, b: RunCounts) -> RunCounts:
     """The counters of two batches (or runs) together."""
@@ -48,7 +73,9 @@ def add_counts(a: RunCounts, b: RunCounts) -> RunCounts:
 def summary_markdown(report: RunReport) -> str:
     """A markdown table of the run's per-source counters."""
     header = "| source | status | " + " | ".join(SUMMARY_COLUMNS) + " |"
-    lines = [f"### Run {report.run_id}: {report.status}", "", header]
+    failures = report.failure_line()
+    title = f"### Run {report.run_id}: {report.status}" + (f" ({failures})" if failures else "")
+    lines = [title, "", header]
     lines.append("|" + "---|" * (len(SUMMARY_COLUMNS) + 2))
     for source in report.sources:
         values = " | ".join(str(getattr(source.counts, c)) for c in SUMMARY_COLUMNS)

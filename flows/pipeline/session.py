@@ -5,8 +5,9 @@ database's run lock (waiting, with a message, while another process holds
 it), opens one writer connection for the whole run, records the run as
 started (after marking runs that never finished as crashed: we hold the lock,
 so none of them is alive), and at the end brings the search index up to date,
-records the run's end and status, closes the file and publishes the
-read-only snapshot analysts read meanwhile.
+records the run's end and status (``completed``, ``failed``, or
+``interrupted`` after Ctrl-C), closes the file and publishes the read-only
+snapshot analysts read meanwhile.
 
 The run holds one connection from start to end: DuckDB loads the
 near-duplicate index into memory when a connection first touches it (over a
@@ -15,6 +16,7 @@ second at a million articles), so it is opened once, not per batch.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,14 +24,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from uuid import UUID, uuid4
 
+from flows.errors import RunInterruptedError
 from flows.pipeline.config import PipelineSettings
 from flows.pipeline.persist import persist_run_end, persist_run_start
 from flows.pipeline.runlog import flow_run_id, warn
 from warehouse.connection import Connection, LockWait, connect, run_lock
 from warehouse.errors import SearchError, WarehouseError
+from warehouse.lookups import run_counts
+from warehouse.rows import RunCounts
 from warehouse.snapshots import publish_snapshot, snapshot_path
 
-__all__ = ["Session", "run_session"]
+__all__ = ["INTERRUPTED", "Session", "run_session"]
+
+INTERRUPTED = "interrupted (SIGINT)"  # the run row's error after Ctrl-C
 
 
 @dataclass(slots=True)
@@ -54,9 +61,12 @@ def run_session(
 
     The run is ``completed`` when the block ends normally and ``failed`` when it
     raises (the exception goes on); either way the run row is closed and the
-    snapshot published.
+    snapshot published. Ctrl-C (the flow's task cancelled, or KeyboardInterrupt)
+    makes it ``interrupted`` and raises RunInterruptedError, which says what the run
+    stored: its committed batches stay, and the next run continues from them.
     """
     lock_wait = LockWait(timeout=pipeline.lock_timeout, notify=warn)
+    stopped: BaseException | None = None
     with run_lock(database, wait=lock_wait):
         with connect(database, wait=lock_wait) as conn:
             session = Session(uuid4(), conn, database)
@@ -65,13 +75,27 @@ def run_session(
             try:
                 yield session
                 session.status = "completed"
+            except (asyncio.CancelledError, KeyboardInterrupt) as exc:
+                session.status, error, stopped = "interrupted", INTERRUPTED, exc
             except BaseException as exc:
                 session.status, error = "failed", f"{type(exc).__name__}: {exc}"
                 raise
             finally:
                 _end_run(session, error=error)
+            stored = run_counts(conn, session.run_id) if stopped else None
         # The file is closed; the run lock is still held.
         _update_snapshot(database, enabled=pipeline.snapshot)
+    if stopped is not None and stored is not None:
+        raise RunInterruptedError(_interrupted(session.run_id, stored)) from stopped
+
+
+def _interrupted(run_id: UUID, stored: RunCounts) -> str:
+    """The one line a Ctrl-C leaves: what the run stored, and that a rerun continues."""
+    return (
+        f"interrupted: run {run_id} stored {stored.new} new and {stored.updated} updated "
+        f"articles ({stored.duplicates} duplicates, {stored.rejected} rejected) before it "
+        "stopped; they are kept: run again to continue from there"
+    )
 
 
 def _begin_run(session: Session, *, sources_file: str, selected: Sequence[str]) -> None:

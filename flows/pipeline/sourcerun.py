@@ -3,7 +3,8 @@
 A web source's freshness state is read before it runs; a scheduled run skips
 a web source that is not due yet. When the source ends, its fetch log and the
 validators of its feeds and sitemaps are stored, and (for a web source that
-completed) when it is next due and whether it went quiet.
+completed) when it is next due and whether it went quiet. A web source whose
+feed, sitemap or URL list could not be fetched or read ends ``failed``.
 """
 
 from __future__ import annotations
@@ -72,18 +73,23 @@ def finish_source(
     run: RunContext,
     config: SourceConfig,
     *,
-    status: str,
     error: str | None,
     totals: RunCounts,
     web: WebState | None,
-) -> str | None:
-    """Close the source's part of the run; return its zero-yield warning, if any.
+) -> SourceReport:
+    """Close the source's part of the run and report it (``error``: what stopped it, if any).
 
+    A web source whose feeds, sitemaps or URL list could not be fetched or read
+    failed, though its batches completed (:mod:`flows.pipeline.discovery`).
     For a web source that completed, also work out when it is next due and
     whether it went quiet (the warning is stored in run_sources.warning).
     """
     now = datetime.now(UTC)
     fetches = run.drain_fetch_log(config.name)
+    batches_done = error is None  # every batch stored: the feeds' validators may be kept
+    if web is not None and error is None:
+        error = _discovery_error(run, config.name)
+    status = "completed" if error is None else "failed"
     assessment = None
     if web is not None and status == "completed":
         assessment = freshness.assess(
@@ -107,12 +113,25 @@ def finish_source(
         error=error,
         warning=assessment.warning if assessment else None,
         fetches=fetches,
-        discovery=_discovery_state(run.discovery, config.name, now),
+        discovery=_discovery_state(run.discovery, config.name, now) if batches_done else [],
         freshness=_freshness_update(assessment, now),
     )
     run.discovery.clear()
+    run.watch.clear()
     persist_source_end(run.conn, end)
-    return end.warning
+    return SourceReport(
+        config.name, config.kind.value, status, totals, warning=end.warning, error=error
+    )
+
+
+def _discovery_error(run: RunContext, source: str) -> str | None:
+    """Why the source's discovery failed (each feed, sitemap or URL list), or None; logged."""
+    failures = run.watch.failures(run.discovery)
+    if not failures:
+        return None
+    error = "; ".join(failures)
+    warn(f"source {source} failed: {error}")
+    return error
 
 
 def _freshness_update(

@@ -24,7 +24,7 @@ def _build(config: SourceConfig) -> DocumentSource | WebSource:
         from connectors.files import FilesSource  # noqa: PLC0415
 
         assert config.path is not None
-        source = FilesSource(name=config.name, path=config.path)
+        source = FilesSource(name=config.name, path=config.path, follow_links=config.follow_links)
         source.check()
         return source
     if config.kind is SourceKind.FEED:

@@ -46,6 +46,7 @@ async def web_batches(
     started: list[asyncio.Task[RunCounts]] = []  # batch tasks not yet stored and yielded
     try:
         async for item in connector.discover(run.fetcher, known):
+            run.watch.note(item)
             if isinstance(item, Rejected):
                 rejects.append(item)
             elif item.url not in seen:

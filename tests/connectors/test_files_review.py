@@ -152,3 +152,23 @@ def test_an_overlong_jsonl_line_is_rejected_and_the_next_line_read(tmp_path: Pat
     assert isinstance(reject, Rejected) and reject.reason is RejectReason.TOO_LARGE
     assert reject.location.endswith("#line=1")
     assert isinstance(document, RawDocument) and document.url == "https://example.com/ok"
+
+
+def test_a_folder_that_cannot_be_listed_is_a_reject_and_the_rest_is_read(
+    shared_folder: Path,
+) -> None:
+    (shared_folder / "a.html").write_text(ARTICLE, encoding="utf-8")
+    locked = shared_folder / "locked"
+    locked.mkdir()
+    (locked / "b.html").write_text(ARTICLE, encoding="utf-8")
+    locked.chmod(0o000)
+    try:
+        with unprivileged():
+            items = read_all(shared_folder)
+    finally:
+        locked.chmod(0o755)
+
+    assert [type(i) for i in items] == [RawDocument, Checkpoint, Rejected]
+    reject = items[2]
+    assert isinstance(reject, Rejected) and reject.reason is RejectReason.UNREADABLE
+    assert reject.location == locked.resolve().as_uri()

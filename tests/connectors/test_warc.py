@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import os
+import re
 import tracemalloc
 import zlib
 from datetime import timedelta
@@ -400,7 +401,7 @@ def test_block_digest_mismatch_rejects_the_record_and_reading_goes_on(tmp_path: 
 
 @pytest.mark.parametrize("gz", [True, False], ids=["gz", "plain"])
 @pytest.mark.parametrize("delta", [+40, -20], ids=["longer", "shorter"])
-def test_wrong_warc_content_length_stops_the_file_after_the_good_records(
+def test_a_wrong_warc_content_length_costs_its_record_alone(
     tmp_path: Path, gz: bool, delta: int
 ) -> None:
     records = html_records(4)
@@ -413,10 +414,17 @@ def test_wrong_warc_content_length_stops_the_file_after_the_good_records(
 
     items = run(source(path, later))
 
-    assert [d.url for d in docs(items)] == ["https://news.example/a/0", "https://later.example/a/0"]
-    assert [r.reason for r in rejects(items)] == [RejectReason.MALFORMED_RECORD] * 2
+    assert [d.url for d in docs(items)] == [
+        "https://news.example/a/0",
+        "https://news.example/a/2",
+        "https://news.example/a/3",
+        "https://later.example/a/0",
+    ]
+    assert {r.reason for r in rejects(items)} == {RejectReason.MALFORMED_RECORD}
     assert "WARC-Block-Digest" in rejects(items)[0].detail
-    assert rejects(items)[1].location == path.as_uri()
+    assert rejects(items)[0].location == "https://news.example/a/1"
+    # A plain file has the 20 bytes the record left over skipped; nothing else is lost.
+    assert len(rejects(items)) == (2 if (delta, gz) == (-20, False) else 1)
     assert [c.done for c in checkpoints(items) if c.key == str(path)] == [True]
 
 
@@ -450,9 +458,7 @@ def test_truncated_warc_gz_keeps_the_records_before_the_cut(tmp_path: Path, into
     assert reject.location == path.as_uri()
     assert str(path) in reject.detail
     assert f"offset {offsets[2]}" in reject.detail
-    final = [c for c in checkpoints(items) if c.key == str(path)][-1]
-    assert final.done
-    assert final.position == offsets[2]
+    _only_done_at_the_end(items[:-2], path)  # before the later file's items
 
 
 def test_truncated_plain_warc_keeps_the_records_before_the_cut(tmp_path: Path) -> None:
@@ -477,14 +483,14 @@ def test_cut_in_the_last_gzip_trailer_keeps_whole_records_and_reports_the_damage
     assert "gzip data is cut" in reject.detail
 
 
-def test_corrupt_gzip_member_keeps_the_records_before_it(tmp_path: Path) -> None:
+def test_corrupt_gzip_member_keeps_the_records_before_and_after_it(tmp_path: Path) -> None:
     path = tmp_path / "corrupt.warc.gz"
     offsets = write_warc(path, html_records(5))
     corrupt_between(path, offsets[2], offsets[3])
 
     items = run(source(path))
 
-    assert [d.url for d in docs(items)] == ["https://news.example/a/0", "https://news.example/a/1"]
+    assert [d.url for d in docs(items)] == [f"https://news.example/a/{n}" for n in (0, 1, 3, 4)]
     (reject,) = rejects(items)
     assert reject.reason is RejectReason.MALFORMED_RECORD
     assert checkpoints(items)[-1].done
@@ -700,3 +706,114 @@ def test_a_damaged_file_is_not_reread_until_it_changes(tmp_path: Path) -> None:
     again = run(source(path), {str(path): done})
     assert len(docs(again)) == 5
     assert rejects(again) == []
+
+
+# --------------------------------------------------------------------------- resynchronising
+
+
+def _only_done_at_the_end(items: Items, path: Path) -> None:
+    """The file's one done checkpoint is its last item and says it was read to its last byte."""
+    mine = [c for c in checkpoints(items) if c.key == str(path)]
+    assert [c.done for c in mine][-1:] == [True]
+    assert not any(c.done for c in mine[:-1])
+    assert items[-1] == mine[-1]
+    assert mine[-1].position == path.stat().st_size
+
+
+def test_a_corrupt_gzip_member_costs_its_record_alone(tmp_path: Path) -> None:
+    path = tmp_path / "corrupt.warc.gz"
+    offsets = write_warc(path, html_records(6))
+    corrupt_between(path, offsets[2], offsets[3])
+
+    items = run(source(path))
+
+    assert [d.url for d in docs(items)] == [f"https://news.example/a/{n}" for n in (0, 1, 3, 4, 5)]
+    (reject,) = rejects(items)
+    assert reject.reason is RejectReason.MALFORMED_RECORD
+    assert reject.location == path.as_uri()
+    assert f"at offset {offsets[2]}:" in reject.detail
+    assert f"next record, at offset {offsets[3]}" in reject.detail
+    # The record before the damage keeps its offset (its check used to inflate into the next).
+    assert [d.capture.offset if d.capture else None for d in docs(items)] == [
+        offsets[n] for n in (0, 1, 3, 4, 5)
+    ]
+    _only_done_at_the_end(items, path)
+
+
+@pytest.mark.parametrize("gz", [True, False], ids=["gz", "plain"])
+def test_a_garbled_record_header_costs_its_record_alone(tmp_path: Path, gz: bool) -> None:
+    records = html_records(6)
+    records[2] = records[2].replace(b"WARC/1.1\r\n", b"WARX/1.1\r\n", 1)
+    path = tmp_path / ("garbled.warc.gz" if gz else "garbled.warc")
+    offsets = write_warc(path, records, gz=gz)
+
+    items = run(source(path))
+
+    assert [d.url for d in docs(items)] == [f"https://news.example/a/{n}" for n in (0, 1, 3, 4, 5)]
+    (reject,) = rejects(items)
+    assert reject.reason is RejectReason.MALFORMED_RECORD
+    assert f"at offset {offsets[2]}" in reject.detail
+    _only_done_at_the_end(items, path)
+
+
+def test_a_record_cut_short_in_the_middle_of_a_plain_warc_costs_its_record_alone(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "spliced.warc"
+    records = html_records(5)
+    records[2] = records[2][: len(records[2]) // 2]  # a download resumed at the wrong place
+    offsets = write_warc(path, records, gz=False)
+
+    items = run(source(path))
+
+    assert [d.url for d in docs(items)] == [f"https://news.example/a/{n}" for n in (0, 1, 3, 4)]
+    (reject,) = rejects(items)  # its block runs into the next record: its digest tells
+    assert reject.location == "https://news.example/a/2"
+    assert f"at offset {offsets[2]}" in reject.detail
+    _only_done_at_the_end(items, path)
+
+
+def test_a_damaged_first_record_leaves_the_rest_of_the_file_readable(tmp_path: Path) -> None:
+    path = tmp_path / "bad-start.warc.gz"
+    offsets = write_warc(path, html_records(3))
+    corrupt_between(path, offsets[0], offsets[1])
+
+    items = run(source(path))
+
+    assert [d.url for d in docs(items)] == ["https://news.example/a/1", "https://news.example/a/2"]
+    (reject,) = rejects(items)
+    assert "not a WARC" not in reject.detail
+    assert "at offset 0:" in reject.detail
+    _only_done_at_the_end(items, path)
+
+
+def test_checkpoints_after_the_damage_resume_where_they_say(tmp_path: Path) -> None:
+    path = tmp_path / "corrupt.warc.gz"
+    offsets = write_warc(path, html_records(6))
+    corrupt_between(path, offsets[1], offsets[2])
+
+    items = run(source(path, checkpoint_every=1))
+
+    middle = [c for c in checkpoints(items) if not c.done]
+    assert [c.position for c in middle] == offsets[2:]  # each record read starts its member
+    resumed = run(source(path), {str(path): middle[2]})
+    assert [d.url for d in docs(resumed)] == [
+        "https://news.example/a/4",
+        "https://news.example/a/5",
+    ]
+    assert rejects(resumed) == []
+    _only_done_at_the_end(resumed, path)
+
+
+def test_several_damaged_records_are_one_reject_each(tmp_path: Path) -> None:
+    path = tmp_path / "rotten.warc.gz"
+    offsets = write_warc(path, html_records(8))
+    for n in (1, 4, 5):
+        corrupt_between(path, offsets[n], offsets[n + 1])
+
+    items = run(source(path))
+
+    assert [d.url for d in docs(items)] == [f"https://news.example/a/{n}" for n in (0, 2, 3, 6, 7)]
+    damaged = [re.search(r"at offset (\d+):", r.detail) for r in rejects(items)]
+    assert [int(m.group(1)) for m in damaged if m] == [offsets[n] for n in (1, 4, 5)]
+    _only_done_at_the_end(items, path)

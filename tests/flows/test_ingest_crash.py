@@ -15,7 +15,8 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -82,23 +83,30 @@ def assert_complete(db: Path, expected: int, *, crashed: int = 1) -> None:
 # ---------------------------------------------------------------- a web site
 
 
-@pytest.fixture
-def site(local_server: LocalServer) -> Iterator[tuple[LocalServer, threading.Event]]:
+@contextmanager
+def articles_site(server: LocalServer, held: Collection[str]) -> Iterator[threading.Event]:
+    """Thirty article pages at /news/N; a request for a ``held`` path waits for the event."""
     release = threading.Event()
     for index in range(30):
         body = article(index).encode()
 
         def respond(request: Request, body: bytes = body) -> Response:
-            if request.path == "/news/10" or request.path == "/news/2":
+            if request.path in held:
                 release.wait(timeout=120)  # held until the test has killed the run
             return Response(body=body)
 
-        local_server.route(f"/news/{index}", respond)
-    local_server.route("/robots.txt", Response(status=404, body=b"", content_type="text/plain"))
+        server.route(f"/news/{index}", respond)
+    server.route("/robots.txt", Response(status=404, body=b"", content_type="text/plain"))
     try:
-        yield local_server, release
+        yield release
     finally:
         release.set()
+
+
+@pytest.fixture
+def site(local_server: LocalServer) -> Iterator[tuple[LocalServer, threading.Event]]:
+    with articles_site(local_server, {"/news/10", "/news/2"}) as release:
+        yield local_server, release
 
 
 def web_sources(tmp_path: Path, server: LocalServer) -> Path:

@@ -285,6 +285,7 @@ def test_odd_records_and_files_that_are_not_warcs_become_rejects_and_the_run_goe
     assert sorted(r[0] for r in query(db_path, "SELECT url FROM articles")) == [
         "https://d.example/harbour",
         "https://d.example/railway",
+        "https://d.example/stadium",  # after the damaged record: reading resynchronises
         "https://x.example/first",
         "https://x.example/last",
     ]

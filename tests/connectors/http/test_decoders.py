@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
+import itertools
 import time
 import tracemalloc
 import zlib
@@ -13,10 +15,10 @@ import pytest
 import zstandard
 
 from connectors.compression import STEP
-from connectors.errors import CorruptStreamError, SizeCapError
-from connectors.http import FetchOutcome, Purpose
+from connectors.errors import CorruptStreamError, CpuBudgetError, SizeCapError
+from connectors.http import Fetcher, FetchOutcome, FetchResult, Purpose
 from connectors.http.decoders import ACCEPT_ENCODING, BodyDecoder
-from tests.connectors.http.fetching import PAGE, fetch_all, fetch_one, settings
+from tests.connectors.http.fetching import PAGE, fetch_all, fetch_one, gaps, settings
 from tests.localserver import LocalServer, Response
 
 MiB = 2**20
@@ -44,6 +46,7 @@ def _zstd_bomb() -> bytes:
 
 
 _BOMBS: dict[str, bytes] = {}
+EMPTY_ZSTD_FRAME = zstandard.ZstdCompressor().compress(b"")  # 9 bytes that decode to nothing
 
 
 def bomb(coding: str) -> bytes:
@@ -68,6 +71,12 @@ def decode(
     for start in range(0, len(body), chunk):
         decoder.feed(body[start : start + chunk])
     return decoder
+
+
+def feed_repeatedly(decoder: BodyDecoder, chunk: bytes, *, times: int) -> None:
+    """Feed the same raw chunk again and again."""
+    for _ in range(times):
+        decoder.feed(chunk)
 
 
 # ----------------------------------------------------------------- BodyDecoder
@@ -119,6 +128,15 @@ def test_a_gzip_file_is_gunzipped_only_when_asked_and_only_if_gzipped() -> None:
     assert decode(gzip.compress(xml), None).finish() == gzip.compress(xml)
     gzipped_twice = gzip.compress(gzip.compress(xml))
     assert decode(gzipped_twice, "gzip", gzip_file=True).finish() == xml
+
+
+def test_decoding_past_its_cpu_budget_stops() -> None:
+    decoder = BodyDecoder("zstd", limit=MiB, keep_start=False, gzip_file=False, cpu_budget=0.01)
+    frames = EMPTY_ZSTD_FRAME * (STEP // len(EMPTY_ZSTD_FRAME))
+    with pytest.raises(CpuBudgetError, match="CPU"):
+        feed_repeatedly(decoder, frames, times=2000)  # 128 MiB of frames: far more than 0.01 s
+    assert 0.01 < decoder.cpu_seconds < 0.1  # stopped within a step of the budget
+    assert decoder.raw_bytes < MiB + STEP  # the size cap was not what stopped it
 
 
 # ------------------------------------------------------- through the fetcher
@@ -267,3 +285,77 @@ def test_lying_content_length_shorter_than_a_compressed_body(
     result, _ = fetch_one(settings(), local_server.url("/short"))
     assert result.outcome is FetchOutcome.TRUNCATED
     assert "ended before" in (result.error or "")
+
+
+# ------------------------------------------------ CPU budget and the event loop
+
+
+def test_a_body_over_its_cpu_budget_is_too_large_and_counts_against_the_host(
+    local_server: LocalServer,
+) -> None:
+    frames = EMPTY_ZSTD_FRAME * (8 * MiB // len(EMPTY_ZSTD_FRAME))  # decodes to nothing
+    local_server.route("/frames", Response(body=frames, headers={"Content-Encoding": "zstd"}))
+    local_server.route("/p", Response(body=PAGE))
+    urls = [local_server.url("/frames")] * 2 + [local_server.url("/p")]
+    budget = 0.05
+    started = time.process_time()
+
+    results, log = fetch_all(settings(decode_cpu_budget=budget, breaker_threshold=2), urls)
+
+    spent = time.process_time() - started
+    assert [r.outcome for r in results] == [FetchOutcome.TOO_LARGE] * 2 + [
+        FetchOutcome.CIRCUIT_OPEN
+    ]
+    assert "CPU" in (results[0].error or "")
+    assert [r.outcome for r in log] == [r.outcome for r in results]
+    # 16 MiB of empty frames cost 2 s of CPU before and 19 s before decoding was linear;
+    # each fetch now stops within a step of its budget (the server's work is counted too).
+    assert spent < 1.0, f"{spent:.2f} s of CPU"
+
+
+def test_no_decoding_step_holds_the_event_loop(local_server: LocalServer) -> None:
+    hostile = {
+        "/br-bomb": ("br", bomb("br")),  # 342 bytes on the wire decode to the 50 MiB cap
+        "/gzip-bomb": ("gzip", bomb("gzip")),
+        "/frames": ("zstd", EMPTY_ZSTD_FRAME * (4 * MiB // len(EMPTY_ZSTD_FRAME))),
+    }
+    for path, (coding, body) in hostile.items():
+        local_server.route(
+            path,
+            Response(
+                body=body, headers={"Content-Encoding": coding}, content_type="application/xml"
+            ),
+        )
+    ticks: list[tuple[float, float]] = []  # (wall clock, the event loop thread's CPU time)
+
+    async def tick(stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            ticks.append((time.monotonic(), time.thread_time()))
+            await asyncio.sleep(0.001)
+
+    async def go() -> list[FetchResult]:
+        async with Fetcher(settings(host_concurrency=3)) as fetcher:
+            stop = asyncio.Event()
+            ticker = asyncio.create_task(tick(stop))  # once the client is built (TLS set-up)
+            fetches = [
+                fetcher.fetch(local_server.url(path), purpose=Purpose.SITEMAP) for path in hostile
+            ]
+            results = await asyncio.gather(*fetches)
+            stop.set()
+            await ticker
+        return list(results)
+
+    results = asyncio.run(go())
+
+    assert [r.outcome for r in results] == [
+        FetchOutcome.TOO_LARGE,
+        FetchOutcome.TOO_LARGE,
+        FetchOutcome.OK,
+    ]
+    wall = max(gaps([t for t, _ in ticks]))
+    held = max(b - a for (_, a), (_, b) in itertools.pairwise(ticks))
+    # Decoding on the event loop stood it still 450-1150 ms (load average 7 on 2 cores),
+    # 200 ms of it working for one step; now 15-80 ms, 1-22 ms of the loop's own CPU:
+    # the rest is other threads and processes taking their turn.
+    assert wall < 0.25, f"the event loop stood still for {wall * 1000:.0f} ms"
+    assert held < 0.05, f"one turn of the event loop took {held * 1000:.0f} ms of its CPU"

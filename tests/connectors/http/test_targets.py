@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 import httpx
 import pytest
 
 from connectors.http import FetchOutcome
 from connectors.http.results import Reply
 from connectors.http.targets import RedirectChain, origin, port, request_target
-from tests.connectors.http.fetching import PAGE, fetch_one, settings
+from tests.connectors.http.fetching import PAGE, fetch_all, fetch_one, settings
 from tests.localserver import LocalServer, Response
 
 
@@ -148,3 +150,33 @@ def test_invalid_urls_are_bad_url_without_a_request(url: str) -> None:
     assert result.attempts == 0
     assert result.error
     assert [r.outcome for r in log] == [FetchOutcome.BAD_URL]
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "javascript:alert(1)",
+        "JavaScript:alert(document.cookie)//",
+        "data:text/html,<b>hi</b>",
+        "mailto:desk@news.example",
+        "http://[::1",
+    ],
+)
+def test_a_redirect_to_a_non_http_target_is_one_bad_url_line_not_held_against_the_host(
+    local_server: LocalServer, location: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    local_server.route("/r", Response(status=302, headers={"Location": location}))
+    local_server.route("/p", Response(body=PAGE))
+    urls = [local_server.url("/r")] * 3 + [local_server.url("/p")]
+
+    with caplog.at_level(logging.DEBUG, logger="connectors"):
+        results, _ = fetch_all(settings(breaker_threshold=2), urls)
+
+    assert [r.outcome for r in results] == [FetchOutcome.BAD_URL] * 3 + [FetchOutcome.OK]
+    assert all(location in (r.error or "") for r in results[:3])
+    assert results[0].status == 302  # the response that asked for it
+    assert results[0].attempts == 1  # sent once: a redirect is not retried
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+    refused = [r for r in caplog.records if r.levelno == logging.INFO]
+    assert len(refused) == 3  # each is logged once, on one line, naming the target
+    assert all(location in r.getMessage() and "\n" not in r.getMessage() for r in refused)

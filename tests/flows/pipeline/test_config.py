@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from connectors.files import FilesSource
 from flows.errors import ConfigError
 from flows.pipeline.config import SourceKind, load_settings, parse_interval
+from flows.pipeline.sources import build_source
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -150,3 +152,18 @@ def test_fetch_settings_checks_and_lists(tmp_path: Path) -> None:
         load_settings(write(tmp_path, '[fetch]\nprivate_allowlist = ["not a network"]'))
     with pytest.raises(ConfigError, match=r"\[fetch\].*total_timeout"):
         load_settings(write(tmp_path, "[fetch]\ntotal_timeout = 0"))
+
+
+def test_a_files_source_follows_links_out_of_its_folder_only_when_told(tmp_path: Path) -> None:
+    entry = '[[sources]]\nname = "x"\nkind = "{kind}"\npath = "."\n{extra}'
+    (default,) = load_settings(write(tmp_path, entry.format(kind="files", extra=""))).sources
+    assert default.follow_links is False
+    on = entry.format(kind="files", extra="follow_links = true")
+    (following,) = load_settings(write(tmp_path, on)).sources
+    assert following.follow_links is True
+    built = build_source(following)
+    assert isinstance(built, FilesSource) and built.follow_links  # it reaches the connector
+    with pytest.raises(ConfigError, match=r"source 'x': field `follow_links`: expected true or"):
+        load_settings(write(tmp_path, entry.format(kind="files", extra='follow_links = "yes"')))
+    with pytest.raises(ConfigError, match=r"source 'x': unknown field `follow_links`"):
+        load_settings(write(tmp_path, entry.format(kind="urls", extra="follow_links = true")))
