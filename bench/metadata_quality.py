@@ -64,7 +64,7 @@ import unicodedata
 import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -247,15 +247,8 @@ def _date_score(ref: datetime | None, article: Article | None) -> str:
 
 
 def _text_document(name: str, text: str, url: str | None) -> RawDocument:
-    return RawDocument(
-        source="bench",
-        location=url or f"file:///{name}",
-        url=url,
-        content=text,
-        media=Media.TEXT,
-        raw_hash=name,
-        retrieved_at=datetime.now(UTC),
-    )
+    """The page's rendered text as a text scrape the pipeline reads."""
+    return replace(raw_document(name, text, url), media=Media.TEXT)
 
 
 def _cleaned(doc: RawDocument, site: Any) -> Article | None:

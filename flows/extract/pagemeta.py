@@ -94,20 +94,14 @@ def page_meta(tree: HtmlElement, url: str | None = None) -> PageMeta:
 
 def _ld_authors(value: object, depth: int) -> Iterator[tuple[str, bool]]:
     """(name, typed as an organisation) of each JSON-LD author entry."""
-    if depth > _MAX_LD_DEPTH:
-        return
-    if isinstance(value, list):
-        for item in value:
-            yield from _ld_authors(item, depth + 1)
-    elif isinstance(value, dict):
-        name = value.get("name")
-        if isinstance(name, (list, dict)):
+    for item in _flat(value, depth):
+        if not isinstance(item, dict):
+            if text := tidy(item):
+                yield text, False
+        elif isinstance(name := item.get("name"), (list, dict)):
             yield from _ld_authors(name, depth + 1)
         elif text := tidy(name):
-            types = _types(value)
-            yield text, any(t.endswith(_ORGANISATION_TYPES) for t in types)
-    elif text := tidy(value):
-        yield text, False
+            yield text, any(t.endswith(_ORGANISATION_TYPES) for t in _types(item))
 
 
 def _title_candidates(
@@ -195,15 +189,22 @@ def _ld_objects(tree: HtmlElement) -> Iterator[dict[str, Any]]:
 
 
 def _objects(data: object, depth: int) -> Iterator[dict[str, Any]]:
+    for item in _flat(data, depth):
+        if isinstance(item, dict):
+            yield item
+            if "@graph" in item:
+                yield from _objects(item["@graph"], depth + 1)
+
+
+def _flat(value: object, depth: int) -> Iterator[object]:
+    """``value``, or the items of its nested lists, down to the depth an article needs."""
     if depth > _MAX_LD_DEPTH:
         return
-    if isinstance(data, list):
-        for item in data:
-            yield from _objects(item, depth + 1)
-    elif isinstance(data, dict):
-        yield data
-        if "@graph" in data:
-            yield from _objects(data["@graph"], depth + 1)
+    if isinstance(value, list):
+        for item in value:
+            yield from _flat(item, depth + 1)
+    else:
+        yield value
 
 
 def _types(data: dict[str, Any]) -> set[str]:
