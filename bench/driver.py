@@ -423,13 +423,13 @@ def install() -> None:
     original_process = flows.extract.workers.ExtractionPool.process
 
     @functools.wraps(original_process)
-    async def process(self: Any, doc: Any) -> Any:
+    async def process(self: Any, doc: Any, *context: Any) -> Any:
         if not TIMELINE.workers:
             settings = getattr(self, "_settings", None)
             TIMELINE.workers = int(getattr(settings, "workers", 0) or 0)
         start = time.time()
         try:
-            return await original_process(self, doc)
+            return await original_process(self, doc, *context)
         finally:
             TIMELINE.add("extract", start, time.time())
             TIMELINE.counts["extracted"] += 1

@@ -50,6 +50,7 @@ from flows.pipeline.persist import (
 )
 from flows.pipeline.reports import RunReport, SourceReport, add_counts
 from flows.pipeline.session import run_session
+from flows.pipeline.sitetitles import SiteTitleMemory
 from warehouse import lookups
 from warehouse.connection import Connection
 from warehouse.rows import CapturedVersion, RunCounts
@@ -71,6 +72,7 @@ class _Job:
     since: datetime | None
     batch_size: int
     reports: list[SourceReport] = field(default_factory=list)
+    site_titles: SiteTitleMemory = field(default_factory=SiteTitleMemory)  # what hosts taught
 
 
 def parse_since(value: str) -> datetime:
@@ -168,11 +170,14 @@ async def reextract_batch(job: _Job, source: str, versions: list[CapturedVersion
     docs = [(v.article_id, item) for v, item in zip(versions, read, strict=True)]
     pages = [(article_id, d) for article_id, d in docs if isinstance(d, RawDocument)]
     result.rejects.extend((d, now) for _, d in docs if isinstance(d, Rejected))
-    cleaned = await asyncio.gather(*(job.pool.process(doc) for _, doc in pages))
+    job.site_titles.load(job.conn, (doc.url for _, doc in pages))
+    titles = job.site_titles
+    cleaned = await asyncio.gather(*(job.pool.process(d, titles.site(d.url)) for _, d in pages))
     for (article_id, _), processed in zip(pages, cleaned, strict=True):
         if isinstance(processed, Rejected):
             result.rejects.append((processed, now))
         else:
+            titles.remember(processed)
             targets[len(result.articles)] = article_id
             result.articles.append(processed)
     result.counts = RunCounts(found=len(versions))

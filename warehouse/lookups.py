@@ -31,6 +31,7 @@ __all__ = [
     "load_freshness",
     "load_url_state",
     "max_article_id",
+    "page_titles",
     "run_counts",
 ]
 
@@ -101,6 +102,30 @@ def latest_versions(
         for a, version_no, version_hash in versions
         if version_no == articles[a][0]
     }
+
+
+def page_titles(
+    conn: duckdb.DuckDBPyConnection, hosts: Iterable[str], *, per_host: int
+) -> dict[str, list[str]]:
+    """The ``<title>``s the latest versions of these hosts' articles stated, newest first.
+
+    What each host's title affixes are learned from (``flows.extract.titles``);
+    at most ``per_host`` per host.
+    """
+    rows = select_in(
+        conn,
+        "SELECT host, page_title FROM (SELECT a.host, v.page_title, ? AS cap, row_number() OVER "
+        "(PARTITION BY a.host ORDER BY v.retrieved_at DESC, a.article_id DESC) AS n "
+        "FROM store.articles a JOIN store.article_versions v "
+        "ON v.article_id = a.article_id AND v.version_no = a.version_count "
+        "WHERE v.page_title IS NOT NULL AND a.host IN ({keys})) WHERE n <= cap ORDER BY host, n",
+        hosts,
+        (per_host,),
+    )
+    titles: dict[str, list[str]] = {}
+    for host, title in rows:
+        titles.setdefault(host, []).append(title)
+    return titles
 
 
 def max_article_id(conn: duckdb.DuckDBPyConnection) -> int:

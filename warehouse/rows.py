@@ -76,6 +76,8 @@ class VersionRow:
     charset: str | None
     charset_source: str | None
     charset_declared: str | None
+    organisations: tuple[str, ...] = ()
+    page_title: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,8 @@ SELECT
     v.authors_source,
     v.charset,
     v.charset_source,
-    v.charset_declared
+    v.charset_declared,
+    v.organisations
 FROM store.articles AS a
 JOIN store.article_versions AS v
   ON v.article_id = a.article_id AND v.version_no = a.version_count;
@@ -38,7 +39,8 @@ SELECT
     description, authors, authors_source, published_at, published_precision, published_source,
     modified_at, language, sitename, word_count, version_hash, content_hash, extractor,
     hint_origin, hint_guid, hint_title, hint_published_at, capture_path, capture_offset, run_id,
-    charset, charset_source, charset_declared
+    charset, charset_source, charset_declared,
+    organisations, page_title
 FROM store.article_versions;
 
 CREATE OR REPLACE VIEW main.runs AS

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 import trafilatura
 from lxml.html import HtmlElement
@@ -26,11 +27,14 @@ from connectors.errors import RejectError
 from connectors.records import Decoding, EntryHints, Media, RawDocument, Rejected, RejectReason
 from connectors.text.charset import check_text, decode_html
 from flows.errors import TextScrapeError
+from flows.extract.authors import AuthorCandidates, Byline, choose_authors
 from flows.extract.body import extract_body
 from flows.extract.dating import exact, parse_day, timestamp
-from flows.extract.pagemeta import clean_str, language_code, page_meta
+from flows.extract.pagemeta import PageMeta, clean_str, language_code, page_meta
 from flows.extract.records import Article, DatedValue, rejected
 from flows.extract.textscrape import clean_text_scrape
+from flows.extract.titles import SiteTitles, choose_title
+from flows.extract.trim import trim_body
 
 __all__ = [
     "EXTRACTOR",
@@ -46,23 +50,26 @@ TEXT_EXTRACTOR = "textscrape 1"
 MIN_TEXT_CHARS = 100  # below this an extraction is a fragment, not an article
 
 
-def clean(doc: RawDocument) -> Article | Rejected:
-    """Extract the article from a raw document, or say why there is none."""
+def clean(doc: RawDocument, site: SiteTitles | None = None) -> Article | Rejected:
+    """Extract the article from a raw document, or say why there is none.
+
+    ``site``: the title affixes learned from the host's earlier pages, if any.
+    """
     try:
         text, decoding = decoded(doc)
     except RejectError as exc:
         return rejected(doc, exc.reason, exc.detail)
-    article = _clean_text(doc, text) if doc.media is Media.TEXT else _clean_html(doc, text)
+    article = _clean_text(doc, text) if doc.media is Media.TEXT else _clean_html(doc, text, site)
     return replace(article, decoding=decoding) if isinstance(article, Article) else article
 
 
-def _clean_html(doc: RawDocument, html: str) -> Article | Rejected:
+def _clean_html(doc: RawDocument, html: str, site: SiteTitles | None) -> Article | Rejected:
     tree = trafilatura.load_html(html)
     if tree is None:
         return rejected(doc, RejectReason.NO_ARTICLE, "not parseable as HTML")
-    meta = page_meta(tree)
+    meta = page_meta(tree, doc.url)
     result = _extract(tree, doc.url)
-    text = (result.text or "").strip() if result is not None else ""
+    text = trim_body(result.text or "", tree, doc.url).strip() if result is not None else ""
     if result is None or len(text) < MIN_TEXT_CHARS:
         return rejected(doc, RejectReason.NO_ARTICLE, _too_short(text))
     hints = doc.hints
@@ -70,8 +77,8 @@ def _clean_html(doc: RawDocument, html: str) -> Article | Rejected:
         doc,
         text,
         EXTRACTOR,
-        title=_with_fallback(clean_str(result.title), "page", hints, "title"),
-        authors=_with_hinted_authors(_split_authors(result.author), "page", hints),
+        title=_page_title(meta, site, clean_str(result.title), hints),
+        byline=_page_byline(meta, result.author, hints),
         description=clean_str(result.description),
         published=meta.published or _hint_date(hints) or parse_day(result.date, "htmldate"),
         language=meta.language or language_code(hints.language if hints else None),
@@ -79,7 +86,30 @@ def _clean_html(doc: RawDocument, html: str) -> Article | Rejected:
         og_url=meta.og_url,
         modified_at=meta.modified.value if meta.modified else None,
         sitename=clean_str(result.sitename),
+        page_title=meta.page_title,
     )
+
+
+def _page_byline(meta: PageMeta, found: str | None, hints: EntryHints | None) -> Byline:
+    """People and organisations the page credits (:mod:`flows.extract.authors`), else the feed's."""
+    guess = tuple(a.strip() for a in (found or "").split(";") if a.strip())
+    return choose_authors(replace(meta.authors, guess=guess, **_listed(hints)))
+
+
+def _listed(hints: EntryHints | None) -> dict[str, Any]:
+    """The feed's or sitemap's authors, as the last source of a byline."""
+    return {"listed": hints.authors, "listed_source": hints.origin} if hints else {}
+
+
+def _page_title(
+    meta: PageMeta, site: SiteTitles | None, found: str | None, hints: EntryHints | None
+) -> tuple[str | None, str | None]:
+    """The reconciled title (:mod:`flows.extract.titles`), else trafilatura's, else the feed's."""
+    hint = (hints.title, hints.origin) if hints else (None, None)
+    title = choose_title(meta.titles, site, hint)
+    if title[0]:
+        return title
+    return _with_fallback(found, "page", hints, "title")
 
 
 def _extract(tree: HtmlElement, url: str | None) -> Document | None:
@@ -119,7 +149,9 @@ def _clean_text(doc: RawDocument, text: str) -> Article | Rejected:
         text,
         TEXT_EXTRACTOR,
         title=_with_fallback(scrape.title, "text", hints, "title"),
-        authors=_with_hinted_authors(scrape.authors, "text", hints),
+        byline=choose_authors(
+            AuthorCandidates(guess=scrape.authors, guess_source="text", **_listed(hints))
+        ),
         description=scrape.description,
         published=_scrape_date(scrape.published_at) or _hint_date(hints),
         language=language_code(scrape.language or (hints.language if hints else None)),
@@ -132,7 +164,7 @@ def _article(
     extractor: str,
     *,
     title: tuple[str | None, str | None],
-    authors: tuple[tuple[str, ...], str | None],
+    byline: Byline,
     description: str | None,
     published: DatedValue | None,
     language: str | None,
@@ -140,6 +172,7 @@ def _article(
     og_url: str | None = None,
     modified_at: datetime | None = None,
     sitename: str | None = None,
+    page_title: str | None = None,
 ) -> Article:
     """The article: what extraction found (each value with its source) and the document's own."""
     return Article(
@@ -153,8 +186,8 @@ def _article(
         title_source=title[1],
         text=text,
         description=description,
-        authors=authors[0],
-        authors_source=authors[1],
+        authors=byline.people,
+        authors_source=byline.source,
         published=published,
         modified_at=modified_at,
         language=language,
@@ -166,6 +199,8 @@ def _article(
         hints=doc.hints,
         validators=doc.validators,
         capture=doc.capture,
+        page_title=page_title,
+        organisations=byline.organisations,
     )
 
 
@@ -187,23 +222,6 @@ def _with_fallback(
         return value, source
     hinted = clean_str(getattr(hints, field, None)) if hints else None
     return (hinted, hints.origin) if hinted and hints else (None, None)
-
-
-def _with_hinted_authors(
-    found: tuple[str, ...], source: str, hints: EntryHints | None
-) -> tuple[tuple[str, ...], str | None]:
-    """The authors found and ``source``, else the feed's authors and its origin."""
-    if found:
-        return found, source
-    if hints and hints.authors:
-        return hints.authors, hints.origin
-    return (), None
-
-
-def _split_authors(raw: str | None) -> tuple[str, ...]:
-    if not raw:
-        return ()
-    return tuple(dict.fromkeys(a.strip() for a in raw.split(";") if a.strip()))
 
 
 def _too_short(text: str) -> str:

@@ -61,6 +61,8 @@ class Article:
     validators: Validators | None
     capture: CaptureRef | None
     decoding: Decoding | None = None  # how its bytes became text (None: handed over as text)
+    page_title: str | None = None  # the page's <title> as stated: site affixes are learned from it
+    organisations: tuple[str, ...] = ()  # publishers, agencies and desks in the byline
 
 
 def rejected(doc: RawDocument, reason: RejectReason, detail: str) -> Rejected:

@@ -7,11 +7,12 @@ and replaces workers after ``max_tasks`` documents to bound memory growth.
 Workers start with ``spawn`` (never ``fork`` a process that runs Prefect's
 threads). What a worker runs per document is the module-level function
 passed as ``task`` (the pipeline's is ``flows.pipeline.per_document``; tests
-pass one that hangs or crashes on purpose). ``preload`` names a module each
-worker imports as it starts, and :meth:`ExtractionPool.start` starts the
-workers before the first document, so their start-up (importing trafilatura
-takes about a second) overlaps the flow's own instead of delaying the first
-extraction.
+pass one that hangs or crashes on purpose), with whatever else :meth:`process`
+is given for that document (the pipeline's: what the page's host taught).
+``preload`` names a module each worker imports as it starts, and
+:meth:`ExtractionPool.start` starts the workers before the first document, so
+their start-up (importing trafilatura takes about a second) overlaps the
+flow's own instead of delaying the first extraction.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ R = TypeVar("R")
 class _Settings(Generic[R]):
     workers: int
     timeout: float
-    task: Callable[[RawDocument], R | Rejected]
+    task: Callable[..., R | Rejected]
     preload: str | None
 
 
@@ -62,7 +63,7 @@ class ExtractionPool(Generic[R]):
         *,
         workers: int,
         timeout: float,
-        task: Callable[[RawDocument], R | Rejected],
+        task: Callable[..., R | Rejected],
         preload: str | None = None,
     ) -> None:
         self._settings = _Settings(max(1, workers), timeout, task, preload)
@@ -90,10 +91,11 @@ class ExtractionPool(Generic[R]):
             self._pool.join(timeout=10)
             self._pool = None
 
-    async def process(self, doc: RawDocument) -> R | Rejected:
-        """Run the task on a document in a worker; a timeout or a crash becomes a reject row."""
+    async def process(self, doc: RawDocument, *context: object) -> R | Rejected:
+        """Run the task on a document (and ``context``) in a worker; a timeout or a crash
+        becomes a reject row."""
         future = self._ensure_pool().schedule(
-            self._settings.task, args=(doc,), timeout=self._settings.timeout
+            self._settings.task, args=(doc, *context), timeout=self._settings.timeout
         )
         try:
             result: R | Rejected = await asyncio.wrap_future(future)

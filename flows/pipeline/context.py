@@ -3,7 +3,8 @@
 It is handed to the batch tasks as it is (never pickled): the settings, the
 run's id and writer connection, the extraction pool, the one HTTP client, the
 feed and sitemap fetches to remember at the end of each source, what the
-source's discovery yielded, and the semaphore that bounds the pages in flight.
+source's discovery yielded, what each host's titles have taught (``sitetitles``),
+and the semaphore that bounds the pages in flight.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from flows.pipeline.config import Settings
 from flows.pipeline.discovery import DiscoveryWatch
 from flows.pipeline.per_document import ArticlePool
 from flows.pipeline.reports import SourceReport
+from flows.pipeline.sitetitles import SiteTitleMemory
 from warehouse.connection import Connection
 from warehouse.rows import FetchLogRow
 
@@ -43,6 +45,7 @@ class RunContext:
     reports: list[SourceReport] = field(default_factory=list)
     discovery: list[FetchRecord] = field(default_factory=list)  # feed/sitemap fetches to remember
     watch: DiscoveryWatch = field(default_factory=DiscoveryWatch)  # the source's discovery
+    site_titles: SiteTitleMemory = field(default_factory=SiteTitleMemory)  # what hosts taught
     pages: asyncio.Semaphore = field(init=False)  # pages between fetch start and extraction end
 
     def __post_init__(self) -> None:

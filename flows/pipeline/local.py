@@ -56,10 +56,14 @@ async def ingest_local_batch(
     progress.advance(source, "found", found)
     progress.advance(source, "fetched", len(docs))
     fresh = _skip_unchanged(run, docs, result)
-    for processed in await asyncio.gather(*(run.pool.process(doc) for doc in fresh)):
+    titles = run.site_titles
+    titles.load(run.conn, (doc.url for doc in fresh))
+    cleaning = (run.pool.process(doc, titles.site(doc.url)) for doc in fresh)
+    for processed in await asyncio.gather(*cleaning):
         if isinstance(processed, Rejected):
             result.rejects.append((processed, now))
         else:
+            titles.remember(processed)
             result.articles.append(processed)
     progress.advance(source, "cleaned", len(fresh))
     result.counts = RunCounts(found=found, fetched=len(docs), not_modified=unchanged_files)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from connectors.records import RawDocument, Rejected
 from flows.dedupe.fingerprint import Features, fingerprint
 from flows.extract.records import Article
+from flows.extract.titles import SiteTitles
 from flows.extract.workers import ExtractionPool
 from flows.pipeline.config import PipelineSettings
 
@@ -22,11 +23,14 @@ Processed = tuple[Article, Features] | Rejected
 ArticlePool = ExtractionPool[tuple[Article, Features]]
 
 
-def process_document(doc: RawDocument) -> Processed:
-    """Clean one document and compute its dedupe features (runs in a worker process)."""
+def process_document(doc: RawDocument, site: SiteTitles | None = None) -> Processed:
+    """Clean one document and compute its dedupe features (runs in a worker process).
+
+    ``site``: what the page's host taught about its titles (``flows.pipeline.sitetitles``).
+    """
     from flows.extract.clean import clean  # noqa: PLC0415 (imported by the workers only)
 
-    result = clean(doc)
+    result = clean(doc, site)
     if isinstance(result, Rejected):
         return result
     return result, fingerprint(result)

@@ -322,6 +322,8 @@ def _version_row(
         charset=decoding.charset if decoding else None,
         charset_source=decoding.source.value if decoding else None,
         charset_declared=decoding.declared if decoding else None,
+        organisations=article.organisations,
+        page_title=article.page_title,
     )
 
 

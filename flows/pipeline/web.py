@@ -100,6 +100,7 @@ async def ingest_web_batch(
     result.rejects.extend((r, now) for r in rejects)
     progress.advance(source, "found", len(candidates) + len(rejects))
     state = lookups.load_url_state(run.conn, (c.url for c in candidates))
+    run.site_titles.load(run.conn, (c.url for c in candidates))
     outcomes = await asyncio.gather(
         *(_fetch_one(run, c, state.get(c.url), result) for c in candidates)
     )
@@ -151,11 +152,12 @@ async def _fetch_and_clean(
             _seen(candidate, known, result.seen_at, not_modified=False, fresh=fetched)
         )
         return "fetched"
-    processed = await run.pool.process(doc)
+    processed = await run.pool.process(doc, run.site_titles.site(doc.url))
     progress.advance(candidate.source, "cleaned")
     if isinstance(processed, Rejected):
         result.rejects.append((processed, result.seen_at))
     else:
+        run.site_titles.remember(processed)
         result.articles.append(processed)
     return "fetched"
 

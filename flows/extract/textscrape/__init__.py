@@ -24,7 +24,9 @@ shares, the zone table, comes from ``connectors.text.dates``):
 4. The headline is the best-scoring title-shaped line above the lead: length,
    punctuation, being followed by bylines/datelines, not sitting inside them,
    not next to a photo credit, not a UI string, and (when ``url`` is given)
-   sharing words with the URL slug. Below a confidence bar it is ``None``.
+   sharing words with the URL slug. A line sharing none of a wordy slug's
+   words is not taken; the slug then names the headline if one line holds
+   half its words. Otherwise, below a confidence bar, it is ``None``.
 5. A standfirst becomes ``description`` only when it sits between headline and
    lead with nothing but header furniture around it and is not a second
    headline. Authors come only from explicit bylines ("By", "Von", "Par",

@@ -4,16 +4,26 @@ A line scores for its length and punctuation, for being followed by bylines or
 datelines, and (when the URL is known) for words shared with the URL slug; it
 loses for sitting inside the header block, next to a photo credit, or looking
 like a UI string or a list of names.
+
+The slug is also a check and a last resort. When it has three words or more and
+the chosen line shares none of them, the line is a teaser, a kicker or a
+navigation string, not this story's headline. Then, as when no line clears the
+bar, the headline is the headline-shaped line near the lead that holds at least
+half of the slug's words (word forms compared by their stem: "Straßenbahnen"
+for "strassenbahn"), even when the page repeated it so often that it looked
+like chrome; failing that, None. The slug's ID-like tokens and the host's own
+labels are not words of it.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import replace
 from urllib.parse import unquote, urlsplit
 
 from flows.extract.textscrape.document import Doc, next_to_credit, pictureish, skippable
-from flows.extract.textscrape.lexicon import ALL_STOPWORDS, fold
+from flows.extract.textscrape.lexicon import ALL_STOPWORDS, CHROME_KEYS, fold
 from flows.extract.textscrape.lines import CJK, WORD, Line, sentences
 
 __all__ = ["pick_headline", "plain_tokens"]
@@ -23,6 +33,13 @@ _SLUG_SPLIT = re.compile(r"[^a-z0-9]+")
 _TITLE_MIN_WORDS = 3.0
 _TITLE_MAX_WORDS = 40.0
 _TITLE_MIN_SCORE = 4.0  # measured: below it, wrong headlines outnumber right ones
+_MIN_STEM = 5  # letters two words must share to be one word in a slug ("teamster(s)")
+_STEM_SHARE = 0.8  # ... and this share of the shorter one ("fleissig-e", "fleissig-sten")
+_SLUG_EVIDENCE = 3  # slug words enough that a headline sharing none of them is not one
+_SLUG_NAMES = 0.5  # share of the slug's words a line must hold to be taken on the slug alone
+_SLUG_WINDOW = 60  # lines above the lead searched for it (menus can be long)
+_SLUG_AFTER = 3  # ... and below: a notice or a caption can pass for the lead
+_REPEATED = 3  # a line this often on the page was marked chrome for repeating (lines.py)
 
 
 def _slug_tokens(url: str | None) -> frozenset[str]:
@@ -37,7 +54,12 @@ def _slug_tokens(url: str | None) -> frozenset[str]:
     if not segments:
         return frozenset()
     slug = re.sub(r"\.[a-z0-9]{2,5}$", "", max(segments, key=len))
-    tokens = {t for t in _SLUG_SPLIT.split(fold(slug)) if len(t) > 2 and not t.isdigit()}
+    host = set(_SLUG_SPLIT.split(fold(urlsplit(url).hostname or "")))
+    tokens = {
+        t
+        for t in _SLUG_SPLIT.split(fold(slug))
+        if len(t) > 2 and not any(ch.isdigit() for ch in t) and t not in host
+    }
     return frozenset(tokens) if len(tokens) >= 2 else frozenset()
 
 
@@ -95,8 +117,7 @@ def _headline_score(ln: Line, *, distance: float, slug: frozenset[str], repeats:
     score += 1.0 if repeats > 1 else 0.0
     score -= 0.35 * distance
     if slug:
-        overlap = len(_title_tokens(text) & slug) / len(slug)
-        score += 4.0 * overlap
+        score += 4.0 * _slug_overlap(text, slug)
     return score
 
 
@@ -157,8 +178,46 @@ def pick_headline(doc: Doc, first: int, last: int, lead: int, url: str | None) -
         if i < lead and not skippable(doc, i):
             distance += 1 if ln.words >= 3 else 0.3  # menu-sized lines barely separate
     if best is None or best[0] < _TITLE_MIN_SCORE + (1.0 if slug else 0.0):
+        return _named_by_slug(doc, first, lead, slug)
+    chosen = _prefer_line_above(doc, best[1], slug)
+    if len(slug) >= _SLUG_EVIDENCE and not _slug_overlap(lines[chosen].text, slug):
+        # The URL names the story and this line shares none of its words.
+        return _named_by_slug(doc, first, lead, slug)
+    return chosen
+
+
+def _slug_shaped(ln: Line, repeats: int) -> bool:
+    """Title-shaped and not a sentence; a headline the page repeats so often that it was
+    taken for chrome ("Short lines repeated three times") still counts."""
+    if ln.prose:
+        return False
+    if ln.chrome and repeats >= _REPEATED and ln.key not in CHROME_KEYS:
+        return _title_shaped(replace(ln, chrome=False))
+    return _title_shaped(ln)
+
+
+def _named_by_slug(doc: Doc, first: int, lead: int, slug: frozenset[str]) -> int | None:
+    """The headline-shaped line near the lead that most of the URL slug's words name, if any.
+
+    Only when the scored choice failed: the slug is evidence enough to take a line that
+    position and shape alone did not single out, but not to override them.
+    """
+    if not slug:
         return None
-    return _prefer_line_above(doc, best[1])
+    counts = Counter(ln.key for ln in doc.lines if ln.chrome)
+    best: tuple[float, int] | None = None
+    for i in range(max(0, lead - _SLUG_WINDOW), min(len(doc.lines), lead + _SLUG_AFTER)):
+        ln = doc.lines[i]
+        if not _slug_shaped(ln, counts[ln.key]) or doc.headerish(i) or pictureish(doc, i):
+            continue
+        overlap = _slug_overlap(ln.text, slug)
+        if (
+            overlap * len(slug) >= 2
+            and overlap >= _SLUG_NAMES
+            and (best is None or overlap > best[0])
+        ):
+            best = (overlap, i)
+    return best[1] if best else None
 
 
 def _position_score(doc: Doc, i: int, lead: int) -> float:
@@ -180,11 +239,17 @@ def _position_score(doc: Doc, i: int, lead: int) -> float:
     return score
 
 
-def _prefer_line_above(doc: Doc, best: int) -> int:
-    """Headline then standfirst: when the line just above is a full title too, it is the one."""
+def _prefer_line_above(doc: Doc, best: int, slug: frozenset[str]) -> int:
+    """Headline then standfirst: when the line just above is a full title too, it is the one.
+
+    Not a media label, a UI string or a weather strip, nor a line sharing no word
+    with the URL's slug when the chosen one does (a kicker or teaser above).
+    """
     if best == 0:
         return best
     above, chosen = doc.lines[best - 1], doc.lines[best]
+    if slug and not _slug_overlap(above.text, slug) and _slug_overlap(chosen.text, slug):
+        return best
     if (
         _title_shaped(above)
         and above.words >= 5
@@ -193,7 +258,26 @@ def _prefer_line_above(doc: Doc, best: int) -> int:
         and not doc.headerish(best - 1)
         and not pictureish(doc, best - 1)
         and not _UI_VERB.match(above.text)
+        and not _NOT_HEADLINE.search(above.text)
+        and not above.ui
+        and "°" not in above.text
         and len(_GLUED.findall(above.text)) < 2
     ):
         return best - 1
     return best
+
+
+def _slug_overlap(text: str, slug: frozenset[str]) -> float:
+    """Share of the URL slug's words a line contains (a shared stem of five letters counts:
+    "strassenbahn" in "Straßenbahnen")."""
+    words = _title_tokens(text)
+    found = sum(1 for token in slug if token in words or any(_same_stem(token, w) for w in words))
+    return found / len(slug)
+
+
+def _same_stem(a: str, b: str) -> bool:
+    """Two words sharing a stem: a common start of five letters and most of the shorter word."""
+    shared = next(
+        (k for k, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b))
+    )
+    return shared >= _MIN_STEM and shared >= _STEM_SHARE * min(len(a), len(b))

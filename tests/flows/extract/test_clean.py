@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from connectors.records import EntryHints, Media, RawDocument, Rejected, RejectReason
 from flows.extract.clean import clean
 from flows.extract.records import Article
+from flows.extract.titles import learn_site_titles
 from tests.textgen import paragraphs
 
 BODY = "".join(f"<p>{p}</p>" for p in paragraphs("clean-tests"))
@@ -50,7 +52,7 @@ def test_json_ld_date_is_exact_and_says_where_it_came_from() -> None:
     assert result.modified_at == datetime(2024, 3, 6, 10, 0, tzinfo=UTC)
     assert result.language == "de"
     assert result.title == "Harbour plans approved"
-    assert result.title_source == "page"
+    assert result.title_source == "h1"  # the visible headline, and <title> says the same
 
 
 def test_meta_date_without_zone_keeps_only_the_day() -> None:
@@ -120,3 +122,46 @@ def test_seed_scrape_has_no_date() -> None:
 def test_a_page_dated_in_the_far_future_has_no_date() -> None:
     result = article(page('<meta property="article:published_time" content="2999-12-31">'))
     assert result.published is None
+
+
+def test_title_loses_the_site_name_the_page_declares() -> None:
+    head = (
+        "<title>Harbour plans approved | Daily Bugle</title>"
+        '<meta property="og:title" content="Harbour plans approved | Daily Bugle">'
+        '<meta property="og:site_name" content="Daily Bugle">'
+    )
+    html = f"<html><head>{head}</head><body><article>{BODY}</article></body></html>"
+    result = article(html)
+    assert (result.title, result.title_source) == ("Harbour plans approved", "meta")
+    assert result.page_title == "Harbour plans approved | Daily Bugle"  # kept for learning
+
+
+def test_title_loses_an_affix_learned_from_the_same_host() -> None:
+    html = f"<html><head><title>Opinion | Ferries</title></head><body>{BODY}</body></html>"
+    site = learn_site_titles(["Opinion | Trams", "Opinion | Bridges"])
+    assert article(html).title == "Opinion | Ferries"
+    result = clean(doc(html), site)
+    assert isinstance(result, Article)
+    assert (result.title, result.title_source) == ("Ferries", "title")
+
+
+def test_people_and_organisations_are_stored_apart() -> None:
+    ld = (
+        '<script type="application/ld+json">{"@type": "NewsArticle", "author": ['
+        '{"@type": "Person", "name": "Lauren Manaker MS, RDN, LD"},'
+        '{"@type": "Organization", "name": "USA TODAY"}]}</script>'
+        '<meta name="author" content="USA TODAY">'
+    )
+    result = article(page(ld))
+    assert (result.authors, result.organisations) == (("Lauren Manaker",), ("USA TODAY",))
+    assert result.authors_source == "jsonld"
+
+
+def test_the_seed_scrape_keeps_its_title_and_lead() -> None:
+    seed = next((Path(__file__).resolve().parents[3] / "seeds").glob("000_*.txt"))
+    result = article(seed.read_text(encoding="utf-8"), media=Media.TEXT, url=None)
+    assert (result.title, result.title_source) == (
+        "Pakistan, US Discussing Counterterror Use of Airspace",
+        "text",
+    )
+    assert result.text.startswith("Pakistan stopped short Saturday of refuting media claims")

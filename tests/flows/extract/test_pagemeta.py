@@ -70,3 +70,31 @@ def test_language_codes_and_strings_are_normalised() -> None:
     assert clean_str("  Harbour \n plans ") == "Harbour plans"
     assert clean_str("   ") is None
     assert clean_str(3) is None
+
+
+def test_every_title_candidate_and_site_name_is_collected() -> None:
+    head = (
+        "<title>Storm hits coast | The Bugle</title>"
+        '<meta property="og:title" content="Storm hits the coast">'
+        '<meta name="twitter:title" content="Storm!">'
+        '<meta property="og:site_name" content="Bugle">'
+        '<meta name="twitter:site" content="@TheBugle">'
+        + ld(
+            '{"@graph": [{"@type": "WebPage", "headline": "Storm hits coast | The Bugle"},'
+            ' {"@type": "NewsArticle", "headline": "Storm hits the coast &amp; town",'
+            ' "publisher": {"@type": "Organization", "name": "Bugle Media"}},'
+            ' {"@type": "WebSite", "name": "The Bugle"}]}'
+        )
+    )
+    html = f"<html><head>{head}</head><body><h1>Storm hits the coast</h1><p>Text.</p></body></html>"
+    tree = trafilatura.load_html(html)
+    assert tree is not None
+    meta = page_meta(tree, "https://www.bugle.example/a")
+    titles = meta.titles
+    assert titles.jsonld == ("Storm hits the coast & town", "Storm hits coast | The Bugle")
+    assert (titles.og, titles.twitter) == ("Storm hits the coast", "Storm!")
+    assert titles.html_title == "Storm hits coast | The Bugle"
+    assert titles.h1 == ("Storm hits the coast",)
+    assert titles.site_names == ("Bugle", "TheBugle", "Bugle Media", "The Bugle")
+    assert titles.host == "www.bugle.example"
+    assert meta.page_title == "Storm hits coast | The Bugle"

@@ -19,6 +19,7 @@ import pytest
 from connectors.records import Media, RawDocument, Rejected, RejectReason
 from flows.dedupe.fingerprint import Features
 from flows.extract.records import Article
+from flows.extract.titles import learn_site_titles
 from flows.extract.workers import ExtractionPool
 from flows.pipeline.per_document import ArticlePool, Processed, process_document
 from tests.textgen import paragraphs
@@ -85,6 +86,18 @@ def test_real_documents_are_cleaned_in_a_worker_process() -> None:
     assert (article.location, article.title) == ("https://news.example/page", "Harbour plans")
     assert isinstance(text, tuple) and text[0].extractor == "textscrape 1"
     assert isinstance(empty, Rejected) and empty.reason is RejectReason.NO_ARTICLE
+
+
+def test_what_the_host_taught_travels_with_the_document() -> None:
+    body = "".join(f"<p>{p}</p>" for p in paragraphs("workers-site"))
+    html = f"<html><head><title>Opinion | Harbour plans</title></head><body>{body}</body></html>"
+    site = learn_site_titles(["Opinion | Trams", "Opinion | Bridges"])
+    with ExtractionPool(workers=1, timeout=30, task=process_document) as pool:
+        plain = asyncio.run(pool.process(document(html)))
+        taught = asyncio.run(pool.process(document(html), site))
+
+    assert isinstance(plain, tuple) and plain[0].title == "Opinion | Harbour plans"
+    assert isinstance(taught, tuple) and taught[0].title == "Harbour plans"
 
 
 def test_a_document_over_its_time_limit_becomes_a_timeout_reject(

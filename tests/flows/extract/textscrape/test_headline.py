@@ -32,3 +32,66 @@ def test_menu_only_lines_are_not_a_headline() -> None:
 
     assert result.title is None
     assert result.text.startswith("The committee met on Monday")
+
+
+BODY = """\
+The city council approved the harbour redevelopment plan on Tuesday after a debate that \
+lasted well into the evening and drew a crowd of residents.
+
+Supporters said the plan would bring new jobs to the waterfront, while opponents warned \
+that the cost of the project had not been properly examined.
+
+Work on the first phase is expected to begin next spring, the council said in a statement \
+issued after the vote.
+"""
+URL = "https://news.example/local/council-approves-harbour-plan-after-long-debate"
+
+
+def scrape(*header: str) -> str:
+    return "\n".join(header) + "\n" + BODY
+
+
+def test_navigation_and_edition_links_are_not_headlines() -> None:
+    source = scrape(
+        "Skip to site index",
+        "eNewspaper(Opens in new window)",
+        "Council approves harbour plan after long debate",
+        "By Ann Lee",
+    )
+    assert clean_text_scrape(source, url=URL).title == (
+        "Council approves harbour plan after long debate"
+    )
+    alone = scrape("Skip to site index", "eNewspaper(Opens in new window)")
+    assert clean_text_scrape(alone, url=URL).title is None
+
+
+def test_a_media_label_above_the_headline_is_not_taken_for_it() -> None:
+    source = scrape(
+        "AUDIO: Harbour plan: what the council decided (2 Min)",
+        "Council approves harbour plan after long debate",
+        "By Ann Lee",
+    )
+    result = clean_text_scrape(source, url=URL)
+    assert result.title == "Council approves harbour plan after long debate"
+
+
+def test_a_line_sharing_no_word_with_the_urls_slug_is_not_guessed() -> None:
+    source = scrape("Weather in the region this week", "By Ann Lee")
+    assert clean_text_scrape(source, url=URL).title is None
+    assert clean_text_scrape(source).title == "Weather in the region this week"  # no URL
+
+
+def test_a_headline_repeated_until_it_looks_like_chrome_is_found_by_the_slug() -> None:
+    headline = "Council approves harbour plan"
+    source = scrape(headline, "Menu", headline, "Search", headline, "Share this article")
+    assert clean_text_scrape(source, url=URL).title == headline
+
+
+def test_the_slug_names_a_headline_with_other_word_forms() -> None:
+    url = "https://news.example/politik/strassenbahn-autobahn-hitzeschaeden"
+    source = (
+        "Menü\nSo sind Straßenbahnen und Autobahnen auf Hitzewellen vorbereitet\nVon Anna Berg\n"
+        + BODY
+    )
+    result = clean_text_scrape(source, url=url)
+    assert result.title == "So sind Straßenbahnen und Autobahnen auf Hitzewellen vorbereitet"
