@@ -9,6 +9,8 @@ These are the problems that stop a command::
     ├── ReextractError           the warehouse to re-extract does not exist (exit 2)
     ├── ServeError               the Prefect API cannot be reached or started, or serve runs
     ├── PrefectServerError       the shared local Prefect server cannot be started or answer
+    ├── EngineError              the Dask cluster cannot be reached or used (no worker, a
+    │                            worker of another installed version, a daemonic worker)
     ├── OutputError              a command's output file cannot be written
     ├── DedupeError
     │   └── InvalidURLError      not an absolute http(s) URL with a host (also a ValueError)
@@ -23,6 +25,7 @@ from news_ingest.errors import ExitCode, NewsIngestError
 __all__ = [
     "ConfigError",
     "DedupeError",
+    "EngineError",
     "FlowError",
     "InvalidURLError",
     "OutputError",
@@ -63,6 +66,10 @@ class ServeError(FlowError):
 
 class PrefectServerError(FlowError):
     """The shared local Prefect server could not be started or does not answer."""
+
+
+class EngineError(FlowError):
+    """The extraction engine cannot be used: the message says which cluster and why, in one line."""
 
 
 class OutputError(FlowError):
