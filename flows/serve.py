@@ -33,7 +33,8 @@ from uuid import UUID
 import httpx
 
 from flows.errors import ConfigError, ServeError
-from flows.pipeline.config import Settings, SourceConfig, load_settings
+from flows.pipeline.config import Settings, SourceConfig, load_settings, with_engine
+from flows.pipeline.per_document import check_engine
 from flows.pipeline.sources import build_source
 from flows.prefect_api import connect_prefect
 from flows.prefect_server import DEFAULT_PORT
@@ -110,23 +111,40 @@ def _duration(interval: timedelta) -> str:
     return f"{seconds:g}s"
 
 
-def serve(*, sources_path: Path, db_path: Path, port: int = DEFAULT_PORT) -> None:
-    """Validate the sources file, then serve its schedules until interrupted."""
+def serve(
+    *,
+    sources_path: Path,
+    db_path: Path,
+    port: int = DEFAULT_PORT,
+    engine: str | None = None,
+    scheduler: str | None = None,
+) -> None:
+    """Validate the sources file, then serve its schedules until interrupted.
+
+    ``engine`` and ``scheduler`` override the file's ``[pipeline]`` ones in every
+    run served; a Dask cluster is checked before serving starts.
+    """
     settings = load_settings(sources_path)
     for config in settings.sources:
         if config.enabled:
             build_source(config)  # every config error before anything starts
+    check_engine(with_engine(settings.pipeline, engine=engine, scheduler=scheduler))
     plans = plan_deployments(settings)
     for name in unscheduled_sources(settings):
         logger.warning("source %s has no schedule: only `news-ingest run` ingests it", name)
     with _serve_lock(db_path):
         api_url = connect_prefect(port=port)
         _check_api(api_url)
-        _serve_with(api_url, settings, plans, db_path)
+        engine_options = {"engine": engine, "scheduler": scheduler}
+        _serve_with(api_url, settings, plans, db_path, engine_options)
 
 
 def _serve_with(
-    api_url: str, settings: Settings, plans: tuple[DeploymentPlan, ...], db_path: Path
+    api_url: str,
+    settings: Settings,
+    plans: tuple[DeploymentPlan, ...],
+    db_path: Path,
+    engine: dict[str, str | None],
 ) -> None:
     from prefect.settings import PREFECT_API_URL, temporary_settings  # noqa: PLC0415
 
@@ -134,12 +152,16 @@ def _serve_with(
         temporary_settings(updates={PREFECT_API_URL: api_url}),
         contextlib.suppress(KeyboardInterrupt),
     ):
-        asyncio.run(_serve_async(api_url, settings, plans, db_path))
+        asyncio.run(_serve_async(api_url, settings, plans, db_path, engine))
     logger.info("news-ingest serve stopped; the schedules stay active on %s", api_url)
 
 
 async def _serve_async(
-    api_url: str, settings: Settings, plans: tuple[DeploymentPlan, ...], db_path: Path
+    api_url: str,
+    settings: Settings,
+    plans: tuple[DeploymentPlan, ...],
+    db_path: Path,
+    engine: dict[str, str | None],
 ) -> None:
     from prefect import get_client  # noqa: PLC0415
     from prefect.runner import Runner  # noqa: PLC0415
@@ -148,7 +170,7 @@ async def _serve_async(
     tag = _sources_tag(settings.path)
     ids: dict[UUID, DeploymentPlan] = {}
     for plan in plans:
-        deployment = await _deployment(plan, settings.path, db_path, tag)
+        deployment = await _deployment(plan, settings.path, db_path, tag, engine)
         added = runner.add_deployment(deployment)
         ids[await added if isinstance(added, Coroutine) else added] = plan
     async with get_client() as client:
@@ -159,7 +181,13 @@ async def _serve_async(
     await runner.start()
 
 
-async def _deployment(plan: DeploymentPlan, sources_path: Path, db_path: Path, tag: str) -> Any:
+async def _deployment(
+    plan: DeploymentPlan,
+    sources_path: Path,
+    db_path: Path,
+    tag: str,
+    engine: dict[str, str | None],
+) -> Any:
     from prefect.types.entrypoint import EntrypointType  # noqa: PLC0415
 
     from flows.ingest import ingest  # noqa: PLC0415
@@ -174,6 +202,7 @@ async def _deployment(plan: DeploymentPlan, sources_path: Path, db_path: Path, t
             "db_path": str(db_path.resolve()),
             "source_names": list(plan.sources),
             "only_due": True,
+            **{key: value for key, value in engine.items() if value is not None},
         },
         tags=[FLOW_NAME, tag],
         description=f"{plan.name}: {', '.join(plan.sources)} into {db_path.resolve()}",

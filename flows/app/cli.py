@@ -2,7 +2,9 @@
 
     news-ingest [-v] COMMAND ...
     news-ingest run       [--sources PATH] [--db PATH] [--source NAME]... [--capture | --no-capture]
+                          [--engine local|dask] [--scheduler ADDRESS]
     news-ingest reextract [--source NAME]... [--since DATE] [--db PATH] [--sources PATH]
+                          [--engine local|dask] [--scheduler ADDRESS]
     news-ingest sql       "SELECT ..." [--db PATH] [--format table|csv|json|parquet] [--out FILE]
                           [--live]
     news-ingest search    "terms" [--since DATE] [--source NAME] [--limit N]
@@ -11,11 +13,14 @@
     news-ingest report    --out FILE.html [--db PATH]
     news-ingest stats     [--db PATH]
     news-ingest serve     [--sources PATH] [--db PATH] [--port N]
+                          [--engine local|dask] [--scheduler ADDRESS]
     news-ingest server    status | stop
+    news-ingest worker    --scheduler ADDRESS [--nthreads N] [--name NAME]
 
 ``-v`` logs progress details. The analyst commands (sql, search, export, report,
 stats) are in :mod:`flows.app.analyst`; they read the snapshot published after the
-last run when there is one.
+last run when there is one. The engine options and ``worker`` (the Dask engine) are
+in :mod:`flows.app.cluster`.
 
 Exit codes are :class:`news_ingest.errors.ExitCode`: 0 success, 1 the run (or query)
 failed, 2 bad configuration or usage (including a writing statement given to `sql`),
@@ -35,8 +40,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flows.app.analyst import add_commands as add_analyst_commands
+from flows.app.cluster import add_engine_options, add_worker_command, engine_of
 from flows.errors import ConfigError
-from flows.pipeline.config import load_settings
+from flows.pipeline.config import PipelineSettings, load_settings
 from flows.pipeline.sources import build_source
 from flows.prefect_api import connect_prefect
 from flows.prefect_server import DEFAULT_PORT, default_home, status, stop_server
@@ -96,6 +102,7 @@ def _parser() -> argparse.ArgumentParser:
         help="write every fetched page to WARC.gz files (default: [capture] warc in the sources "
         "file); the folder is [capture] directory, else captures/ beside the database",
     )
+    add_engine_options(run)
     run.set_defaults(handler=_run)
     _reextract_command(commands)
 
@@ -125,8 +132,10 @@ def _parser() -> argparse.ArgumentParser:
         help="preferred port of the shared Prefect server if it has to be started "
         f"(PREFECT_API_URL unset; default {DEFAULT_PORT})",
     )
+    add_engine_options(serve)
     serve.set_defaults(handler=_serve)
     _server_command(commands)
+    add_worker_command(commands)
     return parser
 
 
@@ -153,6 +162,7 @@ def _run(args: argparse.Namespace) -> int:
     settings = load_settings(args.sources)
     for config in settings.select(args.sources_selected):
         build_source(config)
+    engine_of(settings.pipeline, args)
     connect_prefect()
     from flows.app.terminal import live_progress  # noqa: PLC0415
     from flows.ingest import ingest  # noqa: PLC0415 (imports Prefect: slow)
@@ -164,6 +174,8 @@ def _run(args: argparse.Namespace) -> int:
                 db_path=str(args.db),
                 source_names=args.sources_selected,
                 capture=args.capture,
+                engine=args.engine,
+                scheduler=args.scheduler,
             )
         )
     _print_report(report)
@@ -196,6 +208,7 @@ def _reextract_command(commands: argparse._SubParsersAction[argparse.ArgumentPar
         "extraction_timeout, lock_timeout, snapshot); default: built-in defaults "
         "(NEWS_INGEST_SOURCES is not read)",
     )
+    add_engine_options(command)
     command.set_defaults(handler=_reextract)
 
 
@@ -209,8 +222,9 @@ def _since(value: str) -> datetime:
 
 
 def _reextract(args: argparse.Namespace) -> int:
-    if args.sources is not None:
-        load_settings(args.sources)  # a bad file is a usage error before Prefect starts
+    # A bad file is a usage error, an unusable cluster one line, before Prefect starts.
+    pipeline = load_settings(args.sources).pipeline if args.sources else PipelineSettings()
+    engine_of(pipeline, args)
     connect_prefect()
     from flows.reextract import reextract  # noqa: PLC0415 (imports Prefect: slow)
 
@@ -220,6 +234,8 @@ def _reextract(args: argparse.Namespace) -> int:
             source_names=args.sources_selected,
             since=args.since,
             sources_path=str(args.sources) if args.sources else None,
+            engine=args.engine,
+            scheduler=args.scheduler,
         )
     )
     _print_report(report)
@@ -243,7 +259,13 @@ def _sql(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from flows.serve import serve  # noqa: PLC0415 (imports Prefect: slow)
 
-    serve(sources_path=args.sources, db_path=args.db, port=args.port)
+    serve(
+        sources_path=args.sources,
+        db_path=args.db,
+        port=args.port,
+        engine=args.engine,
+        scheduler=args.scheduler,
+    )
     return ExitCode.OK
 
 

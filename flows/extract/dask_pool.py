@@ -57,7 +57,7 @@ from flows.extract.dask_worker import (
 )
 from flows.extract.records import rejected
 
-__all__ = ["DaskPool", "reach_scheduler"]
+__all__ = ["DaskPool", "check_cluster", "reach_scheduler"]
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ class DaskPool(Generic[R]):
     async def __aenter__(self) -> DaskPool[R]:
         self._client = await _connect(self._scheduler)
         try:
-            workers = await self._usable_workers(self._client)
+            workers = await _usable_workers(self._client, self._scheduler, self._worker_wait)
             await self._client.run(warm_up, self._job)
         except BaseException:
             await self._close()
@@ -195,30 +195,6 @@ class DaskPool(Generic[R]):
             detail = f"{type(exc).__name__}: {_reason(exc)}"
             return [rejected(doc, RejectReason.EXTRACTION_ERROR, detail) for doc in docs]
 
-    async def _usable_workers(self, client: Client) -> dict[str, WorkerInfo]:
-        """Every worker's description, once there is one; an unusable worker is an error."""
-        try:
-            wait = cast(Any, client.wait_for_workers)  # a coroutine for an asynchronous client
-            await wait(1, timeout=self._worker_wait)
-        except TimeoutError as exc:
-            raise EngineError(
-                f"no Dask worker joined the scheduler at {self._scheduler} within "
-                f"{self._worker_wait:.0f} s: start some with `news-ingest worker "
-                f"--scheduler {self._scheduler}`"
-            ) from exc
-        workers = cast(dict[str, WorkerInfo], await client.run(describe_worker))
-        here = local_build()
-        for address, info in sorted(workers.items()):
-            if info.build != here:
-                raise EngineError(
-                    f"Dask worker {address} runs another installation than this flow "
-                    f"({info.build.difference(here)}, worker vs flow): install the same "
-                    "version everywhere and restart the workers"
-                )
-            if info.daemon:
-                raise EngineError(daemon_message(address))
-        return workers
-
     async def _close(self) -> None:
         for sending in list(self._sending):
             sending.cancel()
@@ -244,6 +220,40 @@ async def _connect(scheduler: str) -> Client:
 def _awaited(value: object) -> Awaitable[Any]:
     """An asynchronous client's call, typed as what it is (distributed types it as synchronous)."""
     return cast(Awaitable[Any], value)
+
+
+async def _usable_workers(client: Client, scheduler: str, wait: float) -> dict[str, WorkerInfo]:
+    """Every worker's description, once there is one; an unusable worker is an EngineError."""
+    try:
+        wait_for = cast(Any, client.wait_for_workers)  # a coroutine for an asynchronous client
+        await wait_for(1, timeout=wait)
+    except TimeoutError as exc:
+        raise EngineError(
+            f"no Dask worker joined the scheduler at {scheduler} within {wait:.0f} s: "
+            f"start some with `news-ingest worker --scheduler {scheduler}`"
+        ) from exc
+    workers = cast(dict[str, WorkerInfo], await client.run(describe_worker))
+    here = local_build()
+    for address, info in sorted(workers.items()):
+        if info.build != here:
+            raise EngineError(
+                f"Dask worker {address} runs another installation than this flow "
+                f"({info.build.difference(here)}, worker vs flow): install the same "
+                "version everywhere and restart the workers"
+            )
+        if info.daemon:
+            raise EngineError(daemon_message(address))
+    return workers
+
+
+async def check_cluster(scheduler: str, *, worker_wait: float = WORKER_WAIT) -> int:
+    """Check the cluster a command is about to use, as a run would; its worker threads."""
+    client = await _connect(scheduler)
+    try:
+        workers = await _usable_workers(client, scheduler, worker_wait)
+    finally:
+        await _awaited(client.close())  # type: ignore[no-untyped-call]
+    return sum(info.threads for info in workers.values())
 
 
 async def reach_scheduler(scheduler: str) -> None:

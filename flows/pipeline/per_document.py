@@ -20,7 +20,7 @@ from flows.extract.records import Article
 from flows.extract.workers import DocumentPool, ExtractionPool
 from flows.pipeline.config import PipelineSettings
 
-__all__ = ["ArticlePool", "Processed", "extraction_pool", "process_document"]
+__all__ = ["ArticlePool", "Processed", "check_engine", "extraction_pool", "process_document"]
 
 CLEANER = "flows.extract.clean"  # what each worker imports as it starts
 Processed = tuple[Article, Features] | Rejected
@@ -54,3 +54,18 @@ def extraction_pool(pipeline: PipelineSettings) -> ArticlePool:
         task=process_document,
         preload=CLEANER,
     )
+
+
+def check_engine(pipeline: PipelineSettings) -> None:
+    """Before a command starts: the Dask cluster answers, has a worker, and every one is usable.
+
+    The same checks as opening the engine, made before Prefect starts, so a
+    cluster that cannot be used is one EngineError line, not a failed flow run.
+    """
+    if pipeline.engine != "dask":
+        return
+    import asyncio  # noqa: PLC0415
+
+    from flows.extract.dask_pool import check_cluster  # noqa: PLC0415 (only with this engine)
+
+    asyncio.run(check_cluster(pipeline.scheduler))

@@ -4,7 +4,8 @@ The same documents give the same results as the local pool; a page over its
 time limit, one that kills its extraction process and one that raises become
 reject rows decided on the worker (the Dask worker itself survives); a cluster
 that cannot be used says why in one EngineError before anything runs: no
-scheduler, no worker, a daemonic worker, a worker of another build.
+worker, a daemonic worker, a worker of another build (an unreachable scheduler:
+tests/flows/test_ingest_dask.py, through the command line).
 """
 
 from __future__ import annotations
@@ -35,7 +36,6 @@ from tests.flows.extract.test_workers import (
     document,
     misbehaving_task,
 )
-from tests.prefectserver import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -133,16 +133,6 @@ def test_workers_never_import_prefect(cluster: LocalCluster) -> None:
     )
     with Client(cluster.scheduler_address) as client:
         assert set(client.run(imports_prefect).values()) == {False}
-
-
-def test_an_unreachable_scheduler_is_one_engine_error() -> None:
-    address = f"tcp://127.0.0.1:{free_port()}"
-    pool: DaskPool[Processed] = DaskPool(scheduler=address, timeout=30, task=process_document)
-    started = time.monotonic()
-    with pytest.raises(EngineError, match=f"cannot reach the Dask scheduler at {address}") as error:
-        extract(pool, pages(1))
-    assert "\n" not in str(error.value)
-    assert time.monotonic() - started < 30
 
 
 def test_a_cluster_without_workers_is_an_engine_error() -> None:
