@@ -37,7 +37,6 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
-from types import TracebackType
 from typing import Any, Generic, TypeVar, cast
 
 from distributed import Client
@@ -114,12 +113,7 @@ class DaskPool(Generic[R]):
         )
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self._close()
 
     async def process(self, doc: RawDocument) -> R | Rejected:
@@ -196,6 +190,8 @@ class DaskPool(Generic[R]):
             return [rejected(doc, RejectReason.EXTRACTION_ERROR, detail) for doc in docs]
 
     async def _close(self) -> None:
+        while self._waiting:  # not sent: their callers are gone or never get an answer now
+            self._waiting.popleft()[1].cancel()
         for sending in list(self._sending):
             sending.cancel()
         await asyncio.gather(*self._sending, return_exceptions=True)

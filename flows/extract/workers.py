@@ -60,12 +60,7 @@ class DocumentPool(Protocol[R_co]):
     async def __aenter__(self) -> DocumentPool[R_co]:
         """Start the workers (or connect to them); an unusable engine raises here."""
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         """Stop the workers (or disconnect)."""
 
     async def process(self, doc: RawDocument) -> R_co | Rejected:
@@ -115,12 +110,7 @@ class ExtractionPool(Generic[R]):
         self.start()  # the workers start up while the run opens the warehouse and discovers
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         self.close()
 
     def __exit__(

@@ -2,9 +2,9 @@
 
 The same pages give the same stored rows as the local pool; a worker SIGKILLed
 mid-batch loses and doubles nothing; a page over its time limit on a worker is
-a reject row and the run goes on; an unreachable scheduler is one line and a
-non-zero exit with nothing stored; ``news-ingest worker`` starts a worker the
-engine can use.
+a reject row and the run goes on; reextract runs on the cluster too; an
+unreachable scheduler is one line and a non-zero exit with nothing stored;
+``news-ingest worker`` starts a worker the engine can use.
 """
 
 from __future__ import annotations
@@ -21,10 +21,13 @@ from typing import Any
 import pytest
 from distributed import Client, LocalCluster
 
+from flows.app.cli import main
 from flows.pipeline.progress import LogProgress, installed
 from tests.daskcluster import kill_worker, local_cluster, worker_pids
+from tests.flows.test_warc_ingest import article_html, warc_sources
 from tests.helpers import WORDS, files_sources, query, run
 from tests.prefectserver import free_port, stop_process
+from tests.warcgen import http_block, warc_record, write_warc
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
 
@@ -52,17 +55,34 @@ def dask_options(cluster: LocalCluster) -> dict[str, Any]:
     return {"engine": "dask", "scheduler": cluster.scheduler_address}
 
 
-def test_the_same_pages_store_the_same_rows_as_with_the_local_pool(
+class Tally(LogProgress):
+    """Progress that also adds up what each stage was told."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.totals: dict[tuple[str, str], int] = {}
+
+    def advance(self, source: str, stage: str, amount: int = 1) -> None:
+        super().advance(source, stage, amount)
+        self.totals[source, stage] = self.totals.get((source, stage), 0) + amount
+
+
+def test_the_same_pages_store_the_same_rows_and_report_the_same_as_with_the_local_pool(
     tmp_path: Path, cluster: LocalCluster
 ) -> None:
     sources = files_sources(tmp_path, 60, pipeline="batch_size = 25\nworkers = 2\n")
     local, dask = tmp_path / "local.duckdb", tmp_path / "dask.duckdb"
 
-    on_dask = run(sources, dask, **dask_options(cluster))
-    run(sources, local)
+    dask_progress, local_progress = Tally(), Tally()
+    with installed(dask_progress):
+        on_dask = run(sources, dask, **dask_options(cluster))
+    with installed(local_progress):
+        on_local = run(sources, local)
 
     assert on_dask.status == "completed"
     assert stored(on_dask) == 60
+    assert on_dask.sources == on_local.sources  # the run summary
+    assert dask_progress.totals == local_progress.totals  # the progress bars
     assert query(dask, VERSIONS) == query(local, VERSIONS)
     assert query(dask, ARTICLES) == query(local, ARTICLES)
     assert query(dask, "SELECT count(*) FROM store.rejects") == [(0,)]
@@ -161,6 +181,30 @@ def test_a_page_over_its_time_limit_on_a_worker_is_a_timeout_reject(
     assert location.endswith("slow.html")
     assert (reason, detail) == ("extraction_timeout", "extraction took longer than 1 s")
     assert elapsed < 30
+
+
+def test_reextract_runs_on_the_cluster(tmp_path: Path, cluster: LocalCluster) -> None:
+    """Captured pages cleaned again on the workers: the same output, so no new version."""
+    archive = tmp_path / "pages.warc.gz"
+    write_warc(
+        archive,
+        [
+            warc_record(f"https://news.example/{topic}", http_block(article_html(topic)))
+            for topic in ("harbour", "railway", "library", "stadium")
+        ],
+    )
+    db = tmp_path / "news.duckdb"
+    assert run(warc_sources(tmp_path, [archive]), db).status == "completed"
+
+    code = main(
+        ["reextract", "--db", str(db), "--engine", "dask", "--scheduler", cluster.scheduler_address]
+    )
+
+    assert code == 0
+    assert query(
+        db,
+        "SELECT found, new, updated, unchanged, rejected FROM store.run_sources WHERE kind = 'reextract'",
+    ) == [(4, 0, 0, 4, 0)]
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
