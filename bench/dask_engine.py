@@ -72,6 +72,40 @@ class Cluster:
         """CPU seconds of every process of the cluster so far."""
         return sum(group_cpu_seconds(group) for group in self.groups)
 
+    def cpu_by_role(self) -> dict[str, float]:
+        """CPU seconds so far of the scheduler, the nannies, the Dask worker processes and
+        their extraction processes (a worker group: nanny, its worker, the worker's pool)."""
+        roles: dict[str, float] = {}
+        scheduler, *workers = self.groups
+        for pid, ppid, group, seconds in _processes():
+            if group == scheduler:
+                role = "scheduler"
+            elif group in workers:
+                role = "nanny" if pid == group else "dask-worker" if ppid == group else "extraction"
+            else:
+                continue
+            roles[role] = roles.get(role, 0.0) + seconds
+        return roles
+
+
+def _processes() -> Iterator[tuple[int, int, int, float]]:
+    """(pid, parent pid, process group, CPU seconds) of every live process."""
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = raw[raw.rindex(")") + 2 :].split()
+        yield (
+            int(entry.name),
+            int(fields[1]),
+            int(fields[2]),
+            (int(fields[11]) + int(fields[12])) / tick,
+        )
+
 
 @contextmanager
 def cluster(workers: int, env: dict[str, str]) -> Iterator[Cluster]:
@@ -123,6 +157,7 @@ def figures(run: PipelineRun, cluster_cpu: float | None) -> dict[str, Any]:
         "pages_per_second": round(run.pages_per_second, 2),
         "body_seconds": run.body_seconds,
         "flow_cpu_ms_per_page": round(1000 * run.body_cpu_seconds.get("main", 0.0) / pages, 2),
+        "worker_cpu_ms_per_page": round(1000 * run.cpu_seconds.get("worker", 0.0) / pages, 2),
         "tree_cpu_seconds": run.cpu_seconds,
         "exit_code": run.exit_code,
         "error": run.error,
@@ -150,13 +185,19 @@ def one_repeat(
             env = {**env, "BENCH_ENGINE": "dask"}
         if engine == "dask":
             dask.restart_workers()
-        before = dask.cpu_seconds()
+        before, roles = dask.cpu_seconds(), dask.cpu_by_role()
         run = run_pipeline(label=f"r{repeat}-{engine}", db=db, extra=extra,
                            **{**common, "env": env})  # fmt: skip
         cluster_cpu = dask.cpu_seconds() - before if engine == "dask" else None
         if run.exit_code != 0 or not run.extracted:
             raise SystemExit(f"run {run.label} failed: {run.error or 'no page extracted'}")
         out[engine] = figures(run, cluster_cpu)
+        if engine == "dask":
+            after = dask.cpu_by_role()
+            out[engine]["cluster_cpu_ms_per_page_by_role"] = {
+                role: round(1000 * (after[role] - roles.get(role, 0.0)) / max(1, run.extracted), 2)
+                for role in sorted(after)
+            }
         print(f"[r{repeat}] {engine:5s} {run.pages_per_second:6.1f} pages/s, "
               f"flow CPU {out[engine]['flow_cpu_ms_per_page']:.2f} ms/page"
               + (f", cluster CPU {out[engine]['cluster_cpu_ms_per_page']:.2f} ms/page"
@@ -179,6 +220,10 @@ def summary(repeats: list[dict[str, Any]]) -> dict[str, Any]:
         }
 
     flow_ms = [r["dask"]["flow_cpu_ms_per_page"] for r in repeats]
+    by_role = {
+        role: spread([r["dask"]["cluster_cpu_ms_per_page_by_role"].get(role, 0.0) for r in repeats])
+        for role in repeats[0]["dask"]["cluster_cpu_ms_per_page_by_role"]
+    }
     cluster_ms = [r["dask"]["cluster_cpu_ms_per_page"] for r in repeats]
     ceiling = 1000 / statistics.median(flow_ms)
     return {
@@ -188,6 +233,10 @@ def summary(repeats: list[dict[str, Any]]) -> dict[str, Any]:
         "local_flow_cpu_ms_per_page": spread([r["local"]["flow_cpu_ms_per_page"] for r in repeats]),
         "dask_flow_cpu_ms_per_page": spread(flow_ms),
         "dask_cluster_cpu_ms_per_page": spread(cluster_ms),
+        "dask_cluster_cpu_ms_per_page_by_role": by_role,
+        "local_worker_cpu_ms_per_page": spread(
+            [r["local"]["worker_cpu_ms_per_page"] for r in repeats]
+        ),
         "flow_ceiling_pages_per_second": round(ceiling, 1),
         "worker_cores_fed": round(ceiling * statistics.median(cluster_ms) / 1000, 1),
     }
@@ -206,7 +255,11 @@ def print_summary(result: dict[str, Any]) -> None:
     print(
         f"{'flow-process CPU, ms/page':34s} {fmt('local_flow_cpu_ms_per_page'):>20s} {fmt('dask_flow_cpu_ms_per_page'):>22s}"
     )
-    print(f"{'cluster CPU, ms/page':34s} {'':>20s} {fmt('dask_cluster_cpu_ms_per_page'):>22s}")
+    print(
+        f"{'extraction CPU (local workers / cluster), ms/page':34s} {fmt('local_worker_cpu_ms_per_page'):>20s} {fmt('dask_cluster_cpu_ms_per_page'):>22s}"
+    )
+    for role, figure in result["dask_cluster_cpu_ms_per_page_by_role"].items():
+        print(f"{'  of which ' + role:34s} {'':>20s} {figure['median']:>22.2f}")
     print(f"throughput ratio Dask / local: {fmt('ratio')} (target >= 0.90)")
     print(f"one flow-process core can feed ~{result['flow_ceiling_pages_per_second']:.0f} pages/s, "
           f"i.e. ~{result['worker_cores_fed']:.0f} worker cores at this cluster CPU per page")  # fmt: skip

@@ -27,8 +27,9 @@ before the run has stored anything. While a run goes on:
   (sometimes ones already finished; a document's result is taken once, by
   the one awaiting future, so nothing is stored twice); a document whose
   workers died ``distributed.scheduler.allowed-failures`` times is a reject;
-- the scheduler lost, or a worker of another build joining: an
-  :class:`EngineError` that fails the batch (nothing of it is stored).
+- the scheduler lost, a worker of another build joining, or no worker at all
+  for ``worker_wait`` seconds (the scheduler would keep the work waiting for
+  ever): an :class:`EngineError` that fails the batch (nothing of it is stored).
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ __all__ = ["DaskPool", "check_cluster", "reach_scheduler"]
 logger = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 10.0  # seconds to reach the scheduler
-WORKER_WAIT = 60.0  # seconds to wait for a first worker when the cluster has none
+WORKER_WAIT = 60.0  # seconds a run waits for a worker when the cluster has none
+WATCH_EVERY = 5.0  # seconds between two looks at the cluster's worker count during a run
 
 MAX_CHUNK = 8  # documents per Dask task at most (a chunk is redone whole if its worker dies)
 
@@ -89,7 +91,8 @@ class DaskPool(Generic[R]):
         self._waiting: deque[_Waiting[R]] = deque()  # documents not sent yet, in order
         self._pump_due = False
         self._out = 0  # chunks sent and not answered
-        self._sending: set[asyncio.Future[None]] = set()
+        self._sending: dict[asyncio.Future[None], list[_Waiting[R]]] = {}  # chunk of each send
+        self._watch: asyncio.Future[None] | None = None
 
     @property
     def slots(self) -> int:
@@ -105,6 +108,7 @@ class DaskPool(Generic[R]):
             await self._close()
             raise
         self._slots = max(1, sum(info.threads for info in workers.values()))
+        self._watch = asyncio.ensure_future(self._watch_workers())
         logger.info(
             "extraction on %d Dask worker(s), %d thread(s), at %s",
             len(workers),
@@ -148,8 +152,44 @@ class DaskPool(Generic[R]):
             chunk = [waiting.popleft() for _ in range(min(size, len(waiting)))]
             self._out += 1
             sending = asyncio.ensure_future(self._send(chunk))
-            self._sending.add(sending)
-            sending.add_done_callback(self._sending.discard)
+            self._sending[sending] = chunk
+            sending.add_done_callback(self._sent)
+
+    def _sent(self, sending: asyncio.Future[None]) -> None:
+        del self._sending[sending]
+
+    async def _watch_workers(self) -> None:
+        """Fail the run's documents once the cluster has had no worker for ``worker_wait`` s.
+
+        The scheduler keeps tasks it has no worker for waiting, without end: without
+        this, a cluster that lost every worker for good would leave the run stuck.
+        """
+        assert self._client is not None
+        loop = asyncio.get_running_loop()
+        alone_since: float | None = None
+        while True:
+            await asyncio.sleep(WATCH_EVERY)
+            identity = await cast(Any, self._client.scheduler).identity(n_workers=0)
+            if identity.get("n_workers") or not (self._sending or self._waiting):
+                alone_since = None
+            elif alone_since is None:
+                alone_since = loop.time()
+            elif loop.time() - alone_since >= self._worker_wait:
+                self._fail_all(
+                    f"the Dask cluster at {self._scheduler} has had no worker for "
+                    f"{self._worker_wait:.0f} s"
+                )
+
+    def _fail_all(self, message: str) -> None:
+        """Every document given and not answered gets an EngineError with ``message``."""
+        waiters = [w for chunk in self._sending.values() for _, w in chunk]
+        waiters += [w for _, w in self._waiting]
+        self._waiting.clear()
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_exception(EngineError(message))
+        for sending in list(self._sending):
+            sending.cancel()
 
     async def _send(self, chunk: list[_Waiting[R]]) -> None:
         """Extract a chunk in one Dask task and hand each caller its document's outcome."""
@@ -192,9 +232,11 @@ class DaskPool(Generic[R]):
     async def _close(self) -> None:
         while self._waiting:  # not sent: their callers are gone or never get an answer now
             self._waiting.popleft()[1].cancel()
-        for sending in list(self._sending):
-            sending.cancel()
-        await asyncio.gather(*self._sending, return_exceptions=True)
+        pending = [*self._sending, *([self._watch] if self._watch else [])]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        self._watch = None
         client, self._client = self._client, None
         if client is not None:
             await _awaited(client.close())  # type: ignore[no-untyped-call]

@@ -189,3 +189,23 @@ def test_a_worker_asked_for_another_build_refuses_the_document() -> None:
         EngineError, match="the flow expects 0000000000000000: install the same version"
     ):
         dask_worker._pool_for(job, 1)
+
+
+def test_a_cluster_that_loses_every_worker_fails_the_documents_instead_of_waiting() -> None:
+    """The scheduler would keep the chunk waiting for a worker for ever: the run is told."""
+    with local_cluster(1) as cluster:
+        pool: DaskPool[Processed] = DaskPool(
+            scheduler=cluster.scheduler_address, timeout=60, task=misbehaving_task, worker_wait=1
+        )
+
+        async def lose_the_worker() -> None:
+            async with pool:
+                pending = asyncio.ensure_future(pool.process(document(HANG, name="hang")))
+                await asyncio.sleep(2)
+                await asyncio.to_thread(cluster.scale, 0)
+                started = time.monotonic()
+                with pytest.raises(EngineError, match="has had no worker for 1 s"):
+                    await pending
+                assert time.monotonic() - started < 30
+
+        asyncio.run(lose_the_worker())
