@@ -131,9 +131,12 @@ def cluster(workers: int, env: dict[str, str]) -> Iterator[Cluster]:
 
 
 def _start(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """A process group of its own (to count and stop it), in this session: with the kernel's
+    autogroup scheduling each session gets its own CPU share, and on a loaded machine a
+    cluster in sessions of its own would get more CPU than the local pool in this one."""
     return subprocess.Popen(
         command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True,
+        process_group=0,
     )  # fmt: skip
 
 
@@ -159,6 +162,7 @@ def figures(run: PipelineRun, cluster_cpu: float | None) -> dict[str, Any]:
         "flow_cpu_ms_per_page": round(1000 * run.body_cpu_seconds.get("main", 0.0) / pages, 2),
         "worker_cpu_ms_per_page": round(1000 * run.cpu_seconds.get("worker", 0.0) / pages, 2),
         "tree_cpu_seconds": run.cpu_seconds,
+        "load_average_after": round(os.getloadavg()[0], 2),  # other work on the machine
         "exit_code": run.exit_code,
         "error": run.error,
         "counters": run.counters,
@@ -201,7 +205,8 @@ def one_repeat(
         print(f"[r{repeat}] {engine:5s} {run.pages_per_second:6.1f} pages/s, "
               f"flow CPU {out[engine]['flow_cpu_ms_per_page']:.2f} ms/page"
               + (f", cluster CPU {out[engine]['cluster_cpu_ms_per_page']:.2f} ms/page"
-                 if cluster_cpu is not None else ""))  # fmt: skip
+                 if cluster_cpu is not None else "")
+              + f", load {os.getloadavg()[0]:.1f}")  # fmt: skip
         db.unlink(missing_ok=True)
     out["ratio"] = round(
         out["dask"]["pages_per_second"] / max(out["local"]["pages_per_second"], 1e-9), 3
