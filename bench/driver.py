@@ -5,8 +5,9 @@
 runs exactly what the ``news-ingest`` console script runs (``flows.app.cli.main``)
 after wrapping, from the outside, the functions each stage goes through:
 discovery (the connectors' ``discover``/``documents`` generators), page
-fetches (``Fetcher.fetch``), extraction (``ExtractionPool.process``), the
-warehouse (``connect``, ``load_url_state``, ``persist_batch``) and the Prefect
+fetches (``Fetcher.fetch``), extraction (``ExtractionPool.process``, and
+``DaskPool.process`` with ``BENCH_ENGINE=dask``), the warehouse (``connect``,
+``load_url_state``, ``persist_batch``) and the Prefect
 flow and task wrappers (time inside a task's function vs. time the task call
 took). Every wrapper only records two clock readings. At exit it writes, to
 OUT.json, per stage: calls, summed seconds and the wall-clock seconds during
@@ -398,6 +399,24 @@ def _page_or_discovery(*args: Any, **kwargs: Any) -> str:
     return "fetch_page" if str(getattr(purpose, "value", purpose)) == "page" else "fetch_discovery"
 
 
+def _counted(original_process: Callable[..., Any]) -> Callable[..., Any]:
+    """An extraction pool's ``process``, timed and counted."""
+
+    @functools.wraps(original_process)
+    async def process(self: Any, doc: Any, *context: Any) -> Any:
+        if not TIMELINE.workers:
+            settings = getattr(self, "_settings", None)
+            TIMELINE.workers = int(getattr(settings, "workers", 0) or getattr(self, "slots", 0))
+        start = time.time()
+        try:
+            return await original_process(self, doc, *context)
+        finally:
+            TIMELINE.add("extract", start, time.time())
+            TIMELINE.counts["extracted"] += 1
+
+    return process
+
+
 def install() -> None:
     """Wrap the pipeline's stage functions (imports Prefect: call once, before running)."""
     with TIMELINE.timing("import"):
@@ -420,21 +439,13 @@ def install() -> None:
         _watch_duckdb_memory(batches)
     _wrap_sync(warehouse.store, "load_url_state", "state_lookup")
     _wrap_async(connectors.http.Fetcher, "fetch", _page_or_discovery)
-    original_process = flows.extract.workers.ExtractionPool.process
+    pools: list[Any] = [flows.extract.workers.ExtractionPool]
+    if os.environ.get("BENCH_ENGINE") == "dask":  # importing the engine costs 0.4 s: only then
+        import flows.extract.dask_pool
 
-    @functools.wraps(original_process)
-    async def process(self: Any, doc: Any, *context: Any) -> Any:
-        if not TIMELINE.workers:
-            settings = getattr(self, "_settings", None)
-            TIMELINE.workers = int(getattr(settings, "workers", 0) or 0)
-        start = time.time()
-        try:
-            return await original_process(self, doc, *context)
-        finally:
-            TIMELINE.add("extract", start, time.time())
-            TIMELINE.counts["extracted"] += 1
-
-    flows.extract.workers.ExtractionPool.process = process  # type: ignore[method-assign]
+        pools.append(flows.extract.dask_pool.DaskPool)
+    for pool in pools:
+        pool.process = _counted(pool.process)
     for cls in (connectors.feeds.FeedSource, connectors.sitemaps.SitemapSource):
         _wrap_agen(cls, "discover", "discovery")
     url_source = getattr(connectors.urllist, "UrlListSource", None)

@@ -135,12 +135,13 @@ def run_pipeline(
     port: int,
     workers: int,
     code: Path | None = None,
+    extra: tuple[str, ...] = (),
 ) -> PipelineRun:
     """Run ``news-ingest run`` once through the driver and collect every figure.
 
     ``code`` runs the pipeline from another source tree (an export of an older
     commit, for before/after comparisons on the same pages); the driver is
-    always this tree's.
+    always this tree's. ``extra`` are more options for ``news-ingest run``.
     """
     out = workdir / f"{label}.driver.json"
     if code is not None:
@@ -151,7 +152,7 @@ def run_pipeline(
     # Run as a script so that `flows` and friends come from PYTHONPATH, this tree or ``code``.
     driver = Path(__file__).with_name("driver.py")
     command = [sys.executable, str(driver), str(out), "--", "run",
-               "--sources", str(sources), "--db", str(db)]  # fmt: skip
+               "--sources", str(sources), "--db", str(db), *extra]  # fmt: skip
     started = time.time()
     with log.open("wb") as handle:
         process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, env=env)

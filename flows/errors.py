@@ -11,6 +11,8 @@ These are the problems that stop a command::
     ├── ServeError               the Prefect API cannot be reached or started, or serve runs
     ├── DeployError              the work pool to deploy to does not exist (exit 2)
     ├── PrefectServerError       the shared local Prefect server cannot be started or answer
+    ├── EngineError              the Dask cluster cannot be reached or used (no worker, a
+    │                            worker of another installed version, a daemonic worker)
     ├── OutputError              a command's output file cannot be written
     ├── RunInterruptedError      Ctrl-C stopped a run; says what it stored (exit 130)
     ├── DedupeError
@@ -28,6 +30,7 @@ __all__ = [
     "DatabaseMissingError",
     "DedupeError",
     "DeployError",
+    "EngineError",
     "FlowError",
     "InvalidURLError",
     "OutputError",
@@ -81,6 +84,10 @@ class DeployError(FlowError):
 
 class PrefectServerError(FlowError):
     """The shared local Prefect server could not be started or does not answer."""
+
+
+class EngineError(FlowError):
+    """The extraction engine cannot be used: the message says which cluster and why, in one line."""
 
 
 class OutputError(FlowError):

@@ -27,7 +27,7 @@ from connectors.http import Fetcher
 from connectors.protocols import DocumentSource, WebSource
 from connectors.records import Candidate, Checkpoint, Rejected
 from flows.pipeline import local, sourcerun, web
-from flows.pipeline.config import Settings, SourceConfig, load_settings
+from flows.pipeline.config import Settings, SourceConfig, load_settings, with_engine
 from flows.pipeline.context import RunContext
 from flows.pipeline.local import LocalItem
 from flows.pipeline.paths import existing_sources, locate_database
@@ -49,24 +49,30 @@ async def ingest(
     source_names: list[str] | None = None,
     only_due: bool = False,
     capture: bool | None = None,
+    *,
+    engine: str | None = None,
+    scheduler: str | None = None,
 ) -> RunReport:
     """Ingest the configured sources (or the named ones) into the warehouse once.
 
     ``only_due`` (the served deployments set it) skips web sources whose
     adaptive-freshness interval has not elapsed; a manual run fetches them all.
-    ``capture`` overrides the sources file's ``[capture] warc`` for this run. Without
+    ``capture`` overrides the sources file's ``[capture] warc`` for this run,
+    ``engine`` and ``scheduler`` its ``[pipeline]`` ones (docs/scale-out.md). Without
     ``sources_path``/``db_path``, $NEWS_INGEST_SOURCES/$NEWS_INGEST_DB or the per-user
     defaults (flows.pipeline.paths), never the working directory.
     """
     settings = load_settings(existing_sources(Path(sources_path) if sources_path else None))
     if capture is not None:
         settings = replace(settings, capture=replace(settings.capture, warc=capture))
+    pipeline = with_engine(settings.pipeline, engine=engine, scheduler=scheduler)
+    settings = replace(settings, pipeline=pipeline)
     selected = settings.select(source_names)
     connectors = [build_source(config) for config in selected]  # config errors before any work
     database = locate_database(Path(db_path) if db_path else None).path
     names = [s.name for s in selected]
-    with extraction_pool(settings.pipeline) as pool:
-        pool.start()  # the workers start up while the run opens the warehouse and discovers
+    # The workers start up (or the cluster is checked) before anything is stored.
+    async with extraction_pool(settings.pipeline) as pool:
         with run_session(
             database,
             pipeline=settings.pipeline,

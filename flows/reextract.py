@@ -5,7 +5,7 @@ the warehouse can be cleaned again from their raw capture (the WARC record
 each version points at, ``capture_path`` + ``capture_offset``), without
 fetching anything. For every article whose *latest* version has a capture,
 the record is read back (:func:`connectors.warc.read_capture`), cleaned in the
-same extraction process pool as the ingest flow, and stored through the same
+same extraction engine as the ingest flow, and stored through the same
 :func:`flows.pipeline.persist.persist_batch`, one transaction per batch: a new version
 where the title or text changed, nothing where it did not. A page that no
 longer yields an article, or a capture that is missing or does not hold the
@@ -39,7 +39,7 @@ from prefect.cache_policies import NONE
 from connectors.records import CaptureRef, EntryHints, RawDocument, Rejected, RejectReason
 from connectors.warc import read_capture
 from flows.errors import ReextractError
-from flows.pipeline.config import PipelineSettings, load_settings
+from flows.pipeline.config import PipelineSettings, load_settings, with_engine
 from flows.pipeline.paths import locate_database
 from flows.pipeline.per_document import ArticlePool, extraction_pool
 from flows.pipeline.persist import (
@@ -93,15 +93,20 @@ async def reextract(
     source_names: list[str] | None = None,
     since: datetime | None = None,
     sources_path: str | None = None,
+    *,
+    engine: str | None = None,
+    scheduler: str | None = None,
 ) -> RunReport:
     """Clean every captured latest version again; store new versions where the output changed.
 
     ``source_names`` limits it to versions those sources delivered, ``since``
     to pages captured at or after that time; ``sources_path`` supplies the
     ``[pipeline]`` settings (batch size, workers, extraction and lock time limits,
-    snapshot), else defaults. Without ``db_path``: $NEWS_INGEST_DB, else the per-user default.
+    snapshot, engine), else defaults; ``engine`` and ``scheduler`` override its engine.
+    Without ``db_path``: $NEWS_INGEST_DB, else the per-user default.
     """
     pipeline = load_settings(Path(sources_path)).pipeline if sources_path else PipelineSettings()
+    pipeline = with_engine(pipeline, engine=engine, scheduler=scheduler)
     database = locate_database(Path(db_path) if db_path else None).path
     if not database.exists():
         raise ReextractError(f"no database at {database}: run `news-ingest run` first")
@@ -112,14 +117,13 @@ async def reextract(
         names.extend(source_names or lookups.captured_sources(conn, since=since))
         return names
 
-    with (
-        extraction_pool(pipeline) as pool,
-        run_session(database, pipeline=pipeline, sources_file=KIND, selected=selected) as session,
-    ):
-        pool.start()
-        job = _Job(session.run_id, session.conn, pool, since, pipeline.batch_size)
-        for name in names:
-            job.reports.append(await _reextract_source(job, name))
+    async with extraction_pool(pipeline) as pool:
+        with run_session(
+            database, pipeline=pipeline, sources_file=KIND, selected=selected
+        ) as session:
+            job = _Job(session.run_id, session.conn, pool, since, pipeline.batch_size)
+            for name in names:
+                job.reports.append(await _reextract_source(job, name))
     return RunReport(session.run_id, session.status, tuple(job.reports), str(database))
 
 

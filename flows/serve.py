@@ -33,7 +33,14 @@ from uuid import UUID
 import httpx
 
 from flows.errors import ConfigError, ServeError
-from flows.pipeline.config import Settings, SourceConfig, format_interval, load_settings
+from flows.pipeline.config import (
+    Settings,
+    SourceConfig,
+    format_interval,
+    load_settings,
+    with_engine,
+)
+from flows.pipeline.per_document import check_engine
 from flows.pipeline.sources import build_source
 from flows.prefect_api import connect_prefect
 from flows.prefect_server import DEFAULT_PORT
@@ -105,23 +112,40 @@ def _schedule_name(config: SourceConfig) -> str | None:
     return None
 
 
-def serve(*, sources_path: Path, db_path: Path, port: int = DEFAULT_PORT) -> None:
-    """Validate the sources file, then serve its schedules until interrupted."""
+def serve(
+    *,
+    sources_path: Path,
+    db_path: Path,
+    port: int = DEFAULT_PORT,
+    engine: str | None = None,
+    scheduler: str | None = None,
+) -> None:
+    """Validate the sources file, then serve its schedules until interrupted.
+
+    ``engine`` and ``scheduler`` override the file's ``[pipeline]`` ones in every
+    run served; a Dask cluster is checked before serving starts.
+    """
     settings = load_settings(sources_path)
     for config in settings.sources:
         if config.enabled:
             build_source(config)  # every config error before anything starts
+    check_engine(with_engine(settings.pipeline, engine=engine, scheduler=scheduler))
     plans = plan_deployments(settings)
     for name in unscheduled_sources(settings):
         logger.warning("source %s has no schedule: only `news-ingest run` ingests it", name)
     with _serve_lock(db_path):
         api_url = connect_prefect(port=port)
         check_api(api_url)
-        _serve_with(api_url, settings, plans, db_path)
+        engine_options = {"engine": engine, "scheduler": scheduler}
+        _serve_with(api_url, settings, plans, db_path, engine_options)
 
 
 def _serve_with(
-    api_url: str, settings: Settings, plans: tuple[DeploymentPlan, ...], db_path: Path
+    api_url: str,
+    settings: Settings,
+    plans: tuple[DeploymentPlan, ...],
+    db_path: Path,
+    engine: dict[str, str | None],
 ) -> None:
     from prefect.settings import PREFECT_API_URL, temporary_settings  # noqa: PLC0415
 
@@ -129,12 +153,16 @@ def _serve_with(
         temporary_settings(updates={PREFECT_API_URL: api_url}),
         contextlib.suppress(KeyboardInterrupt),
     ):
-        asyncio.run(_serve_async(api_url, settings, plans, db_path))
+        asyncio.run(_serve_async(api_url, settings, plans, db_path, engine))
     logger.info("news-ingest serve stopped; the schedules stay active on %s", api_url)
 
 
 async def _serve_async(
-    api_url: str, settings: Settings, plans: tuple[DeploymentPlan, ...], db_path: Path
+    api_url: str,
+    settings: Settings,
+    plans: tuple[DeploymentPlan, ...],
+    db_path: Path,
+    engine: dict[str, str | None],
 ) -> None:
     from prefect import get_client  # noqa: PLC0415
     from prefect.runner import Runner  # noqa: PLC0415
@@ -143,7 +171,7 @@ async def _serve_async(
     tag = _sources_tag(settings.path)
     ids: dict[UUID, DeploymentPlan] = {}
     for plan in plans:
-        deployment = await build_deployment(plan, settings.path, db_path, tags=[tag])
+        deployment = await build_deployment(plan, settings.path, db_path, tags=[tag], engine=engine)
         added = runner.add_deployment(deployment)
         ids[await added if isinstance(added, Coroutine) else added] = plan
     async with get_client() as client:
@@ -161,10 +189,12 @@ async def build_deployment(
     *,
     tags: list[str],
     name: str | None = None,
+    engine: dict[str, str | None] | None = None,
 ) -> Any:
     """The news-ingest flow's deployment for ``plan`` (a RunnerDeployment; module entrypoint).
 
-    ``name`` defaults to the plan's; ``tags`` come after the flow's name.
+    ``name`` defaults to the plan's; ``tags`` come after the flow's name; ``engine``
+    (``engine``/``scheduler`` given on the command line) overrides the sources file's.
     """
     from prefect.types.entrypoint import EntrypointType  # noqa: PLC0415
 
@@ -180,6 +210,7 @@ async def build_deployment(
             "db_path": str(db_path.resolve()),
             "source_names": list(plan.sources),
             "only_due": True,
+            **{key: value for key, value in (engine or {}).items() if value is not None},
         },
         tags=[FLOW_NAME, *tags],
         description=f"{plan.name}: {', '.join(plan.sources)} into {db_path.resolve()}",

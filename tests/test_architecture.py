@@ -157,6 +157,9 @@ RESTRICTED = {
         "flows.pipeline",
     ),
     "trafilatura": ("flows.extract",),
+    # The Dask engine, on both ends: the flow's client and what runs on a worker.
+    "distributed": ("flows.extract.dask_pool", "flows.extract.dask_worker"),
+    "dask": ("flows.extract.dask_pool", "flows.extract.dask_worker"),
     "httpx": ("connectors", "flows.serve"),
 }
 

@@ -5,9 +5,9 @@
                           [--files DIR] [--force]
     news-ingest check     [--sources PATH] [--source NAME]... [--list] [--format table|json]
     news-ingest run       [--sources PATH] [--db PATH] [--source NAME]... [--capture | --no-capture]
-                          [--format table|json]
+                          [--format table|json] [--engine local|dask] [--scheduler ADDRESS]
     news-ingest reextract [--source NAME]... [--since DATE] [--db PATH] [--sources PATH]
-                          [--format table|json]
+                          [--format table|json] [--engine local|dask] [--scheduler ADDRESS]
     news-ingest sql       "SELECT ..." | - [--db PATH] [--format table|csv|json|parquet]
                           [--out FILE] [--live]
     news-ingest search    "terms" [--since DATE] [--source NAME] [--limit N]
@@ -18,9 +18,11 @@
     news-ingest reset     SOURCE [--db PATH] [--yes] [--dry-run] [--format table|json]
     news-ingest drop      SOURCE [--db PATH] [--yes] [--dry-run] [--format table|json]
     news-ingest serve     [--sources PATH] [--db PATH] [--port N]
+                          [--engine local|dask] [--scheduler ADDRESS]
     news-ingest deploy    --pool NAME [--create-pool] [--prefect-yaml FILE] [--sources PATH]
                           [--db PATH]
     news-ingest server    status | stop
+    news-ingest worker    --scheduler ADDRESS [--nthreads N] [--name NAME]
     news-ingest completion bash
 
 ``-v``/``-q`` (before or after the command) set how much is said
@@ -30,7 +32,8 @@ else the per-user defaults (:mod:`flows.pipeline.paths`), never from the working
 directory. init and check are in :mod:`flows.app.sourcefile`, reset and drop in
 :mod:`flows.app.forgetting`; the analyst commands
 (search, export, report, stats) in :mod:`flows.app.analyst`: they read the snapshot
-published after the last run when there is one.
+published after the last run when there is one. The engine options and ``worker`` (the
+Dask engine) are in :mod:`flows.app.cluster`.
 
 Exit codes are :class:`news_ingest.errors.ExitCode`: 0 success, 1 the run (or query)
 failed or every source it ran failed, 2 bad configuration or usage (including a writing
@@ -54,6 +57,7 @@ from typing import TYPE_CHECKING, Any
 
 from flows.app import verbosity
 from flows.app.analyst import add_commands as add_analyst_commands
+from flows.app.cluster import add_engine_options, add_worker_command, engine_of
 from flows.app.completion import add_command as add_completion_command
 from flows.app.forgetting import add_commands as add_forgetting_commands
 from flows.app.options import (
@@ -66,7 +70,7 @@ from flows.app.options import (
 )
 from flows.app.sourcefile import add_commands as add_sourcefile_commands
 from flows.errors import ConfigError, RunInterruptedError
-from flows.pipeline.config import load_settings
+from flows.pipeline.config import PipelineSettings, load_settings
 from flows.pipeline.paths import existing_database
 from flows.pipeline.sources import build_source
 from flows.prefect_api import connect_prefect
@@ -142,6 +146,7 @@ def _parser() -> argparse.ArgumentParser:
         "file); the folder is [capture] directory, else captures/ beside the database",
     )
     format_option(run, "table", "json")
+    add_engine_options(run)
     run.set_defaults(handler=_run)
     _reextract_command(commands)
 
@@ -170,9 +175,11 @@ def _parser() -> argparse.ArgumentParser:
         help="preferred port of the shared Prefect server if it has to be started "
         f"(PREFECT_API_URL unset; default {DEFAULT_PORT})",
     )
+    add_engine_options(serve)
     serve.set_defaults(handler=_serve)
     _deploy_command(commands)
     _server_command(commands)
+    add_worker_command(commands)
     add_completion_command(commands, parser)
     for command in commands.choices.values():
         add_verbosity(command)
@@ -185,6 +192,7 @@ def _run(args: argparse.Namespace) -> int:
     database = writable_database(args.db)
     for config in settings.select(args.sources_selected):
         build_source(config)
+    engine_of(settings.pipeline, args)
     connect_prefect(announce=not args.quiet)
     from flows.app.terminal import live_progress  # noqa: PLC0415
     from flows.ingest import ingest  # noqa: PLC0415 (imports Prefect: slow)
@@ -196,6 +204,8 @@ def _run(args: argparse.Namespace) -> int:
                 db_path=str(database),
                 source_names=args.sources_selected,
                 capture=args.capture,
+                engine=args.engine,
+                scheduler=args.scheduler,
             )
         )
     _print_report(report, args)
@@ -245,6 +255,7 @@ def _reextract_command(commands: argparse._SubParsersAction[argparse.ArgumentPar
         "(NEWS_INGEST_SOURCES is not read)",
     )
     format_option(command, "table", "json")
+    add_engine_options(command)
     command.set_defaults(handler=_reextract)
 
 
@@ -261,8 +272,9 @@ def _reextract(args: argparse.Namespace) -> int:
     from flows.app.reextracting import describe_coverage, reextract_coverage  # noqa: PLC0415
 
     database = existing_database(args.db)
-    if args.sources is not None:
-        load_settings(args.sources)  # a bad file is a usage error before Prefect starts
+    # A bad file is a usage error, an unusable cluster one line, before Prefect starts.
+    pipeline = load_settings(args.sources).pipeline if args.sources else PipelineSettings()
+    engine_of(pipeline, args)
     coverage = reextract_coverage(database, names=args.sources_selected, since=args.since)
     if not args.quiet:
         print(f"news-ingest: {describe_coverage(coverage)}", file=sys.stderr)
@@ -275,6 +287,8 @@ def _reextract(args: argparse.Namespace) -> int:
             source_names=args.sources_selected,
             since=args.since,
             sources_path=str(args.sources) if args.sources else None,
+            engine=args.engine,
+            scheduler=args.scheduler,
         )
     )
     _print_report(report, args)
@@ -305,7 +319,13 @@ def _serve(args: argparse.Namespace) -> int:
     from flows.serve import serve  # noqa: PLC0415 (imports Prefect: slow)
 
     settings = load_sources(args.sources)  # the same defaults and messages as run
-    serve(sources_path=settings.path, db_path=writable_database(args.db), port=args.port)
+    serve(
+        sources_path=settings.path,
+        db_path=writable_database(args.db),
+        port=args.port,
+        engine=args.engine,
+        scheduler=args.scheduler,
+    )
     return ExitCode.OK
 
 

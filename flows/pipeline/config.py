@@ -6,6 +6,8 @@ naming the file, the source and the field::
     [fetch]                       # the one HTTP client's settings
     allow_private_addresses = false
     [pipeline]                    # batch size, extraction workers and limits
+    engine = "local"              # local | dask: where pages are extracted
+    scheduler = ""                # the Dask scheduler (engine "dask"): "tcp://host:8786"
     [capture]                     # raw WARC capture of fetched pages
     warc = false
     [[sources]]
@@ -24,7 +26,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -32,9 +34,10 @@ from typing import Any, TypeVar
 
 from connectors.errors import ConnectorError
 from connectors.http import FetchSettings
-from flows.errors import ConfigError
+from flows.errors import ConfigError, UsageError
 
 __all__ = [
+    "ENGINES",
     "CaptureSettings",
     "PipelineSettings",
     "Settings",
@@ -43,6 +46,7 @@ __all__ = [
     "format_interval",
     "load_settings",
     "parse_interval",
+    "with_engine",
 ]
 
 _T = TypeVar("_T")
@@ -97,15 +101,48 @@ class SourceConfig:
     max_interval: timedelta | None = None
 
 
+ENGINES = ("local", "dask")  # the local process pool; a Dask cluster's workers (scale-out.md)
+
+
 @dataclass(frozen=True, slots=True)
 class PipelineSettings:
     """How documents move through the pipeline."""
 
     batch_size: int = 200
-    workers: int = max(1, os.cpu_count() or 1)
+    workers: int = max(1, os.cpu_count() or 1)  # processes of the local engine
     extraction_timeout: float = 30.0
     lock_timeout: float = 3600.0  # how long a run waits for a database held by someone else
     snapshot: bool = True  # copy the database for analysts after each run (see operations.md)
+    engine: str = "local"  # where pages are extracted: one of ENGINES
+    scheduler: str = ""  # the Dask scheduler's address when the engine is "dask"
+
+    def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise ValueError(f"`engine` must be one of {', '.join(ENGINES)}, got {self.engine!r}")
+        if self.engine == "dask" and not self.scheduler.strip():
+            raise ValueError(
+                'engine "dask" needs the scheduler\'s address: `scheduler = "tcp://host:8786"` '
+                "in [pipeline], or --scheduler"
+            )
+        if any(c.isspace() for c in self.scheduler):
+            raise ValueError(
+                f"`scheduler` must be an address such as tcp://host:8786, got {self.scheduler!r}"
+            )
+
+
+def with_engine(
+    pipeline: PipelineSettings, *, engine: str | None, scheduler: str | None
+) -> PipelineSettings:
+    """The settings with a command's --engine and --scheduler applied (UsageError if unusable)."""
+    if engine is None and scheduler is None:
+        return pipeline
+    chosen = engine or pipeline.engine
+    if scheduler and chosen != "dask":
+        raise UsageError("--scheduler is the Dask scheduler's address: it needs --engine dask")
+    try:
+        return replace(pipeline, engine=chosen, scheduler=scheduler or pipeline.scheduler)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,9 +25,10 @@ from warehouse.rows import FetchLogRow
 
 __all__ = ["PAGES_PER_WORKER", "RunContext"]
 
-# Pages in flight (fetching, fetched and waiting for a worker, being extracted) per
-# extraction worker: enough to keep the workers busy, few enough that the raw pages
-# of two whole batches are not all held at once (bench/: -78 MiB at 2000 pages).
+# Pages in flight (fetching, fetched and waiting for a worker, being extracted) per slot
+# of the extraction engine (a local process, a Dask worker thread): enough to keep the
+# workers busy, few enough that the raw pages of two whole batches are not all held at
+# once (bench/: -78 MiB at 2000 pages).
 PAGES_PER_WORKER = 8
 
 
@@ -49,7 +50,7 @@ class RunContext:
     pages: asyncio.Semaphore = field(init=False)  # pages between fetch start and extraction end
 
     def __post_init__(self) -> None:
-        self.pages = asyncio.Semaphore(PAGES_PER_WORKER * max(1, self.settings.pipeline.workers))
+        self.pages = asyncio.Semaphore(PAGES_PER_WORKER * max(1, self.pool.slots))
 
     def drain_fetch_log(self, source: str) -> list[FetchLogRow]:
         """Take the fetcher's log since the last drain, keeping feed/sitemap fetches aside."""

@@ -1,0 +1,242 @@
+"""What runs on a Dask worker for the Dask engine: one extraction pool per worker, build checks.
+
+Each Dask task is a few documents, sent by :mod:`flows.extract.dask_pool` to a
+plain module-level function (:func:`run_documents`) with a small
+:class:`WorkerJob`; no Prefect runs here, so a worker never needs or starts a
+Prefect API. The worker runs the document in its own :class:`ExtractionPool`
+(pebble, one process per Dask thread, spawned once and kept for the worker's
+life), so the per-document time limit and a page that crashes its process
+behave exactly as with the local pool: a reject row with a reason, and the
+Dask worker itself neither hangs nor dies. This is why the time limit is
+pebble in the worker, not a subprocess per task (a spawn and a trafilatura
+import, about a second, per page) nor Dask-side timeouts (Dask cannot stop a
+running task: the worker would have to be restarted, losing its other tasks,
+and a page that segfaults would kill worker after worker until Dask gives up).
+
+pebble starts processes, which a daemonic process may not: Dask workers must
+run with ``DASK_DISTRIBUTED__WORKER__DAEMON=False``. ``news-ingest worker``
+(:func:`worker_command`) sets it, and a daemonic worker is reported by name.
+
+Every worker must run the same installation as the flow (:class:`Build`: the
+versions that decide what extraction stores, and a digest of the project's
+code): a mismatch is an :class:`~flows.errors.EngineError` naming the worker
+and the difference, checked when a run starts and again by every worker that
+joins later, on its first document.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import platform
+import sys
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from importlib import metadata
+from multiprocessing.util import Finalize
+from pathlib import Path
+from typing import Any
+
+from connectors.records import RawDocument, Rejected
+from flows.errors import EngineError
+from flows.extract.workers import ExtractionPool, Work
+
+__all__ = [
+    "Build",
+    "WorkerInfo",
+    "WorkerJob",
+    "daemon_message",
+    "dask_setup",
+    "describe_worker",
+    "local_build",
+    "run_documents",
+    "warm_up",
+    "worker_command",
+]
+
+# The distributions whose versions decide what a page becomes (and how it travels).
+_DISTRIBUTIONS = (
+    "news-ingest",
+    "trafilatura",
+    "lxml",
+    "lxml_html_clean",
+    "numpy",
+    "xxhash",
+    "pebble",
+    "dask",
+    "distributed",
+)
+_PACKAGES = ("news_ingest", "flows", "connectors", "warehouse")
+_KEPT_POOLS = 2  # pools of distinct settings a worker keeps (one per concurrent kind of run)
+DAEMON_ENV = "DASK_DISTRIBUTED__WORKER__DAEMON"
+
+
+@dataclass(frozen=True, slots=True)
+class Build:
+    """What a process runs: the versions that matter and a digest of the project's code."""
+
+    versions: tuple[tuple[str, str], ...]
+    code: str
+
+    @property
+    def digest(self) -> str:
+        """A short name for the whole build (equal digests: the same installation)."""
+        text = repr((self.versions, self.code)).encode()
+        return hashlib.sha256(text).hexdigest()[:16]
+
+    def difference(self, other: Build) -> str:
+        """What differs from ``other``, as ``name this vs other`` pairs."""
+        theirs = dict(other.versions)
+        changed = [f"{k} {v} vs {theirs.get(k)}" for k, v in self.versions if theirs.get(k) != v]
+        if self.code != other.code:
+            changed.append(f"news-ingest code {self.code} vs {other.code}")
+        return ", ".join(changed) or "nothing"
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerInfo:
+    """What a Dask worker says about itself when a run starts."""
+
+    build: Build
+    daemon: bool
+    threads: int
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerJob:
+    """What a worker needs beside the document: the build expected and the pool's settings."""
+
+    build: str  # the flow's Build.digest
+    task: Callable[..., Any]  # a module-level function: pickled by reference
+    timeout: float
+    preload: str | None
+
+
+@cache
+def local_build() -> Build:
+    """This process's build (computed once: it reads the project's source files)."""
+    versions = [("python", platform.python_version())]
+    for name in _DISTRIBUTIONS:
+        try:
+            versions.append((name, metadata.version(name)))
+        except metadata.PackageNotFoundError:
+            versions.append((name, "absent"))
+    return Build(tuple(versions), _code_digest())
+
+
+def _code_digest() -> str:
+    digest = hashlib.sha256()
+    root = Path(__file__).resolve().parents[2]
+    for package in _PACKAGES:
+        for path in sorted((root / package).rglob("*.py")):
+            digest.update(str(path.relative_to(root)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def describe_worker(dask_worker: Any) -> WorkerInfo:
+    """This worker's build, daemon flag and thread count (run on every worker by ``Client.run``)."""
+    return WorkerInfo(local_build(), _daemonic(), int(dask_worker.state.nthreads))
+
+
+def warm_up(job: WorkerJob, dask_worker: Any) -> bool:
+    """Start this worker's extraction processes now, before its first document."""
+    _pool_for(job, int(dask_worker.state.nthreads)).start()
+    return True
+
+
+def run_documents(job: WorkerJob, items: list[Work]) -> list[Any]:
+    """Extract a few documents (each with its context) in this worker's pool (one Dask task):
+    a result or reject each."""
+    from distributed import get_worker  # noqa: PLC0415 (only ever called inside a worker)
+
+    results: list[Any | Rejected] = _pool_for(job, int(get_worker().state.nthreads)).run_all(items)
+    return results
+
+
+_pools: OrderedDict[tuple[Callable[..., Any], float, str | None], ExtractionPool[Any]]
+_pools = OrderedDict()
+_lock = threading.Lock()
+
+
+def _pool_for(job: WorkerJob, threads: int) -> ExtractionPool[Any]:
+    """The worker's pool for these settings, created on first use; checks the build first."""
+    if job.build != local_build().digest:
+        raise EngineError(
+            f"Dask worker (pid {os.getpid()}) runs news-ingest build {local_build().digest}, "
+            f"the flow expects {job.build}: install the same version everywhere "
+            "and restart the workers"
+        )
+    if _daemonic():
+        raise EngineError(daemon_message(f"pid {os.getpid()}"))
+    key = (job.task, job.timeout, job.preload)
+    with _lock:
+        pool = _pools.get(key)
+        if pool is None:
+            pool = ExtractionPool(
+                workers=threads, timeout=job.timeout, task=job.task, preload=job.preload
+            )
+            _pools[key] = pool
+            while len(_pools) > _KEPT_POOLS:
+                _pools.popitem(last=False)[1].close()
+        _pools.move_to_end(key)
+        return pool
+
+
+def _daemonic() -> bool:
+    return bool(multiprocessing.current_process().daemon)
+
+
+def daemon_message(worker: str) -> str:
+    """Why a daemonic worker cannot extract, and how to start one that can."""
+    return (
+        f"Dask worker {worker} is a daemonic process and cannot start extraction processes: "
+        f"start workers with `news-ingest worker` (or {DAEMON_ENV}=False)"
+    )
+
+
+def _stop_pools() -> None:
+    """Stop the extraction processes as the worker process exits.
+
+    They are not daemonic (pebble's choice), and multiprocessing joins such
+    children when a process ends: left running, they would hold the worker's exit
+    until its nanny kills it. A positive exit priority runs this before that join.
+    """
+    with _lock:
+        for pool in _pools.values():
+            pool.stop()
+        _pools.clear()
+
+
+Finalize(None, _stop_pools, exitpriority=10)
+
+
+def dask_setup(worker: Any) -> None:
+    """Preload hook of ``news-ingest worker``: compute the build before the first run asks."""
+    local_build()
+
+
+def worker_command(
+    scheduler: str, *, threads: int, name: str | None = None
+) -> tuple[list[str], dict[str, str]]:
+    """The ``dask worker`` command line and environment of a news-ingest extraction worker.
+
+    One worker process per machine with ``threads`` task threads, each feeding
+    one extraction process; not daemonic (its pebble pool starts processes);
+    Prefect's temporary server off (nothing on a worker talks to Prefect).
+    """
+    command = [sys.executable, "-m", "distributed.cli.dask_worker", scheduler]
+    command += ["--nworkers", "1", "--nthreads", str(threads), "--preload", __name__]
+    if name:
+        command += ["--name", name]
+    env = {
+        **os.environ,
+        DAEMON_ENV: "False",
+        "PREFECT_SERVER_EPHEMERAL_ENABLED": "false",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    }
+    return command, env
