@@ -41,7 +41,7 @@ from multiprocessing.util import Finalize
 from pathlib import Path
 from typing import Any
 
-from connectors.records import RawDocument, Rejected
+from connectors.records import Rejected
 from flows.errors import EngineError
 from flows.extract.workers import ExtractionPool, Work
 

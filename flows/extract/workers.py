@@ -9,10 +9,10 @@ threads). What a worker runs per document is the module-level function
 passed as ``task`` (the pipeline's is ``flows.pipeline.per_document``; tests
 pass one that hangs or crashes on purpose), with whatever else :meth:`process`
 is given for that document (the pipeline's: what the page's host taught).
-``preload`` names a module each worker imports as it starts, and :meth:`ExtractionPool.start` starts the
-workers before the first document, so their start-up (importing trafilatura
-takes about a second) overlaps the flow's own instead of delaying the first
-extraction.
+``preload`` names a module each worker imports as it starts, and
+:meth:`ExtractionPool.start` starts the workers before the first document, so
+their start-up (importing trafilatura takes about a second) overlaps the flow's
+own instead of delaying the first extraction.
 
 :class:`DocumentPool` is what the flows ask of a pool (``slots``, ``async
 with``, ``process``); the Dask engine (:mod:`flows.extract.dask_pool`) is its
@@ -151,9 +151,7 @@ class ExtractionPool(Generic[R]):
         """:meth:`process` for each document and its context, blocking the calling thread (a
         Dask task's)."""
         futures = [self._schedule(doc, context) for doc, context in items]  # all queued at once
-        return [
-            self._result(doc, future) for (doc, _), future in zip(items, futures, strict=True)
-        ]
+        return [self._result(doc, future) for (doc, _), future in zip(items, futures, strict=True)]
 
     def _result(self, doc: RawDocument, future: Future[R | Rejected]) -> R | Rejected:
         try:
