@@ -19,8 +19,10 @@ social-media titles are sometimes rewritten for sharing. So:
 3. The first candidate in order of how deliberately the publisher wrote it
    wins: JSON-LD headline, ``og:title``, the ``<h1>`` (only when some other
    candidate agrees with it, or there is nothing else), ``twitter:title``,
-   ``<title>``, then the feed's title. Its source is recorded (``jsonld``,
-   ``meta``, ``h1``, ``title``; the feed's origin).
+   ``<title>``. Its source is recorded (``jsonld``, ``meta``, ``h1``, ``title``).
+4. The feed's or sitemap's title (recorded with its origin) only when the page
+   offers none: the page decides alone, so a page gets the same title whichever
+   source found it, and a second source's visit is not a new version.
 
 Affixes are learned per host (:class:`SiteTitles`): a segment that starts or
 ends at least two distinct ``<title>`` texts of the host, and a tenth of them,
@@ -93,14 +95,22 @@ def choose_title(
     site: SiteTitles | None = None,
     hint: tuple[str | None, str | None] = (None, None),
 ) -> tuple[str | None, str | None]:
-    """The page's title and where it came from; ``hint`` is the feed's (title, origin)."""
+    """The page's title and where it came from; ``hint`` is the feed's (title, origin).
+
+    The page decides alone; the feed's title is taken only when the page offers none, so
+    a page gets the same title whichever source found it (a sitemap's visit of a page a
+    feed brought in is then unchanged, not a new version).
+    """
     names = _Names.of(found, site or SiteTitles())
-    ranked = [(names.strip(text), source) for text, source in _ranked(found, hint)]
+    ranked = [(names.strip(text), source) for text, source in _ranked(found)]
     ranked = [(text, source) for text, source in ranked if text]
     cut = [(_cut_to_other(text, source, ranked, names), source) for text, source in ranked]
     for text, source in cut:
         if source != "h1" or _agreed(text, cut) or len(cut) == 1:
             return text, source
+    hinted, origin = tidy(hint[0]), hint[1]
+    if hinted and origin:
+        return names.strip(hinted) or None, origin
     return (None, None)
 
 
@@ -120,15 +130,13 @@ def learn_site_titles(titles: Iterable[str]) -> SiteTitles:
     )
 
 
-def _ranked(found: TitleCandidates, hint: tuple[str | None, str | None]) -> list[tuple[str, str]]:
-    """The candidates, most deliberate first, each with its source."""
+def _ranked(found: TitleCandidates) -> list[tuple[str, str]]:
+    """The page's candidates, most deliberate first, each with its source."""
     ranked = [(t, "jsonld") for t in found.jsonld]
     ranked += [(t, "meta") for t in (found.og,) if t]
     ranked += [(t, "h1") for t in found.h1]
     ranked += [(t, "meta") for t in (found.twitter,) if t]
     ranked += [(t, "title") for t in (found.html_title,) if t]
-    if hint[0] and hint[1]:
-        ranked.append((hint[0], hint[1]))
     return [(text, source) for text, source in ((tidy(t), s) for t, s in ranked) if text]
 
 
