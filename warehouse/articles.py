@@ -61,6 +61,7 @@ class ArticleRecord:
     charset: str | None  # how the page's bytes became text (docs/schema.md)
     charset_source: str | None
     charset_declared: str | None
+    organisations: tuple[str, ...] | None  # publishers, agencies, desks the byline names
 
 
 ARTICLE_COLUMNS = tuple(f.name for f in fields(ArticleRecord))
@@ -134,4 +135,6 @@ def as_moment(value: Moment | None) -> datetime | None:
 def _record(row: tuple[Any, ...]) -> ArticleRecord:
     values = dict(zip(ARTICLE_COLUMNS, row, strict=True))
     values["authors"] = tuple(values["authors"] or ())  # a VARCHAR[] comes back as a list
+    if values["organisations"] is not None:  # NULL on versions stored before migration 0008
+        values["organisations"] = tuple(values["organisations"])
     return ArticleRecord(**values)
