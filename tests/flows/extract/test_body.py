@@ -9,6 +9,7 @@ import trafilatura
 from trafilatura.metadata import extract_metadata
 
 from flows.extract.body import (
+    CRUDE_JSON_LIMIT,
     OPTIONS,
     SecondPass,
     extract_body,
@@ -53,6 +54,10 @@ HEADS = {
     ),
     "json-ld": f'<script type="application/ld+json">{JSON_LD}</script>',
     "broken json-ld": '<script type="application/ld+json">{"author": "Ada Lovelace",</script>',
+    "broken json-ld, person": (
+        '<script type="application/ld+json">{"@type": "NewsArticle", '
+        '"author": {"@type": "Person", "name": "Ada Lovelace"},</script>'
+    ),
     "twitter site": '<meta name="twitter:site" content="@meridian">',
 }
 
@@ -66,6 +71,18 @@ def test_page_metadata_equals_trafilatura_s_for_every_field_the_pipeline_reads(h
         trafilatura.load_html(html), url, OPTIONS["date_extraction_params"], False, set()
     )
     assert [getattr(ours, f) for f in FIELDS] == [getattr(theirs, f) for f in FIELDS]
+
+
+def test_a_huge_json_ld_block_that_does_not_parse_is_not_scanned_for_names() -> None:
+    """trafilatura's regular-expression scan of such a block costs seconds (a live blog's
+    800 KB block: 1.3 s); below the limit the same broken block still gives its author."""
+    broken = '{"@type": "NewsArticle", "author": {"@type": "Person", "name": "Ada Lovelace"},'
+    filler = '"liveBlogUpdate": "' + "x" * CRUDE_JSON_LIMIT + '"'
+    small = page(f'<script type="application/ld+json">{broken}</script>')
+    huge = page(f'<script type="application/ld+json">{broken}{filler}</script>')
+    url = "https://news.example/2024/03/harbour"
+    assert page_metadata(trafilatura.load_html(small), url).author == "Ada Lovelace"
+    assert page_metadata(trafilatura.load_html(huge), url).author is None
 
 
 def test_extract_body_is_the_full_call_with_metadata_on_an_ordinary_page() -> None:
