@@ -26,14 +26,16 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from dataclasses import dataclass
+from html import unescape
 from typing import Any
 
 import trafilatura
 from courlan import extract_domain
 from htmldate import find_date
 from lxml.html import HtmlElement
-from trafilatura.json_metadata import extract_json, extract_json_parse_error, normalize_json
+from trafilatura.json_metadata import JSON_UNICODE_REPLACE, extract_json, extract_json_parse_error
 from trafilatura.metadata import (
     JSON_MINIFY,
     META_URL,
@@ -44,6 +46,7 @@ from trafilatura.metadata import (
     extract_url,
 )
 from trafilatura.settings import Document
+from trafilatura.utils import HTML_STRIP_TAGS, trim
 
 __all__ = [
     "BLOCK_SHARE",
@@ -56,6 +59,7 @@ __all__ = [
     "extract_checked",
     "full_extraction",
     "largest_paragraph_block",
+    "normalize_json_text",
     "page_metadata",
     "two_step",
 ]
@@ -126,6 +130,7 @@ def extract_checked(tree: HtmlElement, url: str | None) -> tuple[Document | None
 # up to this size (characters); their cost grows faster than the block.
 CRUDE_JSON_LIMIT = 100_000
 _JSON_LD = './/script[@type="application/ld+json" or @type="application/settings+json"]'
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 # What page_metadata fills in (the rest of a Document is the extraction's).
 _METADATA_FIELDS = ("title", "author", "url", "hostname", "description", "sitename", "date")
@@ -160,7 +165,7 @@ def _json_ld_metadata(tree: HtmlElement, metadata: Document) -> Document:
     for element in tree.xpath(_JSON_LD):
         if not element.text:
             continue
-        text = normalize_json(JSON_MINIFY.sub(r"\1", element.text))
+        text = normalize_json_text(JSON_MINIFY.sub(r"\1", element.text))
         try:
             schema = json.loads(text, strict=False)
         except json.JSONDecodeError:
@@ -169,6 +174,17 @@ def _json_ld_metadata(tree: HtmlElement, metadata: Document) -> Document:
             continue
         metadata = extract_json(schema, metadata)
     return metadata
+
+
+def normalize_json_text(text: str) -> str:
+    """trafilatura's ``normalize_json``, with lone surrogates dropped by one regular expression
+    instead of a generator over every character (0.3 s for an 800 KB block)."""
+    if "\\" in text:
+        text = text.replace("\\n", "").replace("\\r", "").replace("\\t", "")
+        text = JSON_UNICODE_REPLACE.sub(lambda match: chr(int(match[1], 16)), text)
+        text = _SURROGATE.sub("", text)
+        text = unescape(text)
+    return trim(HTML_STRIP_TAGS.sub("", text))
 
 
 def _sitename(name: str | None, url: str | None) -> str | None:

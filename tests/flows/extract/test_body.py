@@ -6,6 +6,7 @@ import json
 
 import pytest
 import trafilatura
+from trafilatura.json_metadata import normalize_json
 from trafilatura.metadata import extract_metadata
 
 from flows.extract.body import (
@@ -15,6 +16,7 @@ from flows.extract.body import (
     extract_body,
     full_extraction,
     largest_paragraph_block,
+    normalize_json_text,
     page_metadata,
     two_step,
 )
@@ -103,3 +105,17 @@ def test_a_short_fast_result_beside_a_large_paragraph_block_takes_the_second_pas
     assert check.block_chars == largest_paragraph_block(tree) > 0
     _, ordinary = two_step(tree, None)
     assert ordinary.second_pass is False
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"headline": "Plain"}',
+        '{"headline": "Caf\\u00e9 \\n <b>bold</b> &amp; more"}',
+        '{"headline": "lone \\ud83d surrogate \\udc00 and a pair \\ud83d\\ude00"}',
+        '{"a": "tab\\tand\\rreturn", "b": "\\\\u0041"}',
+        "no backslash at all <i>tag</i>   spaced",
+    ],
+)
+def test_normalize_json_text_equals_trafilatura_s(text: str) -> None:
+    assert normalize_json_text(text) == normalize_json(text)
