@@ -17,9 +17,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar, cast
 
-from prefect import flow, get_run_logger, task
+from prefect import State, flow, get_run_logger, task
 from prefect.artifacts import acreate_markdown_artifact
 from prefect.cache_policies import NONE
+from prefect.states import Failed
 from prefect.utilities.annotations import quote
 
 from connectors.capture import WarcCapture
@@ -39,7 +40,7 @@ from flows.pipeline.session import run_session
 from flows.pipeline.sources import build_source
 from warehouse.rows import RunCounts
 
-__all__ = ["ingest"]
+__all__ = ["ingest", "run_ingest"]
 
 
 @flow(name="news-ingest", persist_result=False, log_prints=True)
@@ -52,8 +53,13 @@ async def ingest(
     *,
     engine: str | None = None,
     scheduler: str | None = None,
-) -> RunReport:
+) -> RunReport | State[RunReport]:
     """Ingest the configured sources (or the named ones) into the warehouse once.
+
+    The flow run ends Failed, with the report as its result, when a source
+    failed (exit code 4 or 1): Prefect's UI, automations and ``prefect
+    flow-run ls`` then show what the summary says. :func:`run_ingest` returns
+    the report either way.
 
     ``only_due`` (the served deployments set it) skips web sources whose
     adaptive-freshness interval has not elapsed; a manual run fetches them all.
@@ -89,7 +95,42 @@ async def ingest(
     await acreate_markdown_artifact(
         key="ingest-summary", markdown=summary_markdown(report), description="Per-source counts"
     )
-    return report
+    return _final(report)
+
+
+def _final(report: RunReport) -> RunReport | State[RunReport]:
+    """The report, or a Failed state carrying it when a source (or the run) failed."""
+    failure = report.failure_line()
+    if failure is None and report.status == "completed":
+        return report
+    return Failed(message=failure or f"run {report.status}", data=report)
+
+
+async def run_ingest(
+    sources_path: str | None = None,
+    db_path: str | None = None,
+    source_names: list[str] | None = None,
+    capture: bool | None = None,
+    *,
+    engine: str | None = None,
+    scheduler: str | None = None,
+) -> RunReport:
+    """Run the :func:`ingest` flow and return its report, whether the run ended Completed
+    or Failed because sources failed; an error that stopped the flow is raised."""
+    state = await ingest(
+        sources_path=sources_path,
+        db_path=db_path,
+        source_names=source_names,
+        capture=capture,
+        engine=engine,
+        scheduler=scheduler,
+        return_state=True,
+    )
+    result = await state.aresult(raise_on_failure=False)
+    if isinstance(result, RunReport):
+        return result
+    await state.aresult()  # the flow raised: raise its error here
+    raise TypeError(f"the ingest flow returned {result!r}, not a run report")
 
 
 @asynccontextmanager

@@ -195,11 +195,11 @@ def _run(args: argparse.Namespace) -> int:
     engine_of(settings.pipeline, args)
     connect_prefect(announce=not args.quiet)
     from flows.app.terminal import live_progress  # noqa: PLC0415
-    from flows.ingest import ingest  # noqa: PLC0415 (imports Prefect: slow)
+    from flows.ingest import run_ingest  # noqa: PLC0415 (imports Prefect: slow)
 
     with live_progress(enabled=sys.stderr.isatty() and not args.quiet, plain=not args.quiet):
         report = _run_flow(
-            ingest(
+            run_ingest(
                 sources_path=str(settings.path),
                 db_path=str(database),
                 source_names=args.sources_selected,

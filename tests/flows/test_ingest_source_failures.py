@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.flows.test_ingest_web import article_html, rss
@@ -165,3 +166,24 @@ def test_exit_code_and_stats_say_a_source_failed(
     assert dead_source["last_success_at"] is None and dead_source["failing_since"] is not None
     listing = " ".join(stats.stdout.decode().split())  # a table or records: 80 columns
     assert "2 failure(s) in a row, failing since" in listing and "never" in listing
+
+    healthy = sources_file(tmp_path, {"good": ("feed", site.url("/rss.xml"))})
+    assert cli(run_command(healthy, db_path), prefect_server).returncode == 0
+    # Prefect shows what the summary says: the runs with a failed source ended Failed.
+    assert flow_run_states(prefect_server, db_path) == [
+        ("FAILED", "1 of 2 sources failed: dead"),
+        ("FAILED", "1 of 1 sources failed: dead"),
+        ("COMPLETED", None),
+    ]
+
+
+def flow_run_states(server: PrefectServer, db_path: Path) -> list[tuple[str, str | None]]:
+    """The final state (type, message) of each flow run into ``db_path``, oldest first."""
+    runs = httpx.post(
+        f"{server.api_url}/flow_runs/filter", json={"sort": "START_TIME_ASC"}, timeout=30
+    ).json()
+    return [
+        (r["state"]["type"], r["state"]["message"] or None)
+        for r in runs
+        if r["parameters"].get("db_path") == str(db_path)
+    ]
