@@ -47,8 +47,9 @@ from typing import Any
 
 from bench import site
 from bench.harness import REPO, RESULTS, Server, machine
-from bench.pipeline import PipelineRun, bench_env, run_pipeline, sources_file
+from bench.pipeline import PipelineRun, bench_env, run_pipeline, shared_server_home, sources_file
 from bench.procs import group_cpu_seconds
+from flows.prefect_server import stop_server
 
 CORPUS = REPO.parent / "shared" / "corpus" / "fundus"
 WORKERS = 2
@@ -312,6 +313,8 @@ def main(argv: list[str] | None = None) -> int:
             ]
     finally:
         server.stop()
+        # Before the work folder goes: the server's pid file is in it (atexit would be late).
+        stop_server(shared_server_home(workdir / "prefect"))
     result = summary(repeats)
     print_summary(result)
     RESULTS.mkdir(parents=True, exist_ok=True)
