@@ -20,7 +20,6 @@ from typing import TypeVar, cast
 from prefect import State, flow, get_run_logger, task
 from prefect.artifacts import acreate_markdown_artifact
 from prefect.cache_policies import NONE
-from prefect.states import Failed
 from prefect.utilities.annotations import quote
 
 from connectors.capture import WarcCapture
@@ -31,6 +30,7 @@ from flows.pipeline import local, sourcerun, web
 from flows.pipeline.config import Settings, SourceConfig, load_settings, with_engine
 from flows.pipeline.context import RunContext
 from flows.pipeline.local import LocalItem
+from flows.pipeline.outcome import final_state, report_of
 from flows.pipeline.paths import existing_sources, locate_database
 from flows.pipeline.per_document import extraction_pool
 from flows.pipeline.progress import reporter
@@ -95,15 +95,7 @@ async def ingest(
     await acreate_markdown_artifact(
         key="ingest-summary", markdown=summary_markdown(report), description="Per-source counts"
     )
-    return _final(report)
-
-
-def _final(report: RunReport) -> RunReport | State[RunReport]:
-    """The report, or a Failed state carrying it when a source (or the run) failed."""
-    failure = report.failure_line()
-    if failure is None and report.status == "completed":
-        return report
-    return Failed(message=failure or f"run {report.status}", data=report)
+    return final_state(report)
 
 
 async def run_ingest(
@@ -128,11 +120,7 @@ async def run_ingest(
         scheduler=scheduler,
         return_state=True,
     )
-    result = await state.aresult(raise_on_failure=False)
-    if isinstance(result, RunReport):
-        return result
-    await state.aresult()  # the flow raised: raise its error here
-    raise TypeError(f"the ingest flow returned {result!r}, not a run report")
+    return await report_of(state)
 
 
 @asynccontextmanager

@@ -33,13 +33,14 @@ from datetime import UTC, datetime, time
 from pathlib import Path
 from uuid import UUID
 
-from prefect import flow, get_run_logger, task
+from prefect import State, flow, get_run_logger, task
 from prefect.cache_policies import NONE
 
 from connectors.records import CaptureRef, EntryHints, RawDocument, Rejected, RejectReason
 from connectors.warc import read_capture
 from flows.errors import ReextractError
 from flows.pipeline.config import PipelineSettings, load_settings, with_engine
+from flows.pipeline.outcome import final_state, report_of
 from flows.pipeline.paths import locate_database
 from flows.pipeline.per_document import ArticlePool, extraction_pool
 from flows.pipeline.persist import (
@@ -55,7 +56,7 @@ from warehouse import lookups
 from warehouse.connection import Connection
 from warehouse.rows import CapturedVersion, RunCounts
 
-__all__ = ["KIND", "parse_since", "reextract"]
+__all__ = ["KIND", "parse_since", "reextract", "run_reextract"]
 
 logger = logging.getLogger(__name__)
 
@@ -96,14 +97,16 @@ async def reextract(
     *,
     engine: str | None = None,
     scheduler: str | None = None,
-) -> RunReport:
+) -> RunReport | State[RunReport]:
     """Clean every captured latest version again; store new versions where the output changed.
 
     ``source_names`` limits it to versions those sources delivered, ``since``
     to pages captured at or after that time; ``sources_path`` supplies the
     ``[pipeline]`` settings (batch size, workers, extraction and lock time limits,
     snapshot, engine), else defaults; ``engine`` and ``scheduler`` override its engine.
-    Without ``db_path``: $NEWS_INGEST_DB, else the per-user default.
+    Without ``db_path``: $NEWS_INGEST_DB, else the per-user default. The flow run ends
+    Failed when a source failed (:mod:`flows.pipeline.outcome`); :func:`run_reextract`
+    returns the report either way.
     """
     pipeline = load_settings(Path(sources_path)).pipeline if sources_path else PipelineSettings()
     pipeline = with_engine(pipeline, engine=engine, scheduler=scheduler)
@@ -124,7 +127,29 @@ async def reextract(
             job = _Job(session.run_id, session.conn, pool, since, pipeline.batch_size)
             for name in names:
                 job.reports.append(await _reextract_source(job, name))
-    return RunReport(session.run_id, session.status, tuple(job.reports), str(database))
+    return final_state(RunReport(session.run_id, session.status, tuple(job.reports), str(database)))
+
+
+async def run_reextract(
+    db_path: str | None = None,
+    source_names: list[str] | None = None,
+    since: datetime | None = None,
+    sources_path: str | None = None,
+    *,
+    engine: str | None = None,
+    scheduler: str | None = None,
+) -> RunReport:
+    """Run the :func:`reextract` flow and return its report, Completed or Failed."""
+    state = await reextract(
+        db_path=db_path,
+        source_names=source_names,
+        since=since,
+        sources_path=sources_path,
+        engine=engine,
+        scheduler=scheduler,
+        return_state=True,
+    )
+    return await report_of(state)
 
 
 async def _reextract_source(job: _Job, name: str) -> SourceReport:

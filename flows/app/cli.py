@@ -279,10 +279,10 @@ def _reextract(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(f"news-ingest: {describe_coverage(coverage)}", file=sys.stderr)
     connect_prefect(announce=not args.quiet)
-    from flows.reextract import reextract  # noqa: PLC0415 (imports Prefect: slow)
+    from flows.reextract import run_reextract  # noqa: PLC0415 (imports Prefect: slow)
 
     report = _run_flow(
-        reextract(
+        run_reextract(
             db_path=str(database),
             source_names=args.sources_selected,
             since=args.since,
