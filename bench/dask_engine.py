@@ -48,7 +48,7 @@ from typing import Any
 from bench import site
 from bench.harness import REPO, RESULTS, Server, machine
 from bench.pipeline import PipelineRun, bench_env, run_pipeline, shared_server_home, sources_file
-from bench.procs import group_cpu_seconds
+from bench.procs import group_cpu_seconds, processes
 from flows.prefect_server import stop_server
 
 CORPUS = REPO.parent / "shared" / "corpus" / "fundus"
@@ -78,7 +78,7 @@ class Cluster:
         their extraction processes (a worker group: nanny, its worker, the worker's pool)."""
         roles: dict[str, float] = {}
         scheduler, *workers = self.groups
-        for pid, ppid, group, seconds in _processes():
+        for pid, ppid, group, seconds in processes():
             if group == scheduler:
                 role = "scheduler"
             elif group in workers:
@@ -87,25 +87,6 @@ class Cluster:
                 continue
             roles[role] = roles.get(role, 0.0) + seconds
         return roles
-
-
-def _processes() -> Iterator[tuple[int, int, int, float]]:
-    """(pid, parent pid, process group, CPU seconds) of every live process."""
-    tick = os.sysconf("SC_CLK_TCK")
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            raw = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = raw[raw.rindex(")") + 2 :].split()
-        yield (
-            int(entry.name),
-            int(fields[1]),
-            int(fields[2]),
-            (int(fields[11]) + int(fields[12])) / tick,
-        )
 
 
 @contextmanager

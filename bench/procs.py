@@ -13,10 +13,11 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["TreeSample", "TreeSampler", "cpu_seconds", "group_cpu_seconds", "kind_of"]
+__all__ = ["TreeSample", "TreeSampler", "cpu_seconds", "group_cpu_seconds", "kind_of", "processes"]
 
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 _TICK = os.sysconf("SC_CLK_TCK")
@@ -41,7 +42,11 @@ def cpu_seconds(pid: int) -> float:
 
 def group_cpu_seconds(group: int) -> float:
     """User + system CPU seconds so far of the live processes of one process group."""
-    total = 0.0
+    return sum(seconds for _, _, member_of, seconds in processes() if member_of == group)
+
+
+def processes() -> Iterator[tuple[int, int, int, float]]:
+    """(pid, parent pid, process group, user + system CPU seconds) of every live process."""
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -49,10 +54,14 @@ def group_cpu_seconds(group: int) -> float:
             raw = (entry / "stat").read_text()
         except OSError:
             continue
+        # The command name may hold spaces and parentheses: split after the last ')'.
         fields = raw[raw.rindex(")") + 2 :].split()
-        if int(fields[2]) == group:
-            total += (int(fields[11]) + int(fields[12])) / _TICK
-    return total
+        yield (
+            int(entry.name),
+            int(fields[1]),
+            int(fields[2]),
+            (int(fields[11]) + int(fields[12])) / _TICK,
+        )
 
 
 def _rss(pid: int) -> int:

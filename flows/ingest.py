@@ -30,7 +30,7 @@ from flows.pipeline import local, sourcerun, web
 from flows.pipeline.config import Settings, SourceConfig, load_settings, with_engine
 from flows.pipeline.context import RunContext
 from flows.pipeline.local import LocalItem
-from flows.pipeline.outcome import final_state, report_of
+from flows.pipeline.outcome import final_state
 from flows.pipeline.paths import existing_sources, locate_database
 from flows.pipeline.per_document import extraction_pool
 from flows.pipeline.progress import reporter
@@ -40,7 +40,7 @@ from flows.pipeline.session import run_session
 from flows.pipeline.sources import build_source
 from warehouse.rows import RunCounts
 
-__all__ = ["ingest", "run_ingest"]
+__all__ = ["ingest"]
 
 
 @flow(name="news-ingest", persist_result=False, log_prints=True)
@@ -58,8 +58,9 @@ async def ingest(
 
     The flow run ends Failed, with the report as its result, when a source
     failed (exit code 4 or 1): Prefect's UI, automations and ``prefect
-    flow-run ls`` then show what the summary says. :func:`run_ingest` returns
-    the report either way.
+    flow-run ls`` then show what the summary says.
+    ``report_of(ingest(..., return_state=True))`` (:mod:`flows.pipeline.outcome`)
+    returns the report either way.
 
     ``only_due`` (the served deployments set it) skips web sources whose
     adaptive-freshness interval has not elapsed; a manual run fetches them all.
@@ -96,31 +97,6 @@ async def ingest(
         key="ingest-summary", markdown=summary_markdown(report), description="Per-source counts"
     )
     return final_state(report)
-
-
-async def run_ingest(
-    sources_path: str | None = None,
-    db_path: str | None = None,
-    source_names: list[str] | None = None,
-    only_due: bool = False,
-    capture: bool | None = None,
-    *,
-    engine: str | None = None,
-    scheduler: str | None = None,
-) -> RunReport:
-    """Run the :func:`ingest` flow and return its report, whether the run ended Completed
-    or Failed because sources failed; an error that stopped the flow is raised."""
-    state = await ingest(
-        sources_path=sources_path,
-        db_path=db_path,
-        source_names=source_names,
-        only_due=only_due,
-        capture=capture,
-        engine=engine,
-        scheduler=scheduler,
-        return_state=True,
-    )
-    return await report_of(state)
 
 
 @asynccontextmanager

@@ -40,7 +40,7 @@ from connectors.records import CaptureRef, EntryHints, RawDocument, Rejected, Re
 from connectors.warc import read_capture
 from flows.errors import ReextractError
 from flows.pipeline.config import PipelineSettings, load_settings, with_engine
-from flows.pipeline.outcome import final_state, report_of
+from flows.pipeline.outcome import final_state
 from flows.pipeline.paths import locate_database
 from flows.pipeline.per_document import ArticlePool, extraction_pool
 from flows.pipeline.persist import (
@@ -56,7 +56,7 @@ from warehouse import lookups
 from warehouse.connection import Connection
 from warehouse.rows import CapturedVersion, RunCounts
 
-__all__ = ["KIND", "parse_since", "reextract", "run_reextract"]
+__all__ = ["KIND", "parse_since", "reextract"]
 
 logger = logging.getLogger(__name__)
 
@@ -105,8 +105,8 @@ async def reextract(
     ``[pipeline]`` settings (batch size, workers, extraction and lock time limits,
     snapshot, engine), else defaults; ``engine`` and ``scheduler`` override its engine.
     Without ``db_path``: $NEWS_INGEST_DB, else the per-user default. The flow run ends
-    Failed when a source failed (:mod:`flows.pipeline.outcome`); :func:`run_reextract`
-    returns the report either way.
+    Failed when a source failed (:mod:`flows.pipeline.outcome`, whose ``report_of``
+    returns the report either way).
     """
     pipeline = load_settings(Path(sources_path)).pipeline if sources_path else PipelineSettings()
     pipeline = with_engine(pipeline, engine=engine, scheduler=scheduler)
@@ -128,28 +128,6 @@ async def reextract(
             for name in names:
                 job.reports.append(await _reextract_source(job, name))
     return final_state(RunReport(session.run_id, session.status, tuple(job.reports), str(database)))
-
-
-async def run_reextract(
-    db_path: str | None = None,
-    source_names: list[str] | None = None,
-    since: datetime | None = None,
-    sources_path: str | None = None,
-    *,
-    engine: str | None = None,
-    scheduler: str | None = None,
-) -> RunReport:
-    """Run the :func:`reextract` flow and return its report, Completed or Failed."""
-    state = await reextract(
-        db_path=db_path,
-        source_names=source_names,
-        since=since,
-        sources_path=sources_path,
-        engine=engine,
-        scheduler=scheduler,
-        return_state=True,
-    )
-    return await report_of(state)
 
 
 async def _reextract_source(job: _Job, name: str) -> SourceReport:

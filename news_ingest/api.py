@@ -73,16 +73,20 @@ def run(
     settings = load_settings(existing_sources(_path(sources)))
     for config in settings.select(list(source_names) if source_names else None):
         build_source(config)
-    from flows.ingest import run_ingest  # noqa: PLC0415 (imports Prefect: slow)
+    from flows.ingest import ingest  # noqa: PLC0415 (imports Prefect: slow)
+    from flows.pipeline.outcome import report_of  # noqa: PLC0415
     from flows.prefect_api import connect_prefect  # noqa: PLC0415
 
     connect_prefect(announce=False)
     return _run_to_end(
-        run_ingest(
-            sources_path=str(settings.path),
-            db_path=str(locate_database(_path(db)).path),
-            source_names=list(source_names) if source_names else None,
-            capture=capture,
+        report_of(
+            ingest(
+                sources_path=str(settings.path),
+                db_path=str(locate_database(_path(db)).path),
+                source_names=list(source_names) if source_names else None,
+                capture=capture,
+                return_state=True,
+            )
         )
     )
 

@@ -10,7 +10,8 @@ from typing import Any
 
 import duckdb
 
-from flows.ingest import run_ingest
+from flows.ingest import ingest
+from flows.pipeline.outcome import report_of
 from flows.pipeline.reports import RunReport
 
 __all__ = ["WORDS", "article", "files_sources", "query", "run", "run_command"]
@@ -98,7 +99,7 @@ def run_command(sources: Path, db: Path) -> list[str]:
 def run(sources: Path, db: Path, **options: Any) -> RunReport:
     """Run the ingest flow once in this process (under the session's Prefect harness)."""
     report: RunReport = asyncio.run(
-        run_ingest(sources_path=str(sources), db_path=str(db), **options)
+        report_of(ingest(sources_path=str(sources), db_path=str(db), return_state=True, **options))
     )
     return report
 

@@ -195,17 +195,21 @@ def _run(args: argparse.Namespace) -> int:
     engine_of(settings.pipeline, args)
     connect_prefect(announce=not args.quiet)
     from flows.app.terminal import live_progress  # noqa: PLC0415
-    from flows.ingest import run_ingest  # noqa: PLC0415 (imports Prefect: slow)
+    from flows.ingest import ingest  # noqa: PLC0415 (imports Prefect: slow)
+    from flows.pipeline.outcome import report_of  # noqa: PLC0415
 
     with live_progress(enabled=sys.stderr.isatty() and not args.quiet, plain=not args.quiet):
         report = _run_flow(
-            run_ingest(
-                sources_path=str(settings.path),
-                db_path=str(database),
-                source_names=args.sources_selected,
-                capture=args.capture,
-                engine=args.engine,
-                scheduler=args.scheduler,
+            report_of(
+                ingest(
+                    sources_path=str(settings.path),
+                    db_path=str(database),
+                    source_names=args.sources_selected,
+                    capture=args.capture,
+                    engine=args.engine,
+                    scheduler=args.scheduler,
+                    return_state=True,
+                )
             )
         )
     _print_report(report, args)
@@ -279,16 +283,20 @@ def _reextract(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(f"news-ingest: {describe_coverage(coverage)}", file=sys.stderr)
     connect_prefect(announce=not args.quiet)
-    from flows.reextract import run_reextract  # noqa: PLC0415 (imports Prefect: slow)
+    from flows.pipeline.outcome import report_of  # noqa: PLC0415 (imports Prefect: slow)
+    from flows.reextract import reextract  # noqa: PLC0415
 
     report = _run_flow(
-        run_reextract(
-            db_path=str(database),
-            source_names=args.sources_selected,
-            since=args.since,
-            sources_path=str(args.sources) if args.sources else None,
-            engine=args.engine,
-            scheduler=args.scheduler,
+        report_of(
+            reextract(
+                db_path=str(database),
+                source_names=args.sources_selected,
+                since=args.since,
+                sources_path=str(args.sources) if args.sources else None,
+                engine=args.engine,
+                scheduler=args.scheduler,
+                return_state=True,
+            )
         )
     )
     _print_report(report, args)
