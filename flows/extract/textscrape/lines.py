@@ -131,7 +131,21 @@ def _is_credit(line: Line) -> bool:
     # the words first keeps this cheap on the thousands of short lines of a page.
     if CREDIT_TOKENS.intersection(WORD.findall(line.low)):
         return True
-    return bool(CREDIT_HINT.search(line.low)) and bool(CREDIT_WORDS.search(line.low))
+    return (
+        bool(CREDIT_HINT.search(line.low))
+        and bool(CREDIT_WORDS.search(line.low))
+        and not _sentence_after_label(line.text)
+    )
+
+
+def _sentence_after_label(text: str) -> bool:
+    """A colon followed by a sentence, not names: "Erstes Bild: So könnte die Seilbahn
+    aussehen" is a headline; a credit names people or agencies ("Foto: Anna Berg og Ola
+    Dahl", "Bild: dpa"), with at most two lower-case words after its last colon."""
+    if ":" not in text:
+        return False
+    rest = text.rsplit(":", maxsplit=1)[1]
+    return sum(w[:1].islower() for w in rest.split()) > 2
 
 
 def _is_caption(line: Line) -> bool:
@@ -141,7 +155,10 @@ def _is_caption(line: Line) -> bool:
         return True
     if CJK.search(text) and re.search(r"＝[^＝。]{1,25}$", text):
         return True  # Japanese captions end in "＝place, date" or "＝agency"
-    return line.words <= 70 and bool(CAPTION_CREDIT.search(line.low.rstrip()[-160:]))
+    if line.words > 70:
+        return False
+    credit = CAPTION_CREDIT.search(line.low.rstrip()[-160:])
+    return bool(credit) and not (":" in credit.group(0) and _sentence_after_label(text))
 
 
 def _features(text: str) -> Line:

@@ -86,3 +86,16 @@ def test_sentences_do_not_end_at_abbreviations() -> None:
     assert sentences("Rep. Smith met the U.S. team. Then he left!") == 2
     assert sentences("King Charles III. visited the town") == 1
     assert sentences("") == 0
+
+
+def test_a_headline_with_a_picture_word_and_a_colon_is_no_credit_or_caption() -> None:
+    headline, credit, named = line_features(
+        [
+            "Erstes Bild: So könnte die Duisburger Seilbahn aussehen",
+            "Foto: dpa",
+            "Die Pläne für die Seilbahn. Foto: Anna Berg og Ola Dahl",
+        ]
+    )
+    assert not (headline.credit or headline.caption)
+    assert credit.credit
+    assert named.caption
