@@ -158,7 +158,9 @@ def _is_caption(line: Line) -> bool:
     if line.words > 70:
         return False
     credit = CAPTION_CREDIT.search(line.low.rstrip()[-160:])
-    return bool(credit) and not (":" in credit.group(0) and _sentence_after_label(text))
+    if credit is None:
+        return False
+    return not (":" in credit.group(0) and _sentence_after_label(text))
 
 
 def _features(text: str) -> Line:
