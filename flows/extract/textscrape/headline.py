@@ -162,7 +162,7 @@ def pick_headline(doc: Doc, first: int, last: int, lead: int, url: str | None) -
     slug = _slug_tokens(url)
     lines = doc.lines
     counts = Counter(ln.key or ln.text for ln in lines)
-    best: tuple[float, int] | None = None
+    scored: list[tuple[float, int]] = []
     distance = 0.0
     for i in range(last, first - 1, -1):
         ln = lines[i]
@@ -173,17 +173,32 @@ def pick_headline(doc: Doc, first: int, last: int, lead: int, url: str | None) -
             score += _position_score(doc, i, lead)
             if i >= lead:
                 score -= 1.0  # a first body line must look clearly like a title to be one
-            if best is None or score > best[0]:
-                best = (score, i)
+            scored.append((score, i))
         if i < lead and not skippable(doc, i):
             distance += 1 if ln.words >= 3 else 0.3  # menu-sized lines barely separate
-    if best is None or best[0] < _TITLE_MIN_SCORE + (1.0 if slug else 0.0):
+    bar = _TITLE_MIN_SCORE + (1.0 if slug else 0.0)
+    best = max(scored, key=lambda c: c[0], default=None)  # ties: the line nearest the lead
+    if best is None or best[0] < bar:
         return _named_by_slug(doc, first, lead, slug)
     chosen = _prefer_line_above(doc, best[1], slug)
     if len(slug) >= _SLUG_EVIDENCE and not _slug_overlap(lines[chosen].text, slug):
         # The URL names the story and this line shares none of its words.
-        return _named_by_slug(doc, first, lead, slug)
+        named = _named_by_slug(doc, first, lead, slug)
+        return named if named is not None else _runner_up_by_slug(doc, scored, bar, slug)
     return chosen
+
+
+def _runner_up_by_slug(
+    doc: Doc, scored: list[tuple[float, int]], bar: float, slug: frozenset[str]
+) -> int | None:
+    """The best line above the bar that shares two words or more with the URL's slug: the
+    best-scoring line shared none (a teaser or related link), this one is the story's."""
+    sharing = [
+        (score, i)
+        for score, i in scored
+        if score >= bar and _slug_overlap(doc.lines[i].text, slug) * len(slug) >= 2
+    ]
+    return max(sharing, key=lambda c: c[0])[1] if sharing else None
 
 
 def _slug_shaped(ln: Line, repeats: int) -> bool:

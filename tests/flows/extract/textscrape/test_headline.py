@@ -95,3 +95,17 @@ def test_the_slug_names_a_headline_with_other_word_forms() -> None:
     )
     result = clean_text_scrape(source, url=url)
     assert result.title == "So sind Straßenbahnen und Autobahnen auf Hitzewellen vorbereitet"
+
+
+def test_a_teaser_sharing_no_slug_word_gives_way_to_a_headline_sharing_some() -> None:
+    # The slug names the story in other words (it was renamed): the related-story link
+    # nearest the byline shares none of them, the headline two of five.
+    url = "https://news.example/local/harbour-plan-wins-final-vote"
+    headline = "Members back the harbour plan after a night of argument"
+    teaser = "Analysis — Why the ferry timetable keeps changing, by Jo Park"
+    furniture = ("A ferry leaves the harbour at dawn.", "Photo: Jo Park", "By Ann Lee")
+    standfirst = "The vote ends two years of delays over the cost of the scheme."
+    dated = (*furniture, "Published 3 May 2021 10:04 BST")
+    source = scrape(headline, standfirst, teaser, *dated)
+    assert clean_text_scrape(source, url=url).title == headline
+    assert clean_text_scrape(scrape(teaser, *dated), url=url).title is None
