@@ -11,8 +11,9 @@ navigation string, not this story's headline. Then, as when no line clears the
 bar, the headline is the headline-shaped line near the lead that holds at least
 half of the slug's words (word forms compared by their stem: "Straßenbahnen"
 for "strassenbahn"), even when the page repeated it so often that it looked
-like chrome; failing that, None. The slug's ID-like tokens and the host's own
-labels are not words of it.
+like chrome (a two-word line only when it is every word of the slug); failing
+that, the best line above the bar that shares two of the slug's words; failing
+that, None. The slug's ID-like tokens and the host's own labels are not words of it.
 """
 
 from __future__ import annotations
@@ -211,6 +212,18 @@ def _slug_shaped(ln: Line, repeats: int) -> bool:
     return _title_shaped(ln)
 
 
+def _short_and_named(ln: Line, slug: frozenset[str]) -> bool:
+    """A two-word headline ("„Unermüdlicher Einsatz“") is too short to be title-shaped, but
+    a line holding every word of the slug, and nothing else, is the story's name."""
+    if ln.chrome or ln.credit or ln.caption or ln.ui or ln.prose or CJK.search(ln.text):
+        return False
+    return (
+        2 <= ln.words < _TITLE_MIN_WORDS
+        and len(plain_tokens(ln.text)) == len(slug)
+        and _slug_overlap(ln.text, slug) == 1.0
+    )
+
+
 def _named_by_slug(doc: Doc, first: int, lead: int, slug: frozenset[str]) -> int | None:
     """The headline-shaped line near the lead that most of the URL slug's words name, if any.
 
@@ -223,7 +236,9 @@ def _named_by_slug(doc: Doc, first: int, lead: int, slug: frozenset[str]) -> int
     best: tuple[float, int] | None = None
     for i in range(max(0, lead - _SLUG_WINDOW), min(len(doc.lines), lead + _SLUG_AFTER)):
         ln = doc.lines[i]
-        if not _slug_shaped(ln, counts[ln.key]) or doc.headerish(i) or pictureish(doc, i):
+        if doc.headerish(i) or pictureish(doc, i):
+            continue
+        if not (_slug_shaped(ln, counts[ln.key]) or _short_and_named(ln, slug)):
             continue
         overlap = _slug_overlap(ln.text, slug)
         if (

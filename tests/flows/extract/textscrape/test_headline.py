@@ -109,3 +109,12 @@ def test_a_teaser_sharing_no_slug_word_gives_way_to_a_headline_sharing_some() ->
     source = scrape(headline, standfirst, teaser, *dated)
     assert clean_text_scrape(source, url=url).title == headline
     assert clean_text_scrape(scrape(teaser, *dated), url=url).title is None
+
+
+def test_a_two_word_headline_is_taken_only_when_it_is_the_whole_slug() -> None:
+    url = "https://news.example/2025/04/01/quiet-heroes-2/"
+    source = scrape("Home", "“Quiet Heroes”", "Published 1 April 2025, 15:25")
+    assert clean_text_scrape(source, url=url).title == "“Quiet Heroes”"
+    other = "https://news.example/2025/04/01/quiet-heroes-honoured-2/"
+    assert clean_text_scrape(source, url=other).title is None
+    assert clean_text_scrape(source).title is None
