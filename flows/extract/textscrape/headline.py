@@ -78,11 +78,21 @@ def _title_tokens(text: str) -> set[str]:
     return plain_tokens(text) | {t for t in _SLUG_SPLIT.split(spelled) if len(t) > 2}
 
 
+_HANGUL = re.compile(r"[\uac00-\ud7af]")
+
+
+def _spaced_link_list(text: str) -> bool:
+    """Chinese or Japanese names set apart by spaces: link labels side by side
+    ("人民网智慧党建体验中心 828企业服务平台 人民云"); those scripts write a headline without
+    spaces between words (Korean, which spaces its words, is not judged so)."""
+    return not _HANGUL.search(text) and text.count(" ") >= 2
+
+
 def _title_shaped(ln: Line) -> bool:
     """Length and punctuation of a headline; questions and exclamations allowed."""
     text = ln.text.strip()
     if CJK.search(text):
-        sized = 5 <= len(text) <= 90
+        sized = 5 <= len(text) <= 90 and not _spaced_link_list(text)
     else:
         sized = _TITLE_MIN_WORDS <= ln.words <= _TITLE_MAX_WORDS
     if (

@@ -118,3 +118,28 @@ def test_a_two_word_headline_is_taken_only_when_it_is_the_whole_slug() -> None:
     other = "https://news.example/2025/04/01/quiet-heroes-honoured-2/"
     assert clean_text_scrape(source, url=other).title is None
     assert clean_text_scrape(source).title is None
+
+
+BODY_ZH = (
+    "新华社北京4月24日电，首届中国和拉美国家航天合作论坛在安徽合肥开幕，来自二十多个国家的代表"
+    "参加了会议并进行了深入交流。\n\n"
+    "与会代表表示，航天技术的发展为各国经济社会进步提供了重要支撑，双方将在卫星遥感、通信和人才"
+    "培养等领域开展更多合作。\n\n"
+    "论坛期间，各方还签署了多项合作文件，并就未来几年的联合项目进行了讨论，会议将持续两天时间。\n"
+)
+
+
+def test_chinese_link_labels_set_apart_by_spaces_are_not_a_headline() -> None:
+    headline = (
+        "促进航天技术更好惠及人民――主席向首届“中国－拉美和加勒比国家航天合作论坛”致贺信"
+        "为中拉深化航天合作指明方向"
+    )
+    header = [
+        "首页 新闻 财经",
+        "智慧党建体验中心 828企业服务平台 人民云",
+        "人民网",
+        headline,
+        "2024年04月24日23:52 | 来源：新华网",
+        "小字号",
+    ]
+    assert clean_text_scrape("\n".join([*header, BODY_ZH])).title == headline
