@@ -40,6 +40,7 @@ _SLUG_EVIDENCE = 3  # slug words enough that a headline sharing none of them is 
 _SLUG_NAMES = 0.5  # share of the slug's words a line must hold to be taken on the slug alone
 _SLUG_WINDOW = 60  # lines above the lead searched for it (menus can be long)
 _SLUG_AFTER = 3  # ... and below: a notice or a caption can pass for the lead
+_DATED_LIST = 8  # lines above a headline where a second date marks a list of dated teasers
 _REPEATED = 3  # a line this often on the page was marked chrome for repeating (lines.py)
 
 
@@ -272,11 +273,25 @@ def _position_score(doc: Doc, i: int, lead: int) -> float:
     after = [j for j in range(i + 1, min(lead, i + 6)) if not lines[j].chrome][:3]
     if any(doc.headerish(j) for j in after):
         score += 1.5
-    if any(doc.authors(j) or doc.dateline(j)[0] for j in range(max(0, i - 3), i)):
+    if _furniture_above(doc, i):
         score -= 1.5
     if next_to_credit(lines, i):
         score -= 1.5
     return score
+
+
+def _furniture_above(doc: Doc, i: int) -> bool:
+    """A byline or dateline in the three lines above: line ``i`` is inside the header block.
+
+    Except one dateline just above and no other date near: some sites print the date
+    over the headline ("Wed, Oct 16, 2024" then the headline); a list of teasers dates
+    each item ("2024/12/02" then a teaser, again and again).
+    """
+    above = range(max(0, i - 3), i)
+    if any(doc.authors(j) for j in above):
+        return True
+    dated = [j for j in range(max(0, i - _DATED_LIST), i) if doc.dateline(j)[0]]
+    return any(j in above for j in dated) and dated != [i - 1]
 
 
 def _prefer_line_above(doc: Doc, best: int, slug: frozenset[str]) -> int:

@@ -143,3 +143,28 @@ def test_chinese_link_labels_set_apart_by_spaces_are_not_a_headline() -> None:
         "小字号",
     ]
     assert clean_text_scrape("\n".join([*header, BODY_ZH])).title == headline
+
+
+def test_a_date_printed_over_the_headline_does_not_hide_it() -> None:
+    source = scrape(
+        "World News",
+        "Wed, Oct 16, 2024",
+        "Council approves harbour plan after long debate",
+        "OPPOSITION: Critics said the cost of the waterfront scheme had never been examined"
+        " properly by anyone",
+        "AFP, MANILA",
+    )
+    assert clean_text_scrape(source).title == "Council approves harbour plan after long debate"
+
+
+def test_a_list_of_dated_teasers_gives_no_headline() -> None:
+    source = scrape(
+        "More from us",
+        "2024/12/02",
+        "Orchestra plays the ninth symphony on Christmas Eve",
+        "2024/12/02",
+        "Travel deals of the week for the whole family",
+        "2024/10/11",
+        "Sites run by our newspaper group",
+    )
+    assert clean_text_scrape(source).title is None
