@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from flows.extract.textscrape.byline import byline_authors, looks_like_name_list
 from flows.extract.textscrape.dates import YEARISH, DateHit, dates_in, is_dateline
 from flows.extract.textscrape.lexicon import CLOCK_ONLY, PICTURE_WORDS, READ_TIME, RELATIVE_TIME
-from flows.extract.textscrape.lines import Line, caption_like, sentences
+from flows.extract.textscrape.lines import Line, abbreviation, caption_like, sentences
 
 __all__ = ["Doc", "next_to_credit", "picture_caption", "pictureish", "skippable"]
 
@@ -81,15 +81,19 @@ class Doc:
 _CREDIT_TAIL = re.compile(
     r"(?i:\((?:courtesy|photo|foto|bild|image|credit|source|quelle|fuente|fonte)\b[^)]*\))"
     r"|\S\s?/\s?[A-Z][\w.&-]*(?:\s[A-Z][\w.&-]*){0,3}$"  # "... / Europa Press"
-    r"|[.!?]\s+(?:[A-Z][\w'’-]+\s?){1,4}$"  # "... lost 130lb. Emma Roma Jayne"
     r"|(?i:\bmore\s*>)$|\([A-Z][^()]{2,40}$",
 )
+# "... lost 130lb. Emma Roma Jayne": names after a sentence's end (not "Trans Rep. Zooey Zephyr")
+_NAMES_TAIL = re.compile(r"(\S*)[.!?]\s+(?:[A-Z][\w'’-]+\s?){1,4}$")
 
 
 def pictureish(doc: Doc, i: int) -> bool:
     """A line about a photo: a credit at its end, or a picture caption."""
     ln = doc.lines[i]
-    return bool(_CREDIT_TAIL.search(ln.text)) or picture_caption(doc, i)
+    if _CREDIT_TAIL.search(ln.text):
+        return True
+    names = _NAMES_TAIL.search(ln.text)
+    return bool(names and not abbreviation(names.group(1))) or picture_caption(doc, i)
 
 
 def skippable(doc: Doc, i: int) -> bool:

@@ -31,6 +31,7 @@ __all__ = ["Layout", "find_layout", "pick_authors", "pick_date"]
 
 
 _HEADER_WINDOW = 30  # lines above the body run searched for the headline
+_BELOW_LEAD = 8  # lines below a lead searched for a header block when none was above
 
 
 @dataclass(slots=True)
@@ -100,6 +101,8 @@ def find_layout(doc: Doc, start: int, end: int, url: str | None) -> Layout:
             window_start = i + 1
             break
     title = pick_headline(doc, window_start, lead, lead, url)
+    if title is None:
+        title = _headline_below_lead(doc, lead, end, url)
     if title is not None and title >= lead:
         nxt = doc.next_prose(title + 1, end)
         if nxt is None:
@@ -110,6 +113,16 @@ def find_layout(doc: Doc, start: int, end: int, url: str | None) -> Layout:
     layout = Layout(lead=lead, end=cut_trailing(lines, lead, end), title=title)
     _classify_pre_lead(doc, layout, window_start, isolated)
     return layout
+
+
+def _headline_below_lead(doc: Doc, lead: int, end: int, url: str | None) -> int | None:
+    """No headline above the lead, but a byline or dateline just below it: the "lead" was a
+    photo caption or a teaser above the article's header block, whose headline sits between."""
+    last = min(end, lead + _BELOW_LEAD)
+    furniture = next((j for j in range(lead + 2, last + 1) if doc.headerish(j)), None)
+    if furniture is None:
+        return None
+    return pick_headline(doc, lead + 1, furniture - 1, furniture, url)
 
 
 def _classify_pre_lead(doc: Doc, layout: Layout, window_start: int, isolated: list[int]) -> None:

@@ -40,6 +40,7 @@ __all__ = [
     "TERMINAL",
     "WORD",
     "Line",
+    "abbreviation",
     "caption_like",
     "line_features",
     "mark_prose",
@@ -307,13 +308,15 @@ _SENTENCE_END = re.compile(r"(\S*)[.!?。！？](?:\s|$)")
 
 def sentences(text: str) -> int:
     """Sentence ends, not counting abbreviations ("Rep.", "Mont.", "U.S.", "Charles III.")."""
-    count = 0
-    for match in _SENTENCE_END.finditer(text):
-        word = match.group(1).rstrip(".")
-        abbreviation = word[:1].isupper() and len(word) <= 4 and word.isalpha()
-        if not abbreviation and not re.fullmatch(r"(?:[A-Z]\.)*[A-Z]|[IVX]+", word):
-            count += 1
+    count = sum(not abbreviation(m.group(1)) for m in _SENTENCE_END.finditer(text))
     return max(count, 1 if text.strip() else 0)
+
+
+def abbreviation(word: str) -> bool:
+    """A word whose full stop does not end a sentence: "Rep", "Mont", "U.S", "III"."""
+    word = word.rstrip(".")
+    short = word[:1].isupper() and len(word) <= 4 and word.isalpha()
+    return short or bool(re.fullmatch(r"(?:[A-Z]\.)*[A-Z]|[IVX]+", word))
 
 
 def caption_like(ln: Line) -> bool:

@@ -168,3 +168,48 @@ def test_a_list_of_dated_teasers_gives_no_headline() -> None:
         "Sites run by our newspaper group",
     )
     assert clean_text_scrape(source).title is None
+
+
+def test_an_abbreviated_title_before_a_name_is_no_photo_credit() -> None:
+    # "... Trans Rep. Zooey Zephyr" ends like "... lost 130lb. Emma Jayne" (a caption's
+    # credit), but "Rep." ends no sentence; the long caption above is not the lead either.
+    caption = (
+        "Rep. Ann Lee, D-Harbour, walks out of the council chamber after members voted to bar"
+        " her from speaking on the waterfront plan, as supporters in the public gallery rose to"
+        " applaud her and officers asked the crowd to leave the building before the members"
+        " could continue with the rest of the business of the evening."
+    )
+    headline = "Why the Harbour Council Voted to Silence Rep. Ann Lee"
+    standfirst = "Residents said the vote ended months of attacks on her work for the port."
+    source = "\n".join(
+        [
+            "Donate",
+            caption,
+            headline,
+            standfirst,
+            "By Omar Farouk",
+            "April 28 2023, 3:54 p.m.",
+            BODY,
+        ]
+    )
+    result = clean_text_scrape(source, url="https://news.example/2023/04/28/harbour-ann-lee/")
+    assert result.title == headline
+    assert result.text.startswith("The city council approved")
+
+
+def test_a_headline_below_a_teaser_list_taken_for_the_lead_is_found() -> None:
+    teasers = (
+        "#1 Storm batters coastal towns as thousands of homes lose power overnight #2 Mayor says"
+        " the new bus lanes will stay in place despite complaints from shop owners #3 Schools to"
+        " close early on Friday as the heat wave continues across the region #4 Police appeal for"
+        " witnesses after a crash on the ring road"
+    )
+    headline = "BUDGET | Council gets funds to hire harbour pilots"
+    standfirst = "The port will hire more than 100 pilots to cut waiting times for ships"
+    header = [teasers, teasers, "Business", headline, standfirst, "21 May 2025 - 14:19"]
+    url = "https://news.example/business/2025-05-21-budget-council-gets-funds-to-hire-pilots/"
+    result = clean_text_scrape(
+        "\n".join(["News", *header, "Ann Lee Political editor", BODY]), url=url
+    )
+    assert result.title == headline
+    assert result.text.startswith("The city council approved")
