@@ -12,7 +12,7 @@ from flows.extract.textscrape.dates import month_numbers
 from flows.extract.textscrape.lexicon import ALL_STOPWORDS, fold
 from flows.extract.textscrape.lines import TERMINAL, WORD
 
-__all__ = ["byline_authors", "looks_like_name_list"]
+__all__ = ["bare_byline_word", "byline_authors", "looks_like_name_list"]
 
 
 # Bylines: an explicit "By"-word in the languages we know, then names.
@@ -21,6 +21,17 @@ _BYLINE = re.compile(
     r"|par|por|di|door|av|af|przez|yazan\s*:|oleh|автор\s*:)\s*:?\s+(?P<names>\S.*)$",
     re.IGNORECASE,
 )
+# The "By"-word alone on its line, the names on the next ("By" / "Rachel Brazil").
+_BARE_BYLINE = re.compile(
+    r"^(?:by|written by|von|par|por|di|door|av|af|przez|oleh)\s*:?$", re.IGNORECASE
+)
+
+
+def bare_byline_word(text: str) -> bool:
+    """A byline's "By"-word on a line of its own: byline furniture, though it names nobody."""
+    return bool(_BARE_BYLINE.match(text.strip()))
+
+
 _NAME_PARTICLES = frozenset(
     [
         "van",
