@@ -53,3 +53,13 @@ def test_a_notice_at_the_end_goes_but_the_same_words_in_the_story_stay() -> None
 def test_a_body_of_article_paragraphs_is_left_as_it_is() -> None:
     text = "\n".join(STORY)
     assert trim_body(text, tree(RELATED), URL) == text
+
+
+def test_a_byline_and_dateline_atop_the_body_are_cut_and_not_below() -> None:
+    # At the top a byline and a dateline are header furniture; a sentence opening with "By"
+    # is not a byline, and an author box far down the story is not the header's.
+    head = ["Von Nina Magoley", "Stand: 22.04.2024, 06:00 Uhr"]
+    story = [STORY[0], "By the end of the year the quay will be rebuilt.", *STORY[1:]]
+    box = ["More on the harbour from our reporter.", "By Jane Smith"]
+    text = "\n".join([*head, *story, *box])
+    assert trim_body(text, tree(), URL) == "\n".join([*story, *box])
