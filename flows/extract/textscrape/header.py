@@ -1,7 +1,9 @@
 """The layout of an article's header: lead, headline, standfirst, captions, byline and date.
 
 The lead is the first prose line of the body that is not cut off from the rest
-by header furniture or a photo. A standfirst becomes the description only
+by header furniture or a photo; when no headline stands above it but a byline or
+dateline follows within a few lines, the "lead" was a caption or a teaser list,
+and the headline and lead are looked for below it. A standfirst becomes the description only
 between headline and lead with nothing but furniture around it, and only when
 it is not a second headline. Authors come from the first explicit byline near
 the headline; the date from its datelines: a labelled "published" date first,
