@@ -59,15 +59,25 @@ def clean_text_scrape(
         layout.title,
         language,
     )
-    return assemble(
-        doc,
-        layout,
-        pick_authors(doc, zone),
-        pick_date(doc, zone, header_found=layout.title is not None),
-    )
+    published = pick_date(doc, zone, header_found=layout.title is not None)
+    if published is None and layout.title is not None:
+        published = pick_date(doc, _with_date_above(doc, zone), header_found=True)
+    return assemble(doc, layout, pick_authors(doc, zone), published)
 
 
 def _header_zone(layout: Layout, size: int) -> range:
     """Where bylines and datelines are read: the headline (or 8 lines up) to 5 past the lead."""
     start = layout.title if layout.title is not None else max(0, layout.lead - 8)
     return range(start, min(size, layout.lead + 5))
+
+
+def _with_date_above(doc: Doc, zone: range) -> range:
+    """The zone and the line above the headline when it is a dateline, not an "updated" one:
+    some sites print the date over the headline. Read only when the zone itself gives no date
+    (a masthead's date of today sits there too)."""
+    if zone.start == 0:
+        return zone
+    dated, hits = doc.dateline(zone.start - 1)
+    if not dated or any(hit.updated for hit in hits):
+        return zone
+    return range(zone.start - 1, zone.stop)

@@ -44,7 +44,7 @@ _DATE_LABELS_PUBLISHED = (
     r"|date"
 )
 _DATE_LABELS_UPDATED = (
-    r"updated(?:\s+on)?|last\s+updated|modified|aktualisiert(?:\s+am)?|zuletzt\s+aktualisiert"
+    r"updated(?:\s+on)?|last\s+updated|modified|aktualisiert(?:\s+am)?|zuletzt\s+aktualisiert|akt"
     r"|geändert(?:\s+am)?|mis\s+à\s+jour(?:\s+le)?|modifié(?:\s+le)?|actualizado(?:\s+el)?"
     r"|atualizado(?:\s+em)?|aggiornato(?:\s+il)?|bijgewerkt(?:\s+op)?|uppdaterad|opdateret|oppdatert"
     r"|aktualizacja|zaktualizowano|aktualizováno|güncelleme|güncellenme|diperbarui|обновлено"

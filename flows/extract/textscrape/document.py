@@ -9,11 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from flows.extract.textscrape.byline import (
-    bare_byline_word,
-    byline_authors,
-    looks_like_name_list,
-)
+from flows.extract.textscrape.byline import byline_authors, looks_like_name_list
 from flows.extract.textscrape.dates import YEARISH, DateHit, dates_in, is_dateline
 from flows.extract.textscrape.lexicon import CLOCK_ONLY, PICTURE_WORDS, READ_TIME, RELATIVE_TIME
 from flows.extract.textscrape.lines import Line, abbreviation, caption_like, sentences
@@ -68,7 +64,7 @@ class Doc:
             return True
         if ln.words <= 6 and RELATIVE_TIME.search(ln.low):
             return True
-        if self.authors(i) or bare_byline_word(text):
+        if self.authors(i):
             return True
         if ln.capitalised >= 0.5 and not ln.digits and looks_like_name_list(text):
             return True

@@ -23,6 +23,7 @@ from collections import Counter
 from dataclasses import replace
 from urllib.parse import unquote, urlsplit
 
+from flows.extract.textscrape.byline import bare_byline_word
 from flows.extract.textscrape.document import Doc, next_to_credit, pictureish, skippable
 from flows.extract.textscrape.lexicon import ALL_STOPWORDS, CHROME_KEYS, fold
 from flows.extract.textscrape.lines import CJK, WORD, Line, sentences
@@ -271,7 +272,7 @@ def _position_score(doc: Doc, i: int, lead: int) -> float:
     lines = doc.lines
     score = 0.0
     after = [j for j in range(i + 1, min(lead, i + 6)) if not lines[j].chrome][:3]
-    if any(doc.headerish(j) for j in after):
+    if any(doc.headerish(j) or bare_byline_word(lines[j].text) for j in after):
         score += 1.5
     if _furniture_above(doc, i):
         score -= 1.5

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from flows.extract.textscrape.byline import byline_authors, looks_like_name_list
+from flows.extract.textscrape.byline import bare_byline_word, byline_authors, looks_like_name_list
 
 
 @pytest.mark.parametrize(
@@ -34,3 +34,8 @@ def test_a_bare_list_of_names() -> None:
     assert looks_like_name_list("Radek Nohl")
     assert not looks_like_name_list("The council met.")
     assert not looks_like_name_list("Storm Hits The Coast")  # "the" is no part of a name
+
+
+def test_a_by_word_alone_on_its_line() -> None:
+    assert bare_byline_word("By") and bare_byline_word("Von:")
+    assert not bare_byline_word("By Jane Smith") and not bare_byline_word("Bylines")

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from connectors.text.dates import zone_offset
-from flows.extract.textscrape import clean_text_scrape
+from flows.extract.textscrape import TextScrape, clean_text_scrape
 from flows.extract.textscrape.dates import (
     DATELINE_ZONES,
     dates_in,
@@ -88,3 +88,38 @@ def test_dateline_zones_come_from_the_one_zone_table() -> None:
     for name in DATELINE_ZONES:
         # IST is recognised so it is not read as a word, but it is ambiguous: no offset.
         assert (zone_offset(name) is None) == (name == "IST"), name
+
+
+def test_akt_is_the_german_updated_label() -> None:
+    (updated,) = line_features(["Akt.: 29. Juni 2025 - 21.18 Uhr"])
+    is_line, hits = is_dateline(updated, language="de")
+    assert is_line and hits[0].labelled and hits[0].updated
+
+
+BODY_EN = """\
+The city council approved the harbour redevelopment plan on Tuesday after a debate that \
+lasted well into the evening and drew a crowd of residents.
+
+Supporters said the plan would bring new jobs to the waterfront, while opponents warned \
+that the cost of the project had not been properly examined.
+"""
+
+
+def test_a_date_printed_over_the_headline_dates_it_when_nothing_below_does() -> None:
+    headline = "Council approves harbour plan after long debate"
+    standfirst = (
+        "OPPOSITION: Critics said the cost of the waterfront scheme had never been examined"
+        " properly by anyone"
+    )
+
+    def cleaned(*above: str, below: str = "AFP, MANILA") -> TextScrape:
+        return clean_text_scrape("\n".join(["News", *above, headline, standfirst, below, BODY_EN]))
+
+    dated = cleaned("Wed, Oct 16, 2024")
+    assert (dated.title, dated.published_at) == (headline, datetime(2024, 10, 16))
+    # A masthead's date of today over the headline gives way to the byline's date.
+    masthead = cleaned("Wednesday, 03 December 2025", below="By Ann Lee | 5 November 2024")
+    assert masthead.published_at == datetime(2024, 11, 5)
+    # An "updated" date over the headline is no publication date.
+    updated = cleaned("Akt.: 29. Juni 2025 - 21.18 Uhr")
+    assert (updated.title, updated.published_at) == (headline, None)

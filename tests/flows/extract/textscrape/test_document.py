@@ -42,14 +42,6 @@ def test_answers_are_cached_per_distinct_text() -> None:
     assert doc.authors(0) is doc.authors(1)
 
 
-def test_a_by_word_alone_on_its_line_is_byline_furniture() -> None:
-    # "By" / "Rachel Brazil": the byline split over two lines still marks the header block.
-    doc = doc_of("By", "Von:", "Rachel Brazil0", "Bylines of the week")
-    assert [doc.headerish(i) for i in range(2)] == [True, True]
-    assert doc.authors(0) is None
-    assert not doc.headerish(3)
-
-
 def test_an_abbreviation_before_a_name_is_no_credit_tail() -> None:
     doc = doc_of(
         "Why the council voted to silence Trans Rep. Zooey Zephyr",

@@ -213,3 +213,22 @@ def test_a_headline_below_a_teaser_list_taken_for_the_lead_is_found() -> None:
     )
     assert result.title == headline
     assert result.text.startswith("The city council approved")
+
+
+def test_a_by_word_alone_on_its_line_credits_the_headline_above() -> None:
+    # "By" / "Rachel Brazil": the byline split over two lines still ends the header block.
+    headline = "Universities in exile: displaced scholars count the costs"
+    source = scrape(
+        "CAREER FEATURE",
+        "06 February 2026",
+        headline,
+        "War and unrest can force staff and students to uproot their lives, at a heavy toll.",
+        "By",
+        "Rachel Brazil0",
+        "Rachel Brazil",
+        "Rachel Brazil is a freelance journalist in London, UK.",
+        "View author publications",
+        "Search author on: PubMed Google Scholar",
+        "Find a new job",
+    )
+    assert clean_text_scrape(source).title == headline
