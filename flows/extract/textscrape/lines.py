@@ -142,11 +142,12 @@ def _is_credit(line: Line) -> bool:
 def _sentence_after_label(text: str) -> bool:
     """A colon followed by a sentence, not names: "Erstes Bild: So könnte die Seilbahn
     aussehen" is a headline; a credit names people or agencies ("Foto: Anna Berg og Ola
-    Dahl", "Bild: dpa"), with at most two lower-case words after its last colon."""
+    Dahl", "Bild: picture alliance / dpa"). A sentence has three lower-case words or more
+    after the last colon, one of them a function word ("die")."""
     if ":" not in text:
         return False
-    rest = text.rsplit(":", maxsplit=1)[1]
-    return sum(w[:1].islower() for w in rest.split()) > 2
+    lower = [w.casefold() for w in text.rsplit(":", maxsplit=1)[1].split() if w[:1].islower()]
+    return len(lower) > 2 and any(w in ALL_STOPWORDS for w in lower)
 
 
 def _is_caption(line: Line) -> bool:

@@ -89,13 +89,14 @@ def test_sentences_do_not_end_at_abbreviations() -> None:
 
 
 def test_a_headline_with_a_picture_word_and_a_colon_is_no_credit_or_caption() -> None:
-    headline, credit, named = line_features(
+    headline, credit, named, agency = line_features(
         [
             "Erstes Bild: So könnte die Duisburger Seilbahn aussehen",
             "Foto: dpa",
             "Die Pläne für die Seilbahn. Foto: Anna Berg og Ola Dahl",
+            "Die Pläne für die Seilbahn. Foto: picture alliance / Jens Kalaene",
         ]
     )
     assert not (headline.credit or headline.caption)
     assert credit.credit
-    assert named.caption
+    assert named.caption and agency.caption
