@@ -22,6 +22,9 @@ import duckdb
 import pyarrow as pa
 
 from warehouse.keyed import select_in
+from warehouse.lake import batches as lake_batches
+from warehouse.lake import runs as lake_runs
+from warehouse.lake.registry import handle_of
 from warehouse.rows import (
     AliasRow,
     ArticleRow,
@@ -69,7 +72,16 @@ _TYPES: dict[type | str, pa.DataType] = {
 
 @contextmanager
 def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-    """BEGIN ... COMMIT, or ROLLBACK if the block raises."""
+    """BEGIN ... COMMIT, or ROLLBACK if the block raises.
+
+    On a lake the block's writes go to PostgreSQL and its history rows then
+    into the lake, by the protocol of :mod:`warehouse.lake.batches`.
+    """
+    handle = handle_of(conn)
+    if handle is not None:
+        with lake_batches.state_transaction(conn, handle):
+            yield conn
+        return
     conn.execute("BEGIN TRANSACTION")
     try:
         yield conn
@@ -83,7 +95,13 @@ def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConn
 
 
 def mark_abandoned_runs(conn: duckdb.DuckDBPyConnection, *, now: datetime) -> int:
-    """Mark runs still 'running' as 'crashed' (called while holding the run lock)."""
+    """Mark runs still 'running' as 'crashed' (called while holding the run lock).
+
+    On a lake, only those whose process is gone (:mod:`warehouse.lake.runs`).
+    """
+    handle = handle_of(conn)
+    if handle is not None:
+        return lake_runs.mark_abandoned_runs(handle, now=now)
     rows = conn.execute(
         "UPDATE store.runs SET status = 'crashed', finished_at = ? "
         "WHERE status = 'running' RETURNING run_id",
@@ -111,6 +129,9 @@ def start_run(
         "selected_sources) VALUES (?, ?, ?, 'running', ?, ?)",
         [run_id, flow_run_id, started_at, sources_file, list(selected)],
     )
+    handle = handle_of(conn)
+    if handle is not None:
+        lake_runs.hold_run(handle, run_id)
 
 
 def finish_run(

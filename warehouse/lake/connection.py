@@ -1,0 +1,108 @@
+"""Opening a lake: PostgreSQL reachable, extensions loaded, state and lake attached.
+
+A lake connection is an in-memory DuckDB connection with
+
+- the PostgreSQL schema ``store`` attached as the catalog ``store`` (through
+  the postgres extension): every ``store.<table>`` statement of the
+  pipeline reads and writes the keyed state there;
+- the DuckLake attached as ``news_lake`` (catalog in PostgreSQL schema
+  ``ducklake``, Parquet files under the target's data path);
+
+plus its own psycopg session for advisory locks and the protocol's
+bookkeeping (:mod:`warehouse.lake.batches`). A writer creates what is missing
+and finishes batches a killed process left pending before it returns.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import duckdb
+import psycopg
+
+from warehouse.errors import WarehouseError, WarehouseUnavailableError
+from warehouse.lake import batches, locks, registry
+from warehouse.lake.extensions import load_lake_extensions
+from warehouse.lake.registry import LakeHandle
+from warehouse.lake.schema import LAKE, ensure_schema
+from warehouse.lake.target import LakeTarget
+
+__all__ = ["CATALOG_SCHEMA", "attach_lines", "connect_lake", "open_pg"]
+
+logger = logging.getLogger(__name__)
+
+CATALOG_SCHEMA = "ducklake"  # the PostgreSQL schema holding DuckLake's own catalog tables
+
+
+def open_pg(target: LakeTarget) -> psycopg.Connection[tuple[object, ...]]:
+    """A psycopg session on the target's database; one clear error when it is unreachable."""
+    try:
+        return psycopg.connect(target.dsn, autocommit=True, connect_timeout=10)
+    except psycopg.Error as exc:
+        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        raise WarehouseUnavailableError(
+            f"cannot reach the lake's PostgreSQL at {target.address()}: {reason}"
+        ) from exc
+
+
+def attach_lines(target: LakeTarget, *, read_only: bool) -> list[str]:
+    """The ATTACH statements of a lake connection (also what docs/lake.md shows analysts)."""
+    dsn = target.dsn.replace("'", "''")
+    ro = ", READ_ONLY" if read_only else ""
+    data = target.data_path.resolve().as_posix().replace("'", "''")
+    data_option = "" if read_only else f", DATA_PATH '{data}/'"
+    return [
+        f"ATTACH '{dsn}' AS store (TYPE postgres, SCHEMA 'store'{ro})",
+        f"ATTACH 'ducklake:postgres:{dsn}' AS {LAKE} "
+        f"(METADATA_SCHEMA '{CATALOG_SCHEMA}'{data_option}{ro})",
+    ]
+
+
+@contextmanager
+def connect_lake(
+    target: LakeTarget, *, read_only: bool = False
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the lake (creating it and finishing pending batches for a writer); close on exit."""
+    pg = open_pg(target)
+    conn = duckdb.connect()
+    handle = LakeHandle(target, pg)
+    try:
+        conn.execute("SET TimeZone = 'UTC'")
+        load_lake_extensions(conn)
+        if not read_only:
+            target.data_path.mkdir(parents=True, exist_ok=True)
+            _ensure_store_schema(pg)
+        _attach(conn, target, read_only=read_only)
+        registry.remember(conn, handle)
+        if not read_only:
+            ensure_schema(conn, handle)
+            finished = batches.recover(conn, handle)
+            if finished:
+                logger.warning("finished %d batch(es) a stopped run left pending", finished)
+        yield conn
+    finally:
+        registry.forget(conn)
+        conn.close()
+        pg.close()
+
+
+def _ensure_store_schema(pg: psycopg.Connection[tuple[object, ...]]) -> None:
+    """The attach below needs the schema to exist (the tables come in ensure_schema)."""
+    with locks.held(pg, locks.SCHEMA):
+        pg.execute("CREATE SCHEMA IF NOT EXISTS store")
+
+
+def _attach(conn: duckdb.DuckDBPyConnection, target: LakeTarget, *, read_only: bool) -> None:
+    for line in attach_lines(target, read_only=read_only):
+        try:
+            conn.execute(line)
+        except duckdb.Error as exc:
+            raise WarehouseError(
+                f"cannot attach the lake at {target.address()}: {_redact(str(exc), target)}"
+            ) from exc
+
+
+def _redact(message: str, target: LakeTarget) -> str:
+    return message.replace(target.dsn, target.redacted())
