@@ -65,8 +65,8 @@ def ensure_schema(conn: duckdb.DuckDBPyConnection, handle: LakeHandle) -> None:
             return
         try:
             with handle.pg.transaction():
-                for statement in statements(state_sql):
-                    handle.pg.execute(statement.encode())
+                handle.pg.execute(state_sql.encode())  # one script: function bodies hold ';'
+
             conn.execute("CALL pg_clear_cache()")
             _create_lake_tables(conn)
             for statement in statements(views_sql):

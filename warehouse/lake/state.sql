@@ -234,3 +234,38 @@ CREATE TABLE IF NOT EXISTS store.lake_batches (
 
 CREATE INDEX IF NOT EXISTS lake_batches_pending ON store.lake_batches (committed_at)
     WHERE published_at IS NULL;
+
+-- DuckDB's postgres extension sends every column of a row it inserts with ON CONFLICT, NULL
+-- for those the statement left out, so PostgreSQL's column defaults never apply: these
+-- triggers apply them (the counters of a new run_sources row, the batch id of staged rows).
+CREATE OR REPLACE FUNCTION store.run_sources_defaults() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.found := coalesce(NEW.found, 0);
+    NEW.fetched := coalesce(NEW.fetched, 0);
+    NEW.not_modified := coalesce(NEW.not_modified, 0);
+    NEW.new := coalesce(NEW.new, 0);
+    NEW.duplicates := coalesce(NEW.duplicates, 0);
+    NEW.updated := coalesce(NEW.updated, 0);
+    NEW.unchanged := coalesce(NEW.unchanged, 0);
+    NEW.rejected := coalesce(NEW.rejected, 0);
+    NEW.errors := coalesce(NEW.errors, 0);
+    RETURN NEW;
+END $$;
+
+CREATE OR REPLACE TRIGGER run_sources_defaults BEFORE INSERT ON store.run_sources
+    FOR EACH ROW EXECUTE FUNCTION store.run_sources_defaults();
+
+CREATE OR REPLACE FUNCTION store.staged_batch() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.batch_id := coalesce(NEW.batch_id, current_setting('news_ingest.batch')::UUID);
+    RETURN NEW;
+END $$;
+
+CREATE OR REPLACE TRIGGER article_versions_batch BEFORE INSERT ON store.article_versions
+    FOR EACH ROW EXECUTE FUNCTION store.staged_batch();
+
+CREATE OR REPLACE TRIGGER fetch_log_batch BEFORE INSERT ON store.fetch_log
+    FOR EACH ROW EXECUTE FUNCTION store.staged_batch();
+
+CREATE OR REPLACE TRIGGER story_merges_batch BEFORE INSERT ON store.story_merges
+    FOR EACH ROW EXECUTE FUNCTION store.staged_batch();
