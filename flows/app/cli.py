@@ -66,11 +66,13 @@ from flows.app.options import (
     format_option,
     load_sources,
     sources_option,
+    warehouse_options,
     writable_database,
 )
 from flows.app.sourcefile import add_commands as add_sourcefile_commands
 from flows.errors import ConfigError, RunInterruptedError
 from flows.pipeline.config import PipelineSettings, load_settings
+from flows.pipeline.lakeconfig import lake_target
 from flows.pipeline.paths import existing_database
 from flows.pipeline.sources import build_source
 from flows.prefect_api import connect_prefect
@@ -131,6 +133,7 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="ingest the configured sources once")
     sources_option(run)
     db_option(run)
+    warehouse_options(run)
     run.add_argument(
         "--source",
         action="append",
@@ -193,6 +196,13 @@ def _run(args: argparse.Namespace) -> int:
     for config in settings.select(args.sources_selected):
         build_source(config)
     engine_of(settings.pipeline, args)
+    lake = lake_target(
+        settings.warehouse, warehouse=args.warehouse, data_path=args.data_path, database=database
+    )
+    if lake is not None:
+        from warehouse.lake.connection import check_reachable  # noqa: PLC0415 (lake only)
+
+        check_reachable(lake)  # PostgreSQL down: one line naming it, before Prefect starts
     connect_prefect(announce=not args.quiet)
     from flows.app.terminal import live_progress  # noqa: PLC0415
     from flows.ingest import ingest  # noqa: PLC0415 (imports Prefect: slow)
@@ -208,6 +218,8 @@ def _run(args: argparse.Namespace) -> int:
                     capture=args.capture,
                     engine=args.engine,
                     scheduler=args.scheduler,
+                    warehouse=args.warehouse,
+                    data_path=args.data_path,
                     return_state=True,
                 )
             )

@@ -29,7 +29,7 @@ from warehouse.lake.registry import LakeHandle
 from warehouse.lake.schema import LAKE, ensure_schema
 from warehouse.lake.target import LakeTarget
 
-__all__ = ["CATALOG_SCHEMA", "attach_lines", "connect_lake", "open_pg"]
+__all__ = ["CATALOG_SCHEMA", "attach_lines", "check_reachable", "connect_lake", "open_pg"]
 
 logger = logging.getLogger(__name__)
 
@@ -41,10 +41,15 @@ def open_pg(target: LakeTarget) -> psycopg.Connection[tuple[object, ...]]:
     try:
         return psycopg.connect(target.dsn, autocommit=True, connect_timeout=10)
     except psycopg.Error as exc:
-        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        reason = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
         raise WarehouseUnavailableError(
             f"cannot reach the lake's PostgreSQL at {target.address()}: {reason}"
         ) from exc
+
+
+def check_reachable(target: LakeTarget) -> None:
+    """Raise WarehouseUnavailableError (naming the address) unless PostgreSQL answers."""
+    open_pg(target).close()
 
 
 def attach_lines(target: LakeTarget, *, read_only: bool) -> list[str]:
