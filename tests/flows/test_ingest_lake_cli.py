@@ -18,7 +18,12 @@ def free_port() -> int:
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        list(args), capture_output=True, text=True, timeout=120, env=env or dict(os.environ)
+        list(args),
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env or dict(os.environ),
     )
 
 
