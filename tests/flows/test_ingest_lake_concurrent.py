@@ -44,7 +44,8 @@ def test_two_runs_over_overlapping_sources_store_every_article_and_story_once(
     second = sources_over(tmp_path, "second", range(20, 60))
     with connect_lake(lake):
         pass  # created up front, so the reader can attach it from the first moment
-    stop, seen = threading.Event(), []
+    stop = threading.Event()
+    seen: list[tuple[int, int, int]] = []
     reader = threading.Thread(target=poll, args=(lake, stop, seen))
     reader.start()
     try:
