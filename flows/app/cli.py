@@ -71,7 +71,7 @@ from flows.app.options import (
 )
 from flows.app.sourcefile import add_commands as add_sourcefile_commands
 from flows.errors import ConfigError, RunInterruptedError
-from flows.pipeline.config import PipelineSettings, load_settings
+from flows.pipeline.config import PipelineSettings, WarehouseSettings, load_settings
 from flows.pipeline.lakeconfig import lake_target
 from flows.pipeline.paths import existing_database
 from flows.pipeline.sources import build_source
@@ -156,6 +156,12 @@ def _parser() -> argparse.ArgumentParser:
     sql = commands.add_parser("sql", help="run a read-only SQL query against the warehouse")
     sql.add_argument("query", help="the SQL query (read-only), or - to read it from standard input")
     db_option(sql)
+    sql.add_argument(
+        "--warehouse",
+        metavar="TARGET",
+        help="query a lake instead of the DuckDB file: 'ducklake:postgres:dbname=...' "
+        "(default: $NEWS_INGEST_WAREHOUSE; docs/lake.md)",
+    )
     format_option(sql, "table", "csv", "json", "parquet")
     sql.add_argument("--out", type=Path, help="write to this file instead of standard output")
     sql.add_argument(
@@ -329,6 +335,12 @@ def _sql(args: argparse.Namespace) -> int:
     from flows.app.analyst import run_sql  # noqa: PLC0415
 
     query = sys.stdin.read() if args.query == "-" else args.query
+    lake = lake_target(
+        WarehouseSettings(), warehouse=args.warehouse, data_path=None, database=Path("unused")
+    )
+    if lake is not None:
+        run_sql(Path("unused"), query, fmt=args.fmt, out=args.out, lake=lake)
+        return ExitCode.OK
     database = existing_database(args.db)
     # read_only says so on standard error when it reads a snapshot a run has moved past.
     run_sql(database, query, fmt=args.fmt, out=args.out, live=args.live)

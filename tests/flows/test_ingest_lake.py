@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -78,3 +80,22 @@ def test_a_second_run_over_changed_pages_adds_versions_not_articles(
             "SELECT count(*) FROM store.lake_batches WHERE published_at IS NULL"
         ).fetchall()
     assert pending == [(0,)]
+
+
+def test_the_sql_command_queries_the_lake_by_view_name(tmp_path: Path, lake: LakeTarget) -> None:
+    sources = files_sources(tmp_path, 4)
+    lake_run(sources, tmp_path, lake)
+    done = subprocess.run(
+        [sys.executable, "-m", "flows.app.cli", "sql", "--format", "csv",
+         "--warehouse", f"ducklake:postgres:{lake.dsn}",
+         "SELECT count(*) AS n, count(DISTINCT story_id) AS stories FROM articles"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["n,stories", "4,4"]
+    refused = subprocess.run(
+        [sys.executable, "-m", "flows.app.cli", "sql",
+         "--warehouse", f"ducklake:postgres:{lake.dsn}", "DELETE FROM articles"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert refused.returncode == 2, refused.stderr

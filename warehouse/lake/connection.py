@@ -29,7 +29,14 @@ from warehouse.lake.registry import LakeHandle
 from warehouse.lake.schema import LAKE, ensure_schema
 from warehouse.lake.target import LakeTarget
 
-__all__ = ["CATALOG_SCHEMA", "attach_lines", "check_reachable", "connect_lake", "open_pg"]
+__all__ = [
+    "CATALOG_SCHEMA",
+    "attach_lines",
+    "check_reachable",
+    "connect_lake",
+    "open_pg",
+    "read_lake",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +98,14 @@ def connect_lake(
         registry.forget(conn)
         conn.close()
         pg.close()
+
+
+@contextmanager
+def read_lake(target: LakeTarget) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only lake connection whose default catalog is the lake (its views by name)."""
+    with connect_lake(target, read_only=True) as conn:
+        conn.execute(f"USE {LAKE}")
+        yield conn
 
 
 def _ensure_store_schema(pg: psycopg.Connection[tuple[object, ...]]) -> None:
