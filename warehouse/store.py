@@ -21,6 +21,7 @@ from uuid import UUID
 import duckdb
 import pyarrow as pa
 
+from warehouse.errors import WarehouseUnavailableError
 from warehouse.keyed import select_in
 from warehouse.lake import batches as lake_batches
 from warehouse.lake import runs as lake_runs
@@ -142,7 +143,33 @@ def finish_run(
     finished_at: datetime,
     error: str | None = None,
 ) -> None:
-    """Record a run's end and status; its sources still running end with the same status."""
+    """Record a run's end and status; its sources still running end with the same status.
+
+    On a lake whose PostgreSQL is gone, a WarehouseUnavailableError (the run then stays
+    ``running`` until the next run, seeing its lock free, marks it ``crashed``).
+    """
+    handle = handle_of(conn)
+    if handle is None:
+        _finish_run(conn, run_id=run_id, status=status, finished_at=finished_at, error=error)
+        return
+    try:
+        _finish_run(conn, run_id=run_id, status=status, finished_at=finished_at, error=error)
+    except duckdb.Error as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise WarehouseUnavailableError(
+            f"the run's end was not recorded in the lake's PostgreSQL at "
+            f"{handle.target.address()}: {reason}"
+        ) from exc
+
+
+def _finish_run(
+    conn: duckdb.DuckDBPyConnection,
+    *,
+    run_id: UUID,
+    status: str,
+    finished_at: datetime,
+    error: str | None,
+) -> None:
     conn.execute(
         "UPDATE store.runs SET status = ?, finished_at = ?, error = ? WHERE run_id = ?",
         [status, finished_at, error, run_id],

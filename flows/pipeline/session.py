@@ -29,7 +29,7 @@ from flows.pipeline.config import PipelineSettings
 from flows.pipeline.persist import persist_run_end, persist_run_start
 from flows.pipeline.runlog import flow_run_id, warn
 from warehouse.connection import Connection, LockWait, connect, run_lock
-from warehouse.errors import SearchError, WarehouseError
+from warehouse.errors import SearchError, WarehouseError, WarehouseUnavailableError
 from warehouse.lake.connection import connect_lake
 from warehouse.lake.target import LakeTarget
 from warehouse.lookups import run_counts
@@ -147,6 +147,8 @@ def _end_run(session: Session, *, error: str | None) -> None:
         )
     except SearchError as exc:
         warn(f"search index not refreshed ({exc}); the next run catches up")
+    except WarehouseUnavailableError as exc:
+        warn(f"{exc}; the next run marks this one crashed")
 
 
 def _update_snapshot(database: Path, *, enabled: bool) -> None:

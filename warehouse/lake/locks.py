@@ -16,6 +16,8 @@ from uuid import UUID
 
 import psycopg
 
+from warehouse.errors import WarehouseUnavailableError
+
 __all__ = [
     "BATCH",
     "DECIDE",
@@ -42,8 +44,18 @@ def object_key(value: UUID | str) -> int:
 
 @contextmanager
 def held(pg: Session, kind: int, key: int = 0) -> Iterator[None]:
-    """Hold the lock ``(kind, key)`` for the block, waiting for it."""
-    pg.execute("SELECT pg_advisory_lock(%s, %s)", (kind, key))
+    """Hold the lock ``(kind, key)`` for the block, waiting for it.
+
+    A lost session (PostgreSQL restarted or unreachable) is a WarehouseUnavailableError:
+    what was committed stays, and the next run finishes any pending batch.
+    """
+    try:
+        pg.execute("SELECT pg_advisory_lock(%s, %s)", (kind, key))
+    except psycopg.OperationalError as exc:
+        raise WarehouseUnavailableError(
+            f"lost the connection to the lake's PostgreSQL ({exc}); what was committed "
+            "is kept and the next run finishes it"
+        ) from exc
     try:
         yield
     finally:

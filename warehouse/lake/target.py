@@ -2,8 +2,8 @@
 
 A lake target is written ``ducklake:postgres:<libpq connection string>``, e.g.
 ``ducklake:postgres:dbname=news host=127.0.0.1 port=5432``. Credentials come
-from libpq's environment (``PGPASSWORD``, ``PGPASSFILE``, ...); a password
-written into the string is accepted but never shown (:meth:`LakeTarget.address`).
+from libpq's environment (``PGPASSWORD``, ``PGPASSFILE``, ...); a target that
+holds a password is refused, so no message or log can show one.
 """
 
 from __future__ import annotations
@@ -49,6 +49,12 @@ def parse_target(text: str, *, data_path: Path | None) -> LakeTarget:
             f"unsupported warehouse {shown!r}: expected '{LAKE_PREFIX}dbname=... host=... port=...'"
         )
     dsn = text.removeprefix(LAKE_PREFIX).strip()
+    if _SECRET.search(dsn):
+        # Kept out of the string, it can never reach a message or a log (DuckDB's postgres
+        # extension repeats the connection string in its errors).
+        raise WarehouseConfigError(
+            "the warehouse target holds a password: give it in PGPASSWORD or ~/.pgpass instead"
+        )
     if not dsn:
         raise WarehouseConfigError(f"warehouse {LAKE_PREFIX!r} names no PostgreSQL database")
     return LakeTarget(dsn=dsn, data_path=data_path or Path("data") / "lake")
