@@ -50,7 +50,7 @@ import asyncio
 import os
 import sys
 from collections.abc import Coroutine, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -70,7 +70,7 @@ from flows.app.options import (
     writable_database,
 )
 from flows.app.sourcefile import add_commands as add_sourcefile_commands
-from flows.errors import ConfigError, RunInterruptedError
+from flows.errors import ConfigError, RunInterruptedError, UsageError
 from flows.pipeline.config import PipelineSettings, WarehouseSettings, load_settings
 from flows.pipeline.lakeconfig import lake_target
 from flows.pipeline.paths import existing_database
@@ -171,6 +171,7 @@ def _parser() -> argparse.ArgumentParser:
         "published after the last run, which never waits)",
     )
     sql.set_defaults(handler=_sql)
+    _lake_maintain_command(commands)
     add_analyst_commands(commands)
     add_forgetting_commands(commands)
 
@@ -344,6 +345,42 @@ def _sql(args: argparse.Namespace) -> int:
     database = existing_database(args.db)
     # read_only says so on standard error when it reads a snapshot a run has moved past.
     run_sql(database, query, fmt=args.fmt, out=args.out, live=args.live)
+    return ExitCode.OK
+
+
+def _lake_maintain_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    command = commands.add_parser(
+        "lake-maintain",
+        help="merge a lake's small Parquet files and expire its old snapshots (docs/lake.md)",
+    )
+    command.add_argument(
+        "--warehouse",
+        metavar="TARGET",
+        help="the lake: 'ducklake:postgres:dbname=...' (default: $NEWS_INGEST_WAREHOUSE)",
+    )
+    command.add_argument(
+        "--keep-days",
+        type=float,
+        default=7.0,
+        metavar="DAYS",
+        help="keep snapshots (time travel) of the last DAYS days (default 7)",
+    )
+    command.set_defaults(handler=_lake_maintain)
+
+
+def _lake_maintain(args: argparse.Namespace) -> int:
+    from warehouse.lake.maintenance import maintain  # noqa: PLC0415 (lake only)
+
+    lake = lake_target(
+        WarehouseSettings(), warehouse=args.warehouse, data_path=None, database=Path("unused")
+    )
+    if lake is None:
+        raise UsageError("lake-maintain needs --warehouse TARGET or NEWS_INGEST_WAREHOUSE")
+    upkeep = maintain(lake, expire_before=datetime.now(UTC) - timedelta(days=args.keep_days))
+    print(
+        f"snapshots {upkeep.snapshots_before} -> {upkeep.snapshots_after}; "
+        f"{upkeep.files_deleted} old file(s) deleted"
+    )
     return ExitCode.OK
 
 

@@ -48,3 +48,34 @@ def test_postgres_down_is_one_clear_error_naming_the_address(
     assert "127.0.0.1:1/news" in message
     assert "hunter2" not in message
     assert "\n" not in message
+
+
+def test_writers_creating_a_lake_at_the_same_moment_all_succeed(lake: LakeTarget) -> None:
+    import threading
+
+    errors: list[BaseException] = []
+
+    def open_once() -> None:
+        try:
+            with connect_lake(lake) as conn:
+                conn.execute("SELECT count(*) FROM news_lake.main.articles").fetchall()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_once) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+
+
+def test_a_later_writer_with_another_data_path_uses_the_recorded_one(
+    lake: LakeTarget, tmp_path: Path
+) -> None:
+    with connect_lake(lake):
+        pass
+    elsewhere = LakeTarget(lake.dsn, tmp_path / "elsewhere")
+    with connect_lake(elsewhere) as conn:
+        conn.execute("INSERT INTO news_lake.history.batches VALUES (uuid(), now())")
+    assert not (tmp_path / "elsewhere").exists()

@@ -59,12 +59,16 @@ def check_reachable(target: LakeTarget) -> None:
     open_pg(target).close()
 
 
-def attach_lines(target: LakeTarget, *, read_only: bool) -> list[str]:
-    """The ATTACH statements of a lake connection (also what docs/lake.md shows analysts)."""
+def attach_lines(target: LakeTarget, *, read_only: bool, create: bool = False) -> list[str]:
+    """The ATTACH statements of a lake connection (also what docs/lake.md shows analysts).
+
+    The data path is given only when the lake is created (``create``): DuckLake records it
+    in the catalog, and refuses a different one later.
+    """
     dsn = target.dsn.replace("'", "''")
     ro = ", READ_ONLY" if read_only else ""
     data = target.data_path.resolve().as_posix().replace("'", "''")
-    data_option = "" if read_only else f", DATA_PATH '{data}/'"
+    data_option = f", DATA_PATH '{data}/'" if create else ""
     return [
         f"ATTACH '{dsn}' AS store (TYPE postgres, SCHEMA 'store'{ro})",
         f"ATTACH 'ducklake:postgres:{dsn}' AS {LAKE} "
@@ -83,10 +87,15 @@ def connect_lake(
     try:
         conn.execute("SET TimeZone = 'UTC'")
         load_lake_extensions(conn)
-        if not read_only:
-            target.data_path.mkdir(parents=True, exist_ok=True)
-            _ensure_store_schema(pg)
-        _attach(conn, target, read_only=read_only)
+        if read_only:
+            _attach(conn, target, read_only=True, create=False)
+        else:
+            with locks.held(pg, locks.SCHEMA):  # one creator when several start at once
+                pg.execute("CREATE SCHEMA IF NOT EXISTS store")
+                create = not _lake_exists(pg)
+                if create:
+                    target.data_path.mkdir(parents=True, exist_ok=True)
+                _attach(conn, target, read_only=False, create=create)
         registry.remember(conn, handle)
         if not read_only:
             ensure_schema(conn, handle)
@@ -108,14 +117,18 @@ def read_lake(target: LakeTarget) -> Iterator[duckdb.DuckDBPyConnection]:
         yield conn
 
 
-def _ensure_store_schema(pg: psycopg.Connection[tuple[object, ...]]) -> None:
-    """The attach below needs the schema to exist (the tables come in ensure_schema)."""
-    with locks.held(pg, locks.SCHEMA):
-        pg.execute("CREATE SCHEMA IF NOT EXISTS store")
+def _lake_exists(pg: psycopg.Connection[tuple[object, ...]]) -> bool:
+    """Whether DuckLake's catalog tables exist (then the catalog knows the data path)."""
+    row = pg.execute(
+        "SELECT to_regclass(%s) IS NOT NULL", (f"{CATALOG_SCHEMA}.ducklake_metadata",)
+    ).fetchone()
+    return bool(row and row[0])
 
 
-def _attach(conn: duckdb.DuckDBPyConnection, target: LakeTarget, *, read_only: bool) -> None:
-    for line in attach_lines(target, read_only=read_only):
+def _attach(
+    conn: duckdb.DuckDBPyConnection, target: LakeTarget, *, read_only: bool, create: bool
+) -> None:
+    for line in attach_lines(target, read_only=read_only, create=create):
         try:
             conn.execute(line)
         except duckdb.Error as exc:
