@@ -29,6 +29,7 @@ from connectors.records import Candidate, Checkpoint, Rejected
 from flows.pipeline import local, sourcerun, web
 from flows.pipeline.config import Settings, SourceConfig, load_settings, with_engine
 from flows.pipeline.context import RunContext
+from flows.pipeline.lakeconfig import lake_target
 from flows.pipeline.local import LocalItem
 from flows.pipeline.outcome import final_state
 from flows.pipeline.paths import existing_sources, locate_database
@@ -53,6 +54,8 @@ async def ingest(
     *,
     engine: str | None = None,
     scheduler: str | None = None,
+    warehouse: str | None = None,
+    data_path: str | None = None,
 ) -> RunReport | State[RunReport]:
     """Ingest the configured sources (or the named ones) into the warehouse once.
 
@@ -67,7 +70,8 @@ async def ingest(
     ``capture`` overrides the sources file's ``[capture] warc`` for this run,
     ``engine`` and ``scheduler`` its ``[pipeline]`` ones (docs/scale-out.md). Without
     ``sources_path``/``db_path``, $NEWS_INGEST_SOURCES/$NEWS_INGEST_DB or the per-user
-    defaults (flows.pipeline.paths), never the working directory.
+    defaults (flows.pipeline.paths), never the working directory. ``warehouse`` and
+    ``data_path`` name a lake instead of the file (flows.pipeline.lakeconfig, docs/lake.md).
     """
     settings = load_settings(existing_sources(Path(sources_path) if sources_path else None))
     if capture is not None:
@@ -77,6 +81,9 @@ async def ingest(
     selected = settings.select(source_names)
     connectors = [build_source(config) for config in selected]  # config errors before any work
     database = locate_database(Path(db_path) if db_path else None).path
+    lake = lake_target(
+        settings.warehouse, warehouse=warehouse, data_path=data_path, database=database
+    )
     names = [s.name for s in selected]
     # The workers start up (or the cluster is checked) before anything is stored.
     async with extraction_pool(settings.pipeline) as pool:
@@ -85,6 +92,7 @@ async def ingest(
             pipeline=settings.pipeline,
             sources_file=str(settings.path),
             selected=lambda _: names,
+            lake=lake,
         ) as session:
             run = RunContext(
                 settings, session.run_id, pool, session.conn, scheduled_at(), only_due=only_due

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from tests.localserver import LocalServer
+from tests.pgserver import PostgresServer, postgres_server
+from warehouse.lake.target import LakeTarget
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
@@ -33,3 +35,16 @@ def prefect_harness() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One throwaway PostgreSQL for the session (scripts/postgres.sh); each test its database."""
+    with postgres_server() as server:
+        yield server
+
+
+@pytest.fixture
+def lake(postgres: PostgresServer, tmp_path: Path) -> LakeTarget:
+    """A lake target on a new, empty PostgreSQL database, Parquet files in the test's folder."""
+    return LakeTarget(dsn=postgres.dsn(postgres.new_database()), data_path=tmp_path / "lake")

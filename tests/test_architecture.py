@@ -148,6 +148,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
 RESTRICTED = {
     "duckdb": ("warehouse",),  # the one package that talks to the database
     "pyarrow": ("warehouse",),
+    "psycopg": ("warehouse.lake",),  # the lake's PostgreSQL state (docs/lake.md)
     "prefect": (
         "flows.ingest",
         "flows.reextract",

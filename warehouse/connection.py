@@ -29,6 +29,7 @@ from typing import TypeAlias
 import duckdb
 
 from warehouse.errors import MigrationError, WarehouseError, WarehouseLockedError
+from warehouse.sqlfiles import statements
 
 __all__ = [
     "Connection",
@@ -194,7 +195,7 @@ def _apply_one(conn: duckdb.DuckDBPyConnection, name: str) -> None:
     sql = (resources.files("warehouse") / "migrations" / name).read_text(encoding="utf-8")
     conn.execute("BEGIN TRANSACTION")
     try:
-        for statement in _statements(sql):
+        for statement in statements(sql):
             conn.execute(statement)
         conn.execute("INSERT INTO store.schema_migrations VALUES (?, ?)", [name, datetime.now(UTC)])
         conn.execute("COMMIT")
@@ -208,7 +209,7 @@ def _refresh_views(conn: duckdb.DuckDBPyConnection, sql: str, mark: str) -> None
     """(Re)create the analyst views; the file's hash is recorded so this runs once per change."""
     conn.execute("BEGIN TRANSACTION")
     try:
-        for statement in _statements(sql):
+        for statement in statements(sql):
             conn.execute(statement)
         conn.execute("DELETE FROM store.schema_migrations WHERE name LIKE 'views.sql@%'")
         conn.execute("INSERT INTO store.schema_migrations VALUES (?, ?)", [mark, datetime.now(UTC)])
@@ -216,9 +217,3 @@ def _refresh_views(conn: duckdb.DuckDBPyConnection, sql: str, mark: str) -> None
     except duckdb.Error as exc:
         conn.execute("ROLLBACK")
         raise MigrationError(f"views.sql failed: {exc}") from exc
-
-
-def _statements(sql: str) -> list[str]:
-    """Split a file of SQL statements on semicolons at line ends (our files' convention)."""
-    lines = [line for line in sql.splitlines() if not line.lstrip().startswith("--")]
-    return [s.strip() for s in re.split(r";\s*$", "\n".join(lines), flags=re.M) if s.strip()]

@@ -4,6 +4,9 @@ DuckDB's own errors are translated into these where they leave the package::
 
     WarehouseError
     ├── WarehouseLockedError     another process held the file longer than the wait (exit 3)
+    ├── WarehouseConfigError     the warehouse option names no supported target (a usage error)
+    ├── WarehouseUnavailableError  the lake's PostgreSQL server cannot be reached
+    ├── LakeBatchError           a batch could not be published into the lake (retried later)
     ├── MigrationError           a migration could not be applied
     ├── SnapshotError            the read-only snapshot could not be published
     ├── NotAWarehouseError       the file has no news-ingest tables
@@ -25,6 +28,7 @@ __all__ = [
     "EmptyQueryError",
     "ExportError",
     "IndexMissingError",
+    "LakeBatchError",
     "MigrationError",
     "NotAWarehouseError",
     "QueryError",
@@ -33,8 +37,10 @@ __all__ = [
     "SnapshotError",
     "TargetExistsError",
     "TargetNotWritableError",
+    "WarehouseConfigError",
     "WarehouseError",
     "WarehouseLockedError",
+    "WarehouseUnavailableError",
 ]
 
 
@@ -46,6 +52,20 @@ class WarehouseLockedError(WarehouseError):
     """Another process held the database file for longer than the configured wait."""
 
     exit_code = ExitCode.LOCKED
+
+
+class WarehouseConfigError(WarehouseError):
+    """``--warehouse`` (or its variable, or ``[warehouse]``) names no supported target."""
+
+    exit_code = ExitCode.USAGE
+
+
+class WarehouseUnavailableError(WarehouseError):
+    """The lake's PostgreSQL server cannot be reached (the message names its address)."""
+
+
+class LakeBatchError(WarehouseError):
+    """A committed batch could not be published into the lake; the next run finishes it."""
 
 
 class MigrationError(WarehouseError):

@@ -30,6 +30,7 @@ import duckdb
 import pyarrow as pa
 
 from warehouse.errors import EmptyQueryError, IndexMissingError, SearchError
+from warehouse.lake.registry import handle_of
 
 __all__ = [
     "IndexRefresh",
@@ -227,8 +228,13 @@ def stale_count(conn: duckdb.DuckDBPyConnection) -> int:
 def refresh_index(
     conn: duckdb.DuckDBPyConnection, *, batch_size: int = REFRESH_BATCH
 ) -> IndexRefresh:
-    """Index new articles and re-index changed ones; a no-op when the index is in step."""
+    """Index new articles and re-index changed ones; a no-op when the index is in step.
+
+    A no-op on a lake, which has no search index yet (docs/lake.md).
+    """
     started = time.perf_counter()
+    if handle_of(conn) is not None:
+        return IndexRefresh(indexed=0, replaced=0, seconds=0.0)
     try:
         stale = conn.execute(_STALE).fetchall()
         for start in range(0, len(stale), batch_size):
@@ -264,7 +270,7 @@ def index_new_articles(
     the index keeps up during a run; :func:`refresh_index` at the end of the
     run catches what this missed (changed articles, a failed call).
     """
-    if not docs:
+    if not docs or handle_of(conn) is not None:  # no search index on a lake yet
         return
     table = pa.table(
         {

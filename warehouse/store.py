@@ -21,7 +21,11 @@ from uuid import UUID
 import duckdb
 import pyarrow as pa
 
+from warehouse.errors import WarehouseUnavailableError
 from warehouse.keyed import select_in
+from warehouse.lake import batches as lake_batches
+from warehouse.lake import runs as lake_runs
+from warehouse.lake.registry import handle_of
 from warehouse.rows import (
     AliasRow,
     ArticleRow,
@@ -69,7 +73,16 @@ _TYPES: dict[type | str, pa.DataType] = {
 
 @contextmanager
 def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-    """BEGIN ... COMMIT, or ROLLBACK if the block raises."""
+    """BEGIN ... COMMIT, or ROLLBACK if the block raises.
+
+    On a lake the block's writes go to PostgreSQL and its history rows then
+    into the lake, by the protocol of :mod:`warehouse.lake.batches`.
+    """
+    handle = handle_of(conn)
+    if handle is not None:
+        with lake_batches.state_transaction(conn, handle):
+            yield conn
+        return
     conn.execute("BEGIN TRANSACTION")
     try:
         yield conn
@@ -83,7 +96,13 @@ def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConn
 
 
 def mark_abandoned_runs(conn: duckdb.DuckDBPyConnection, *, now: datetime) -> int:
-    """Mark runs still 'running' as 'crashed' (called while holding the run lock)."""
+    """Mark runs still 'running' as 'crashed' (called while holding the run lock).
+
+    On a lake, only those whose process is gone (:mod:`warehouse.lake.runs`).
+    """
+    handle = handle_of(conn)
+    if handle is not None:
+        return lake_runs.mark_abandoned_runs(handle, now=now)
     rows = conn.execute(
         "UPDATE store.runs SET status = 'crashed', finished_at = ? "
         "WHERE status = 'running' RETURNING run_id",
@@ -111,6 +130,9 @@ def start_run(
         "selected_sources) VALUES (?, ?, ?, 'running', ?, ?)",
         [run_id, flow_run_id, started_at, sources_file, list(selected)],
     )
+    handle = handle_of(conn)
+    if handle is not None:
+        lake_runs.hold_run(handle, run_id)
 
 
 def finish_run(
@@ -121,7 +143,33 @@ def finish_run(
     finished_at: datetime,
     error: str | None = None,
 ) -> None:
-    """Record a run's end and status; its sources still running end with the same status."""
+    """Record a run's end and status; its sources still running end with the same status.
+
+    On a lake whose PostgreSQL is gone, a WarehouseUnavailableError (the run then stays
+    ``running`` until the next run, seeing its lock free, marks it ``crashed``).
+    """
+    handle = handle_of(conn)
+    if handle is None:
+        _finish_run(conn, run_id=run_id, status=status, finished_at=finished_at, error=error)
+        return
+    try:
+        _finish_run(conn, run_id=run_id, status=status, finished_at=finished_at, error=error)
+    except duckdb.Error as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise WarehouseUnavailableError(
+            f"the run's end was not recorded in the lake's PostgreSQL at "
+            f"{handle.target.address()}: {reason}"
+        ) from exc
+
+
+def _finish_run(
+    conn: duckdb.DuckDBPyConnection,
+    *,
+    run_id: UUID,
+    status: str,
+    finished_at: datetime,
+    error: str | None,
+) -> None:
     conn.execute(
         "UPDATE store.runs SET status = ?, finished_at = ?, error = ? WHERE run_id = ?",
         [status, finished_at, error, run_id],

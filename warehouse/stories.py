@@ -163,5 +163,7 @@ def merge_stories(
     for merged, into in sorted(merges.items()):
         conn.execute("UPDATE store.articles SET story_id = ? WHERE story_id = ?", [into, merged])
         conn.execute(
-            "INSERT INTO store.story_merges VALUES (?, ?, ?, ?)", [run_id, merged, into, at]
+            "INSERT INTO store.story_merges (run_id, merged_story, into_story, merged_at) "
+            "VALUES (?, ?, ?, ?)",
+            [run_id, merged, into, at],
         )

@@ -27,6 +27,8 @@ from flows.pipeline.paths import existing_database
 from news_ingest.errors import ExitCode
 from warehouse import export, search
 from warehouse.connection import Connection
+from warehouse.lake.connection import read_lake
+from warehouse.lake.target import LakeTarget
 from warehouse.queries import run_query, write_query_parquet
 from warehouse.reading import read_only
 from warehouse.summaries import collect_report, collect_stats, source_names
@@ -81,14 +83,24 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     stats.set_defaults(handler=_stats)
 
 
-def run_sql(db: Path, query: str, *, fmt: str, out: Path | None, live: bool = False) -> None:
+def run_sql(
+    db: Path,
+    query: str,
+    *,
+    fmt: str,
+    out: Path | None,
+    live: bool = False,
+    lake: LakeTarget | None = None,
+) -> None:
     """Run one read-only query; print it as a table, CSV or JSON, or write Parquet.
 
-    It reads the published snapshot when there is one, or with ``live`` the live file.
+    It reads the published snapshot when there is one, or with ``live`` the live file;
+    with ``lake``, the lake (its views by name, docs/lake.md).
     """
     if fmt == "parquet" and out is None:
         raise UsageError("--format parquet needs --out FILE")
-    with read_only(db, live=live) as conn:
+    opened = read_lake(lake) if lake is not None else read_only(db, live=live)
+    with opened as conn:
         if fmt == "parquet":
             assert out is not None
             if not write_query_parquet(conn, query, out):

@@ -50,7 +50,7 @@ import asyncio
 import os
 import sys
 from collections.abc import Coroutine, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -66,11 +66,13 @@ from flows.app.options import (
     format_option,
     load_sources,
     sources_option,
+    warehouse_options,
     writable_database,
 )
 from flows.app.sourcefile import add_commands as add_sourcefile_commands
-from flows.errors import ConfigError, RunInterruptedError
-from flows.pipeline.config import PipelineSettings, load_settings
+from flows.errors import ConfigError, RunInterruptedError, UsageError
+from flows.pipeline.config import PipelineSettings, WarehouseSettings, load_settings
+from flows.pipeline.lakeconfig import lake_target
 from flows.pipeline.paths import existing_database
 from flows.pipeline.sources import build_source
 from flows.prefect_api import connect_prefect
@@ -131,6 +133,7 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="ingest the configured sources once")
     sources_option(run)
     db_option(run)
+    warehouse_options(run)
     run.add_argument(
         "--source",
         action="append",
@@ -153,6 +156,12 @@ def _parser() -> argparse.ArgumentParser:
     sql = commands.add_parser("sql", help="run a read-only SQL query against the warehouse")
     sql.add_argument("query", help="the SQL query (read-only), or - to read it from standard input")
     db_option(sql)
+    sql.add_argument(
+        "--warehouse",
+        metavar="TARGET",
+        help="query a lake instead of the DuckDB file: 'ducklake:postgres:dbname=...' "
+        "(default: $NEWS_INGEST_WAREHOUSE; docs/lake.md)",
+    )
     format_option(sql, "table", "csv", "json", "parquet")
     sql.add_argument("--out", type=Path, help="write to this file instead of standard output")
     sql.add_argument(
@@ -162,6 +171,7 @@ def _parser() -> argparse.ArgumentParser:
         "published after the last run, which never waits)",
     )
     sql.set_defaults(handler=_sql)
+    _lake_maintain_command(commands)
     add_analyst_commands(commands)
     add_forgetting_commands(commands)
 
@@ -193,6 +203,13 @@ def _run(args: argparse.Namespace) -> int:
     for config in settings.select(args.sources_selected):
         build_source(config)
     engine_of(settings.pipeline, args)
+    lake = lake_target(
+        settings.warehouse, warehouse=args.warehouse, data_path=args.data_path, database=database
+    )
+    if lake is not None:
+        from warehouse.lake.connection import check_reachable  # noqa: PLC0415 (lake only)
+
+        check_reachable(lake)  # PostgreSQL down: one line naming it, before Prefect starts
     connect_prefect(announce=not args.quiet)
     from flows.app.terminal import live_progress  # noqa: PLC0415
     from flows.ingest import ingest  # noqa: PLC0415 (imports Prefect: slow)
@@ -208,6 +225,8 @@ def _run(args: argparse.Namespace) -> int:
                     capture=args.capture,
                     engine=args.engine,
                     scheduler=args.scheduler,
+                    warehouse=args.warehouse,
+                    data_path=args.data_path,
                     return_state=True,
                 )
             )
@@ -317,9 +336,51 @@ def _sql(args: argparse.Namespace) -> int:
     from flows.app.analyst import run_sql  # noqa: PLC0415
 
     query = sys.stdin.read() if args.query == "-" else args.query
+    lake = lake_target(
+        WarehouseSettings(), warehouse=args.warehouse, data_path=None, database=Path("unused")
+    )
+    if lake is not None:
+        run_sql(Path("unused"), query, fmt=args.fmt, out=args.out, lake=lake)
+        return ExitCode.OK
     database = existing_database(args.db)
     # read_only says so on standard error when it reads a snapshot a run has moved past.
     run_sql(database, query, fmt=args.fmt, out=args.out, live=args.live)
+    return ExitCode.OK
+
+
+def _lake_maintain_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    command = commands.add_parser(
+        "lake-maintain",
+        help="merge a lake's small Parquet files and expire its old snapshots (docs/lake.md)",
+    )
+    command.add_argument(
+        "--warehouse",
+        metavar="TARGET",
+        help="the lake: 'ducklake:postgres:dbname=...' (default: $NEWS_INGEST_WAREHOUSE)",
+    )
+    command.add_argument(
+        "--keep-days",
+        type=float,
+        default=7.0,
+        metavar="DAYS",
+        help="keep snapshots (time travel) of the last DAYS days (default 7)",
+    )
+    command.set_defaults(handler=_lake_maintain)
+
+
+def _lake_maintain(args: argparse.Namespace) -> int:
+    from warehouse.lake.maintenance import maintain  # noqa: PLC0415 (lake only)
+
+    lake = lake_target(
+        WarehouseSettings(), warehouse=args.warehouse, data_path=None, database=Path("unused")
+    )
+    if lake is None:
+        raise UsageError("lake-maintain needs --warehouse TARGET or NEWS_INGEST_WAREHOUSE")
+    upkeep = maintain(lake, expire_before=datetime.now(UTC) - timedelta(days=args.keep_days))
+    print(
+        f"snapshots {upkeep.snapshots_before} -> {upkeep.snapshots_after}; "
+        f"{upkeep.files_deleted} old file(s) deleted"
+    )
     return ExitCode.OK
 
 

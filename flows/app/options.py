@@ -29,6 +29,7 @@ __all__ = [
     "format_option",
     "load_sources",
     "sources_option",
+    "warehouse_options",
     "writable_database",
 ]
 
@@ -68,6 +69,24 @@ def db_option(parser: argparse.ArgumentParser) -> None:
         type=Path,
         metavar="PATH",
         help=f"DuckDB file (default: ${DB_VARIABLE}, else {_home(default_database())})",
+    )
+
+
+def warehouse_options(parser: argparse.ArgumentParser) -> None:
+    """``--warehouse TARGET`` and ``--data-path DIR``: a lake instead of the DuckDB file."""
+    parser.add_argument(
+        "--warehouse",
+        metavar="TARGET",
+        help="store into a DuckLake on PostgreSQL instead of the DuckDB file: "
+        "'ducklake:postgres:dbname=news host=127.0.0.1 port=5432' (credentials from PGPASSWORD "
+        "and friends; default: $NEWS_INGEST_WAREHOUSE, else [warehouse] target in the sources "
+        "file; see docs/lake.md)",
+    )
+    parser.add_argument(
+        "--data-path",
+        metavar="DIR",
+        help="the lake's Parquet folder (default: $NEWS_INGEST_DATA_PATH, else [warehouse] "
+        "data_path, else lake/ beside the database)",
     )
 
 

@@ -10,6 +10,9 @@ naming the file, the source and the field::
     scheduler = ""                # the Dask scheduler (engine "dask"): "tcp://host:8786"
     [capture]                     # raw WARC capture of fetched pages
     warc = false
+    [warehouse]                   # a DuckLake on PostgreSQL instead of the DuckDB file
+    target = "ducklake:postgres:dbname=news host=127.0.0.1 port=5432"
+    data_path = "lake"            # where its Parquet files go (docs/lake.md)
     [[sources]]
     name = "seeds"
     kind = "files"                # files | feed | sitemap | urls | warc | site
@@ -43,6 +46,7 @@ __all__ = [
     "Settings",
     "SourceConfig",
     "SourceKind",
+    "WarehouseSettings",
     "format_interval",
     "load_settings",
     "parse_interval",
@@ -155,6 +159,14 @@ class CaptureSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class WarehouseSettings:
+    """Where runs store: empty ``target`` is the DuckDB file (``--db``), else a lake."""
+
+    target: str = ""  # ducklake:postgres:<libpq connection string> (no password here)
+    data_path: Path | None = None  # the lake's Parquet folder; default "lake" beside the db
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the sources file configures."""
 
@@ -163,6 +175,7 @@ class Settings:
     pipeline: PipelineSettings
     capture: CaptureSettings
     sources: tuple[SourceConfig, ...]
+    warehouse: WarehouseSettings = WarehouseSettings()
 
     def select(self, names: tuple[str, ...] | list[str] | None) -> tuple[SourceConfig, ...]:
         """The enabled sources, or the named ones.
@@ -204,7 +217,7 @@ def load_settings(path: Path) -> Settings:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"sources file {path} is not valid TOML: {exc}") from exc
     where = str(path)
-    _reject_unknown(data, {"fetch", "pipeline", "capture", "sources"}, where)
+    _reject_unknown(data, {"fetch", "pipeline", "capture", "sources", "warehouse"}, where)
     base = path.resolve().parent
     sources = _sources(data.get("sources", []), base, where)
     return Settings(
@@ -213,6 +226,7 @@ def load_settings(path: Path) -> Settings:
         pipeline=_table(PipelineSettings, data.get("pipeline", {}), f"{where} [pipeline]"),
         capture=_capture(data.get("capture", {}), base, f"{where} [capture]"),
         sources=sources,
+        warehouse=_warehouse(data.get("warehouse", {}), base, f"{where} [warehouse]"),
     )
 
 
@@ -371,6 +385,20 @@ def _capture(raw: object, base: Path, where: str) -> CaptureSettings:
         directory=_path(directory, base, f"{where}: field `directory`") if directory else None,
         max_file_bytes=_positive_int(raw.get("max_file_bytes"), f"{where}: field `max_file_bytes`")
         or 2**30,
+    )
+
+
+def _warehouse(raw: object, base: Path, where: str) -> WarehouseSettings:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: must be a table")
+    _reject_unknown(raw, {"target", "data_path"}, where)
+    target = raw.get("target", "")
+    if not isinstance(target, str):
+        raise ConfigError(f"{where}: field `target`: expected a string, got {target!r}")
+    data_path = raw.get("data_path")
+    return WarehouseSettings(
+        target=target,
+        data_path=_path(data_path, base, f"{where}: field `data_path`") if data_path else None,
     )
 
 

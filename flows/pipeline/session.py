@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from uuid import UUID, uuid4
@@ -29,7 +29,9 @@ from flows.pipeline.config import PipelineSettings
 from flows.pipeline.persist import persist_run_end, persist_run_start
 from flows.pipeline.runlog import flow_run_id, warn
 from warehouse.connection import Connection, LockWait, connect, run_lock
-from warehouse.errors import SearchError, WarehouseError
+from warehouse.errors import SearchError, WarehouseError, WarehouseUnavailableError
+from warehouse.lake.connection import connect_lake
+from warehouse.lake.target import LakeTarget
 from warehouse.lookups import run_counts
 from warehouse.rows import RunCounts
 from warehouse.snapshots import publish_snapshot, snapshot_path
@@ -56,6 +58,7 @@ def run_session(
     pipeline: PipelineSettings,
     sources_file: str,
     selected: Callable[[Connection], Sequence[str]],
+    lake: LakeTarget | None = None,
 ) -> Iterator[Session]:
     """Hold the database for one run; ``selected`` names the run's sources (read at start).
 
@@ -65,28 +68,53 @@ def run_session(
     makes it ``interrupted`` and raises RunInterruptedError, which says what the run
     stored: its committed batches stay, and the next run continues from them.
     """
-    lock_wait = LockWait(timeout=pipeline.lock_timeout, notify=warn)
+    outcome = _Outcome()
+    if lake is not None:
+        # A lake takes several writers at once: no run lock, no snapshot (docs/lake.md).
+        with connect_lake(lake) as conn:
+            yield from _run(conn, database, sources_file, selected, outcome)
+    else:
+        lock_wait = LockWait(timeout=pipeline.lock_timeout, notify=warn)
+        with run_lock(database, wait=lock_wait):
+            with connect(database, wait=lock_wait) as conn:
+                yield from _run(conn, database, sources_file, selected, outcome)
+            # The file is closed; the run lock is still held.
+            _update_snapshot(database, enabled=pipeline.snapshot)
+    if outcome.stopped is not None and outcome.stored is not None:
+        raise RunInterruptedError(_interrupted(outcome.run_id, outcome.stored)) from outcome.stopped
+
+
+@dataclass(slots=True)
+class _Outcome:
+    """What the session block left: a Ctrl-C, and what the run had stored by then."""
+
+    run_id: UUID = field(default_factory=uuid4)
     stopped: BaseException | None = None
-    with run_lock(database, wait=lock_wait):
-        with connect(database, wait=lock_wait) as conn:
-            session = Session(uuid4(), conn, database)
-            _begin_run(session, sources_file=sources_file, selected=selected(conn))
-            error = None
-            try:
-                yield session
-                session.status = "completed"
-            except (asyncio.CancelledError, KeyboardInterrupt) as exc:
-                session.status, error, stopped = "interrupted", INTERRUPTED, exc
-            except BaseException as exc:
-                session.status, error = "failed", f"{type(exc).__name__}: {exc}"
-                raise
-            finally:
-                _end_run(session, error=error)
-            stored = run_counts(conn, session.run_id) if stopped else None
-        # The file is closed; the run lock is still held.
-        _update_snapshot(database, enabled=pipeline.snapshot)
-    if stopped is not None and stored is not None:
-        raise RunInterruptedError(_interrupted(session.run_id, stored)) from stopped
+    stored: RunCounts | None = None
+
+
+def _run(
+    conn: Connection,
+    database: Path,
+    sources_file: str,
+    selected: Callable[[Connection], Sequence[str]],
+    outcome: _Outcome,
+) -> Iterator[Session]:
+    """The run between its start and end rows, on an open connection."""
+    session = Session(outcome.run_id, conn, database)
+    _begin_run(session, sources_file=sources_file, selected=selected(conn))
+    error = None
+    try:
+        yield session
+        session.status = "completed"
+    except (asyncio.CancelledError, KeyboardInterrupt) as exc:
+        session.status, error, outcome.stopped = "interrupted", INTERRUPTED, exc
+    except BaseException as exc:
+        session.status, error = "failed", f"{type(exc).__name__}: {exc}"
+        raise
+    finally:
+        _end_run(session, error=error)
+    outcome.stored = run_counts(conn, session.run_id) if outcome.stopped else None
 
 
 def _interrupted(run_id: UUID, stored: RunCounts) -> str:
@@ -119,6 +147,8 @@ def _end_run(session: Session, *, error: str | None) -> None:
         )
     except SearchError as exc:
         warn(f"search index not refreshed ({exc}); the next run catches up")
+    except WarehouseUnavailableError as exc:
+        warn(f"{exc}; the next run marks this one crashed")
 
 
 def _update_snapshot(database: Path, *, enabled: bool) -> None:

@@ -1,0 +1,271 @@
+-- PostgreSQL side of the lake warehouse (docs/lake.md): keyed state with real constraints
+-- and indexes, plus staging for the append-only history a batch sends to DuckLake.
+-- Same table and column names as the DuckDB file's schema `store` (warehouse/migrations),
+-- so warehouse.store and warehouse.lookups run unchanged through DuckDB's postgres extension.
+-- Applied once per database under an advisory lock (warehouse.lake.schema); every statement
+-- is idempotent. Statements end with a semicolon at the end of a line.
+
+CREATE SCHEMA IF NOT EXISTS store;
+
+CREATE TABLE IF NOT EXISTS store.runs (
+    run_id            UUID PRIMARY KEY,
+    flow_run_id       UUID,
+    started_at        TIMESTAMPTZ NOT NULL,
+    finished_at       TIMESTAMPTZ,
+    status            TEXT NOT NULL,
+    sources_file      TEXT,
+    selected_sources  TEXT[],
+    error             TEXT
+);
+
+CREATE TABLE IF NOT EXISTS store.run_sources (
+    run_id        UUID NOT NULL REFERENCES store.runs (run_id),
+    source        TEXT NOT NULL,
+    kind          TEXT NOT NULL,
+    started_at    TIMESTAMPTZ NOT NULL,
+    finished_at   TIMESTAMPTZ,
+    status        TEXT NOT NULL,
+    found         BIGINT NOT NULL DEFAULT 0,
+    fetched       BIGINT NOT NULL DEFAULT 0,
+    not_modified  BIGINT NOT NULL DEFAULT 0,
+    new           BIGINT NOT NULL DEFAULT 0,
+    duplicates    BIGINT NOT NULL DEFAULT 0,
+    updated       BIGINT NOT NULL DEFAULT 0,
+    unchanged     BIGINT NOT NULL DEFAULT 0,
+    rejected      BIGINT NOT NULL DEFAULT 0,
+    errors        BIGINT NOT NULL DEFAULT 0,
+    warning       TEXT,
+    error         TEXT,
+    PRIMARY KEY (run_id, source)
+);
+
+CREATE TABLE IF NOT EXISTS store.articles (
+    article_id      BIGINT PRIMARY KEY,
+    canonical_url   TEXT NOT NULL,
+    host            TEXT,
+    source          TEXT NOT NULL,
+    story_id        BIGINT NOT NULL,
+    version_count   INTEGER NOT NULL,
+    first_seen_at   TIMESTAMPTZ NOT NULL,
+    last_seen_at    TIMESTAMPTZ NOT NULL,
+    first_run_id    UUID NOT NULL,
+    last_run_id     UUID NOT NULL
+);
+
+CREATE INDEX IF NOT EXISTS articles_story_id ON store.articles (story_id);
+
+CREATE INDEX IF NOT EXISTS articles_host ON store.articles (host);
+
+-- The version keys of every article (what identity and story decisions read), and the
+-- staging of a batch's full version rows until warehouse.lake.batches has copied them into
+-- the lake (then text and description are emptied: the lake holds the content).
+CREATE TABLE IF NOT EXISTS store.article_versions (
+    article_id          BIGINT NOT NULL REFERENCES store.articles (article_id),
+    version_no          INTEGER NOT NULL,
+    run_id              UUID NOT NULL,
+    source              TEXT NOT NULL,
+    retrieved_at        TIMESTAMPTZ NOT NULL,
+    location            TEXT NOT NULL,
+    url                 TEXT,
+    title               TEXT,
+    title_source        TEXT,
+    text                TEXT NOT NULL,
+    description         TEXT,
+    authors             TEXT[],
+    authors_source      TEXT,
+    published_at        TIMESTAMPTZ,
+    published_precision TEXT,
+    published_source    TEXT,
+    modified_at         TIMESTAMPTZ,
+    language            TEXT,
+    sitename            TEXT,
+    word_count          INTEGER NOT NULL,
+    version_hash        TEXT NOT NULL,
+    content_hash        TEXT NOT NULL,
+    raw_hash            TEXT NOT NULL,
+    extractor           TEXT NOT NULL,
+    hint_origin         TEXT,
+    hint_guid           TEXT,
+    hint_title          TEXT,
+    hint_published_at   TIMESTAMPTZ,
+    capture_path        TEXT,
+    capture_offset      BIGINT,
+    charset             TEXT,
+    charset_source      TEXT,
+    charset_declared    TEXT,
+    organisations       TEXT[],
+    page_title          TEXT,
+    batch_id            UUID NOT NULL DEFAULT current_setting('news_ingest.batch')::UUID,
+    PRIMARY KEY (article_id, version_no)
+);
+
+CREATE INDEX IF NOT EXISTS article_versions_batch ON store.article_versions (batch_id);
+
+CREATE TABLE IF NOT EXISTS store.url_aliases (
+    url            TEXT PRIMARY KEY,
+    identity_key   TEXT NOT NULL,
+    article_id     BIGINT NOT NULL REFERENCES store.articles (article_id),
+    kind           TEXT NOT NULL,
+    first_seen_at  TIMESTAMPTZ NOT NULL,
+    first_run_id   UUID NOT NULL
+);
+
+CREATE INDEX IF NOT EXISTS url_aliases_identity_key ON store.url_aliases (identity_key);
+
+CREATE TABLE IF NOT EXISTS store.rejects (
+    source         TEXT NOT NULL,
+    location       TEXT NOT NULL,
+    reason         TEXT NOT NULL,
+    detail         TEXT NOT NULL,
+    raw_hash       TEXT NOT NULL,
+    first_seen_at  TIMESTAMPTZ NOT NULL,
+    last_seen_at   TIMESTAMPTZ NOT NULL,
+    first_run_id   UUID NOT NULL,
+    last_run_id    UUID NOT NULL,
+    times_seen     INTEGER NOT NULL,
+    PRIMARY KEY (source, location, reason, raw_hash)
+);
+
+CREATE TABLE IF NOT EXISTS store.url_state (
+    location         TEXT PRIMARY KEY,
+    source           TEXT NOT NULL,
+    raw_hash         TEXT,
+    article_id       BIGINT,
+    etag             TEXT,
+    last_modified    TEXT,
+    last_seen_at     TIMESTAMPTZ NOT NULL,
+    last_changed_at  TIMESTAMPTZ NOT NULL,
+    kind             TEXT DEFAULT 'page'
+);
+
+CREATE INDEX IF NOT EXISTS url_state_source ON store.url_state (source);
+
+CREATE TABLE IF NOT EXISTS store.checkpoints (
+    source       TEXT NOT NULL,
+    key          TEXT NOT NULL,
+    fingerprint  TEXT NOT NULL,
+    position     BIGINT NOT NULL,
+    done         BOOLEAN NOT NULL,
+    updated_at   TIMESTAMPTZ NOT NULL,
+    run_id       UUID NOT NULL,
+    PRIMARY KEY (source, key)
+);
+
+-- Staging: one row per HTTP fetch until its batch is in the lake (then deleted here).
+CREATE TABLE IF NOT EXISTS store.fetch_log (
+    run_id          UUID NOT NULL,
+    source          TEXT NOT NULL,
+    url             TEXT NOT NULL,
+    final_url       TEXT NOT NULL,
+    purpose         TEXT NOT NULL,
+    outcome         TEXT NOT NULL,
+    status          INTEGER,
+    bytes           BIGINT NOT NULL,
+    elapsed_ms      BIGINT NOT NULL,
+    etag            TEXT,
+    last_modified   TEXT,
+    content_type    TEXT,
+    error           TEXT,
+    attempts        INTEGER NOT NULL,
+    redirects       INTEGER NOT NULL,
+    fetched_at      TIMESTAMPTZ NOT NULL,
+    batch_id        UUID NOT NULL DEFAULT current_setting('news_ingest.batch')::UUID
+);
+
+CREATE INDEX IF NOT EXISTS fetch_log_batch ON store.fetch_log (batch_id);
+
+CREATE TABLE IF NOT EXISTS store.source_state (
+    source                TEXT PRIMARY KEY,
+    kind                  TEXT NOT NULL,
+    last_run_id           UUID,
+    last_run_at           TIMESTAMPTZ,
+    last_success_at       TIMESTAMPTZ,
+    last_change_at        TIMESTAMPTZ,
+    last_yield            BIGINT,
+    consecutive_failures  INTEGER NOT NULL DEFAULT 0,
+    next_due_at           TIMESTAMPTZ,
+    last_error            TEXT,
+    revisit_seconds       DOUBLE PRECISION,
+    last_yield_at         TIMESTAMPTZ,
+    failing_since         TIMESTAMPTZ
+);
+
+CREATE TABLE IF NOT EXISTS store.story_features (
+    article_id    BIGINT NOT NULL,
+    version_no    INTEGER NOT NULL,
+    scheme        TEXT NOT NULL,
+    signature     BYTEA NOT NULL,
+    site          TEXT NOT NULL,
+    title_key     TEXT NOT NULL,
+    tokens        INTEGER NOT NULL,
+    shingles      INTEGER NOT NULL,
+    content_hash  TEXT NOT NULL,
+    dedupable     BOOLEAN NOT NULL,
+    PRIMARY KEY (article_id, version_no)
+);
+
+CREATE INDEX IF NOT EXISTS story_features_content_hash ON store.story_features (content_hash);
+
+CREATE TABLE IF NOT EXISTS store.story_bands (
+    key         BIGINT NOT NULL,
+    article_id  BIGINT NOT NULL
+);
+
+CREATE INDEX IF NOT EXISTS story_bands_key ON store.story_bands (key);
+
+-- Staging: stories joined by a batch, until the batch is in the lake (then deleted here).
+CREATE TABLE IF NOT EXISTS store.story_merges (
+    run_id        UUID NOT NULL,
+    merged_story  BIGINT NOT NULL,
+    into_story    BIGINT NOT NULL,
+    merged_at     TIMESTAMPTZ NOT NULL,
+    batch_id      UUID NOT NULL DEFAULT current_setting('news_ingest.batch')::UUID
+);
+
+CREATE INDEX IF NOT EXISTS story_merges_batch ON store.story_merges (batch_id);
+
+-- The commit protocol's intent rows: one per committed state transaction; published_at is
+-- set once its staged history is in the lake (docs/lake.md).
+CREATE TABLE IF NOT EXISTS store.lake_batches (
+    batch_id      UUID PRIMARY KEY,
+    committed_at  TIMESTAMPTZ NOT NULL,
+    published_at  TIMESTAMPTZ
+);
+
+CREATE INDEX IF NOT EXISTS lake_batches_pending ON store.lake_batches (committed_at)
+    WHERE published_at IS NULL;
+
+-- DuckDB's postgres extension sends every column of a row it inserts with ON CONFLICT, NULL
+-- for those the statement left out, so PostgreSQL's column defaults never apply: these
+-- triggers apply them (the counters of a new run_sources row, the batch id of staged rows).
+CREATE OR REPLACE FUNCTION store.run_sources_defaults() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.found := coalesce(NEW.found, 0);
+    NEW.fetched := coalesce(NEW.fetched, 0);
+    NEW.not_modified := coalesce(NEW.not_modified, 0);
+    NEW.new := coalesce(NEW.new, 0);
+    NEW.duplicates := coalesce(NEW.duplicates, 0);
+    NEW.updated := coalesce(NEW.updated, 0);
+    NEW.unchanged := coalesce(NEW.unchanged, 0);
+    NEW.rejected := coalesce(NEW.rejected, 0);
+    NEW.errors := coalesce(NEW.errors, 0);
+    RETURN NEW;
+END $$;
+
+CREATE OR REPLACE TRIGGER run_sources_defaults BEFORE INSERT ON store.run_sources
+    FOR EACH ROW EXECUTE FUNCTION store.run_sources_defaults();
+
+CREATE OR REPLACE FUNCTION store.staged_batch() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.batch_id := coalesce(NEW.batch_id, current_setting('news_ingest.batch')::UUID);
+    RETURN NEW;
+END $$;
+
+CREATE OR REPLACE TRIGGER article_versions_batch BEFORE INSERT ON store.article_versions
+    FOR EACH ROW EXECUTE FUNCTION store.staged_batch();
+
+CREATE OR REPLACE TRIGGER fetch_log_batch BEFORE INSERT ON store.fetch_log
+    FOR EACH ROW EXECUTE FUNCTION store.staged_batch();
+
+CREATE OR REPLACE TRIGGER story_merges_batch BEFORE INSERT ON store.story_merges
+    FOR EACH ROW EXECUTE FUNCTION store.staged_batch();
