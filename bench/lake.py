@@ -66,7 +66,16 @@ import psycopg
 from bench.corpus_sites import _meta_url
 from bench.harness import REPO, RESULTS, machine
 
-__all__ = ["PgServer", "main", "measure_lookups", "measure_store", "measure_writers"]
+__all__ = [
+    "PgServer",
+    "SkippedError",
+    "main",
+    "measure_lookups",
+    "measure_store",
+    "measure_writers",
+    "report",
+    "run",
+]
 
 SCRIPT = REPO / "scripts" / "postgres.sh"
 DEFAULT_CORPUS = REPO.parent / "shared" / "corpus" / "fundus"
@@ -75,6 +84,10 @@ _BUSY_LOAD = 0.5  # load average per core above which the figures are flagged
 
 
 # --------------------------------------------------------------------------- PostgreSQL
+
+
+class SkippedError(Exception):
+    """The figures cannot be taken here (no corpus, no PostgreSQL): says why."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +118,9 @@ def postgres() -> Iterator[PgServer]:
     )
     try:
         if started.returncode != 0:
-            raise SystemExit(f"no PostgreSQL for the lake bench: {started.stderr.strip()[-2000:]}")
+            raise SkippedError(
+                f"no PostgreSQL for the lake bench: {started.stderr.strip()[-2000:]}"
+            )
         values = dict(line.split("=", 1) for line in started.stdout.splitlines() if "=" in line)
         yield PgServer(values["PGHOST"], int(values["PGPORT"]), values["PGUSER"])
     finally:
@@ -542,11 +557,13 @@ def run(
 ) -> dict[str, Any]:
     """The figures asked for in ``only`` (store, lookups, writers); returns them."""
     results: dict[str, Any] = {"machine": machine()}
+    if {"store", "writers"} & only and not corpus.is_dir():
+        raise SkippedError(f"no corpus at {corpus} (--corpus)")
     with postgres() as server:
         blob_path = workdir / "batches.pickle"
         if {"store", "writers"} & only:
             if not corpus.is_dir():
-                raise SystemExit(f"no corpus at {corpus} (--corpus)")
+                raise SkippedError(f"no corpus at {corpus} (--corpus)")
             print(f"cleaning the pages of {corpus} once ...")
             blob_path.write_bytes(
                 pickle.dumps(prepare_batches(corpus, batch_size=batch_size, limit=limit))
@@ -623,12 +640,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "writer":
         return writer_main(args)
     with tempfile.TemporaryDirectory(prefix="bench-lake-") as folder:
-        results = run(
+        try:
+            results = run(
             corpus=args.corpus, only=set(args.only.split(",")), repeat=args.repeat,
             batch_size=args.batch_size, limit=args.pages,
             sizes=[int(s) for s in args.sizes.split(",")], bands=args.bands,
             lookup_batches=args.lookup_batches, workdir=Path(folder),
-        )  # fmt: skip
+            )  # fmt: skip
+        except SkippedError as exc:
+            print(f"bench.lake: {exc}", file=sys.stderr)
+            return 1
     out = args.out or RESULTS / f"lake-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=1, default=str))
