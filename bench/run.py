@@ -329,6 +329,8 @@ def verdicts(summary: dict[str, Any], results: dict[str, Any], pages: int) -> li
     if "store" in lake_figures:
         checks.append(_check("lake / DuckDB file, storing a batch per page",
                              lake_figures["store"]["ratio"], "<=", 2.0))  # fmt: skip
+        checks.append(_check("lake / DuckDB file without its search index, storing per page",
+                             lake_figures["store"]["ratio_nosearch"], "<=", 2.0))  # fmt: skip
     if "lookups" in lake_figures:
         checks.append(_check("lake dedupe lookups per article, 1M / 10k stored articles",
                              lake_figures["lookups"]["ratio"], "<=", 2.0))  # fmt: skip
