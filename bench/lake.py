@@ -54,7 +54,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -358,22 +358,31 @@ def _key(i: int) -> str:
     return f"h{i % 50}.example/a/{i}"
 
 
-def batch_lookups(conn: Any, ids: list[int], bands: int) -> int:
-    """The per-batch lookups of storing a batch, with the warehouse's own functions."""
+def batch_lookups(conn: Any, ids: list[int], bands: int, spent: dict[str, float]) -> None:
+    """The per-batch lookups of storing a batch, with the warehouse's own functions.
+
+    Adds the seconds of each lookup to ``spent`` (by the function's name).
+    """
     from warehouse import lookups, stories
 
-    found = len(lookups.load_url_state(conn, [_location(i) for i in ids]))
-    found += len(lookups.find_aliases(conn, [_key(i) + v for i in ids for v in ("", "?amp")]))
-    found += len(lookups.known_alias_urls(conn, [_location(i) + "?amp" for i in ids]))
-    found += len(lookups.latest_versions(conn, ids))
-    found += len(stories.story_ids(conn, ids))
-    found += len(stories.load_features(conn, ids, scheme="bench"))
     hashes = [hashlib.md5(f"c{i}".encode()).hexdigest() for i in ids]
-    found += len(stories.find_content_matches(conn, hashes))
-    found += len(
-        stories.find_band_matches(conn, [_band_key(i, b) for i in ids for b in range(bands)])
-    )
-    return found
+    calls: list[tuple[str, Callable[[], object]]] = [
+        ("load_url_state", lambda: lookups.load_url_state(conn, [_location(i) for i in ids])),
+        ("find_aliases", lambda: lookups.find_aliases(
+            conn, [_key(i) + v for i in ids for v in ("", "?amp")])),
+        ("known_alias_urls", lambda: lookups.known_alias_urls(
+            conn, [_location(i) + "?amp" for i in ids])),
+        ("latest_versions", lambda: lookups.latest_versions(conn, ids)),
+        ("story_ids", lambda: stories.story_ids(conn, ids)),
+        ("load_features", lambda: stories.load_features(conn, ids, scheme="bench")),
+        ("find_content_matches", lambda: stories.find_content_matches(conn, hashes)),
+        ("find_band_matches", lambda: stories.find_band_matches(
+            conn, [_band_key(i, b) for i in ids for b in range(bands)])),
+    ]  # fmt: skip
+    for name, call in calls:
+        started = time.perf_counter()
+        call()
+        spent[name] = spent.get(name, 0.0) + time.perf_counter() - started
 
 
 def build_lookup_lake(server: PgServer, articles: int, *, bands: int, workdir: Path) -> Any:
@@ -413,6 +422,7 @@ def measure_lookups(
     targets = {n: build_lookup_lake(server, n, bands=bands, workdir=workdir) for n in sizes}
     before = load()
     times: dict[int, list[float]] = {n: [] for n in sizes}
+    spent: dict[int, dict[str, float]] = {n: {} for n in sizes}
     rng = random.Random(7)
     with connect_lake(targets[sizes[0]]) as first, connect_lake(targets[sizes[-1]]) as last:
         conns = {sizes[0]: first, sizes[-1]: last}
@@ -420,25 +430,32 @@ def measure_lookups(
             order = sizes if number % 2 == 0 else list(reversed(sizes))
             for n in order:
                 ids = [rng.randrange(1, 2 * n) for _ in range(batch)]  # half are not stored
+                per_lookup: dict[str, float] = {}
                 started = time.perf_counter()
-                batch_lookups(conns[n], ids, bands)
+                batch_lookups(conns[n], ids, bands, per_lookup)
                 if number:  # the first batch warms the caches up
                     times[n].append((time.perf_counter() - started) * 1000 / batch)
+                    for name, seconds in per_lookup.items():
+                        spent[n][name] = spent[n].get(name, 0.0) + seconds
     after = load()
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "articles": n,
             "ms_per_article": round(statistics.median(times[n]), 4),
             "ms_min": round(min(times[n]), 4),
             "ms_max": round(max(times[n]), 4),
+            "ms_per_lookup": {
+                name: round(seconds * 1000 / (batch * batches), 4)
+                for name, seconds in spent[n].items()
+            },
         }
         for n in sizes
     ]
     pairs = [b / a for a, b in zip(times[sizes[0]], times[sizes[-1]], strict=True)]
     for row in rows:
-        print(
-            f"    {row['articles']:>9,} articles: {spread(times[int(row['articles'])])} ms/article"
-        )
+        split = ", ".join(f"{k} {v:.3f}" for k, v in row["ms_per_lookup"].items())
+        print(f"    {row['articles']:>9,} articles: {spread(times[int(row['articles'])])} "
+              f"ms/article ({split})")  # fmt: skip
     ratio = rows[-1]["ms_per_article"] / rows[0]["ms_per_article"]
     print(f"    ratio {sizes[-1]:,}/{sizes[0]:,}: {ratio:.2f} (per batch pair "
           f"{spread(pairs, 2)}); {load_text(before, after)}")  # fmt: skip
