@@ -4,7 +4,8 @@ Three figures, each measured side by side in one run on a throwaway PostgreSQL
 started with ``scripts/postgres.sh`` (stopped at the end):
 
 (store) **Storing a batch, lake vs file, per page.** The real pages of a
-    fundus-style corpus (``--corpus``) are read and cleaned once with the
+    fundus-style corpus (``--corpus``; or a folder made by ``python -m bench.site
+    generate DIR --pages N``, for more pages than the corpus has) are read and cleaned once with the
     pipeline's own :func:`flows.pipeline.per_document.process_document`, and
     grouped into batches as a local source makes them
     (:class:`flows.pipeline.persist.BatchResult`). Each repeat stores the same
@@ -64,6 +65,7 @@ from uuid import uuid4
 
 import psycopg
 
+from bench import site
 from bench.corpus_sites import _meta_url
 from bench.harness import REPO, RESULTS, machine
 
@@ -165,22 +167,29 @@ def spread(values: Sequence[float], digits: int = 3) -> str:
 # --------------------------------------------------------------------------- the batches
 
 
+def corpus_pages(corpus: Path) -> list[tuple[str, Path]]:
+    """(URL, file) of every page: a generated site's (``bench.site``), or saved pages."""
+    if (corpus / "routes.json").is_file() and (corpus / "manifest.json").is_file():
+        return list(site.page_files(corpus))
+    paths = sorted({*corpus.rglob("*.html.gz"), *corpus.rglob("*.html")})
+    return [(_meta_url(p) or f"https://{p.parent.name}.invalid/{p.name}", p) for p in paths]
+
+
 def prepare_batches(corpus: Path, *, batch_size: int, limit: int | None) -> list[Any]:
     """The corpus's pages cleaned once, as the BatchResults a local source stores."""
     from connectors.records import Media, RawDocument
     from flows.pipeline.per_document import process_document
     from flows.pipeline.persist import BatchResult
 
-    paths = sorted({*corpus.rglob("*.html.gz"), *corpus.rglob("*.html")})[:limit]
-    if not paths:
-        raise SystemExit(f"no *.html or *.html.gz pages under {corpus}")
+    pages = corpus_pages(corpus)[:limit]
+    if not pages:
+        raise SkippedError(f"no *.html or *.html.gz pages under {corpus}")
     now = datetime.now(UTC)
     processed: list[Any] = []
     rejected = 0
-    for path in paths:
+    for url, path in pages:
         raw = path.read_bytes()
         body = gzip.decompress(raw) if path.suffix == ".gz" else raw
-        url = _meta_url(path) or f"https://{path.parent.name}.invalid/{path.name}"
         doc = RawDocument(
             source=SOURCE,
             location=url,
