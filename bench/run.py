@@ -21,7 +21,11 @@ against the targets of issue 7:
 (g) ``news-ingest run`` against the trafilatura CLI on real pages served
     locally, wall seconds side by side in ABBA order, with its fixed start-up
     and marginal throughput (:mod:`bench.versus_cli`; needs the fundus corpus,
-    ``--corpus`` or ../shared/corpus/fundus, and says so when it is absent).
+    ``--corpus`` or ../shared/corpus/fundus, and says so when it is absent);
+(h) the lake warehouse of issue 17 against the DuckDB file (:mod:`bench.lake`,
+    on a throwaway PostgreSQL from scripts/postgres.sh): storing a batch per
+    page, lake vs file (ABBA); dedupe lookups per article at 1M vs 10k stored
+    articles; two concurrent lake writers vs one (needs the corpus too).
 
 (a)-(d) are repeated ``--repeat`` times, interleaved, because other work on
 the machine moves absolute figures: ratios are paired per repeat, and every
@@ -49,7 +53,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import bare, lsh_index, site, versus_cli
+from bench import bare, lake, lsh_index, site, versus_cli
 from bench.harness import REPO, RESULTS, Server, machine
 from bench.makerun import time_make_run
 from bench.pipeline import (
@@ -321,6 +325,20 @@ def verdicts(summary: dict[str, Any], results: dict[str, Any], pages: int) -> li
     if "pipeline" in lsh:  # the reference strategies are shown for comparison only
         checks.append(_check("index lookup per article, largest / smallest index (pipeline)",
                              lsh["pipeline"]["ratio"], "<=", 2.0))  # fmt: skip
+    lake_figures = results.get("lake", {})
+    if "store" in lake_figures:
+        checks.append(_check("lake / DuckDB file, storing a batch per page",
+                             lake_figures["store"]["ratio"], "<=", 2.0))  # fmt: skip
+        checks.append(_check("lake / DuckDB file without its search index, storing per page",
+                             lake_figures["store"]["ratio_nosearch"], "<=", 2.0))  # fmt: skip
+    if "lookups" in lake_figures:
+        sizes = lake_figures["lookups"]["sizes"]
+        checks.append(_check(f"lake dedupe lookups per article, {sizes[-1]['articles']:,} / "
+                             f"{sizes[0]['articles']:,} stored articles",
+                             lake_figures["lookups"]["ratio"], "<=", 2.0))  # fmt: skip
+    if "writers" in lake_figures:
+        checks.append(_check("two lake writers / one, combined throughput",
+                             lake_figures["writers"]["ratio"], ">=", 1.6))  # fmt: skip
     make_run = results.get("make_run")
     if make_run:
         checks.append(_check("make run seconds (warm Prefect home)",
@@ -466,7 +484,7 @@ def _parser() -> argparse.ArgumentParser:
         "--workers", default="2", help="extraction worker counts to compare, e.g. 2,3"
     )
     parser.add_argument("--repeat", type=int, default=2)
-    parser.add_argument("--only", default="abcdefg", help="which figures (letters a-g)")
+    parser.add_argument("--only", default="abcdefgh", help="which figures (letters a-h)")
     parser.add_argument("--corpus", type=Path, help="serve real saved pages (*.html.gz) from here")
     parser.add_argument("--sites", type=int, default=3)
     parser.add_argument("--seed", type=int, default=7)
@@ -513,6 +531,8 @@ def main(argv: list[str] | None = None) -> int:
         report(results)
     elif "versus_cli" in results:
         versus_cli.report(results["versus_cli"])
+    if "lake" in results and "skipped" not in results["lake"]:
+        lake.report(results["lake"])
     print(f"\nresults written to {out}")
     return 0
 
@@ -533,6 +553,8 @@ def _run_all(
         _run_site_parts(args, parts, worker_counts, workdir, results, env)
     if "g" in parts:
         results["versus_cli"] = _versus(args, workdir)
+    if "h" in parts:
+        results["lake"] = _lake(args, workdir)
 
 
 def _run_site_parts(
@@ -579,6 +601,23 @@ def _versus(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         )
     except versus_cli.SkippedError as exc:
         print(f"(g) skipped: {exc}")
+        return {"skipped": str(exc)}
+
+
+def _lake(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    """(h) the lake warehouse against the DuckDB file, or why it was skipped."""
+    print("(h) lake warehouse: storing, lookups at 1M, two writers ...")
+    folder = workdir / "lake"
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        return lake.run(
+            corpus=args.corpus or lake.DEFAULT_CORPUS, only={"store", "lookups", "writers"},
+            repeat=max(2, 2 * args.repeat), batch_size=50, limit=None,
+            sizes=[int(s) for s in args.lsh_sizes.split(",")], bands=40, lookup_batches=12,
+            workdir=folder,
+        )  # fmt: skip
+    except lake.SkippedError as exc:
+        print(f"(h) skipped: {exc}")
         return {"skipped": str(exc)}
 
 
