@@ -272,12 +272,13 @@ def index_new_articles(
     """
     if not docs or handle_of(conn) is not None:  # no search index on a lake yet
         return
+    latest = _latest_per_article(docs)
     table = pa.table(
         {
-            "article_id": [d[0] for d in docs],
-            "version_no": [d[1] for d in docs],
-            "title": [d[2] for d in docs],
-            "text": [d[3] for d in docs],
+            "article_id": [d[0] for d in latest],
+            "version_no": [d[1] for d in latest],
+            "title": [d[2] for d in latest],
+            "text": [d[3] for d in latest],
         },
         schema=_NEW_DOCS,
     )
@@ -298,6 +299,17 @@ def index_new_articles(
             conn.unregister("__search_new")
     except duckdb.Error as exc:
         raise SearchError(f"search index of the batch failed: {exc}") from exc
+
+
+def _latest_per_article(
+    docs: Sequence[tuple[int, int, str | None, str]],
+) -> list[tuple[int, int, str | None, str]]:
+    """One document per article: its highest version (a batch can store two of one page)."""
+    latest: dict[int, tuple[int, int, str | None, str]] = {}
+    for doc in docs:
+        if doc[0] not in latest or doc[1] > latest[doc[0]][1]:
+            latest[doc[0]] = doc
+    return list(latest.values())
 
 
 def rebuild_index(

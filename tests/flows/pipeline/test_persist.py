@@ -200,3 +200,23 @@ def test_new_articles_are_searchable_after_their_batch_as_a_rebuild_would_index_
 
     search.rebuild_index(run.conn)
     assert index_tables(run) == per_batch
+
+
+def test_a_new_page_stored_twice_in_one_batch_is_searchable_by_its_latest_version(
+    run: Run, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = "https://a.example/1"
+    first = cleaned(url, page(1))
+    second = cleaned(url, page(1).replace("Report 1.", "Report 1, corrected by the desk."))
+    persist_batch(run.conn, batch(first, second), run_id=run.run_id)
+
+    assert rows(run, "SELECT article_id, version_no FROM store.article_versions") == [
+        (1, 1),
+        (1, 2),
+    ]
+    assert "search index not updated" not in caplog.text
+    assert rows(run, "SELECT article_id, version_no FROM store.search_docs") == [(1, 2)]
+    assert [h.article_id for h in search.search(run.conn, "corrected desk").hits] == [1]
+    per_batch = index_tables(run)
+    search.rebuild_index(run.conn)
+    assert index_tables(run) == per_batch
