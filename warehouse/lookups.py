@@ -17,6 +17,8 @@ from uuid import UUID
 import duckdb
 
 from warehouse.keyed import select_in
+from warehouse.lake.direct import select_any
+from warehouse.lake.registry import handle_of
 from warehouse.rows import CapturedVersion, CheckpointRow, RunCounts, UrlStateRow
 
 __all__ = [
@@ -61,19 +63,38 @@ def load_url_state(
 
 def find_aliases(conn: duckdb.DuckDBPyConnection, keys: Iterable[str]) -> dict[str, int]:
     """Map each known identity key to its article id (the oldest, should two claim it)."""
-    rows = select_in(
-        conn,
-        "SELECT identity_key, min(article_id) FROM store.url_aliases "
-        "WHERE identity_key IN ({keys}) GROUP BY identity_key",
-        keys,
-    )
-    return dict(rows)
+    handle = handle_of(conn)
+    if handle is not None:
+        rows = select_any(
+            handle,
+            "SELECT identity_key, min(article_id) FROM store.url_aliases "
+            "WHERE identity_key = ANY({keys}) GROUP BY identity_key",
+            sorted(set(keys)),
+            array_type="text",
+        )
+    else:
+        rows = select_in(
+            conn,
+            "SELECT identity_key, min(article_id) FROM store.url_aliases "
+            "WHERE identity_key IN ({keys}) GROUP BY identity_key",
+            keys,
+        )
+    return {str(key): int(article_id) for key, article_id in rows}
 
 
 def known_alias_urls(conn: duckdb.DuckDBPyConnection, urls: Iterable[str]) -> set[str]:
     """Which of these URL variants are already recorded."""
-    rows = select_in(conn, "SELECT url FROM store.url_aliases WHERE url IN ({keys})", urls)
-    return {row[0] for row in rows}
+    handle = handle_of(conn)
+    if handle is not None:
+        rows = select_any(
+            handle,
+            "SELECT url FROM store.url_aliases WHERE url = ANY({keys})",
+            sorted(set(urls)),
+            array_type="text",
+        )
+    else:
+        rows = select_in(conn, "SELECT url FROM store.url_aliases WHERE url IN ({keys})", urls)
+    return {str(row[0]) for row in rows}
 
 
 def latest_versions(
