@@ -238,7 +238,8 @@ class DaskPool(Generic[R]):
         future = self._client.submit(run_documents, job, items, pure=False)
         try:
             outcomes, stuck = cast(Answer, await future)
-            future.release()  # before a restart of its worker: else Dask would compute it again
+            # Released before a restart of its worker: else Dask would compute it again.
+            future.release()  # type: ignore[no-untyped-call]
         except EngineError as exc:
             return [EngineError(str(exc)) for _ in docs]
         except KilledWorker as exc:

@@ -78,11 +78,15 @@ _DISTRIBUTIONS = (
 _PACKAGES = ("news_ingest", "flows", "connectors", "warehouse")
 _KEPT_POOLS = 2  # pools of distinct settings a worker keeps (one per concurrent kind of run)
 DAEMON_ENV = "DASK_DISTRIBUTED__WORKER__DAEMON"
-# The nanny's and the worker's periodic looks at memory and at the system (every 100 ms
-# and 500 ms by default) cost CPU that extraction on the same cores would use.
-_QUIET_HOUSEKEEPING = {
+# Dask settings of a news-ingest worker. The nanny's and the worker's periodic looks at
+# memory and at the system (every 100 ms and 500 ms by default) cost CPU that extraction on
+# the same cores would use. And no MALLOC_TRIM_THRESHOLD_=65536 from the nanny (Dask's
+# default, to hand memory back sooner): extraction, in the worker process, allocates and
+# frees a page's tree per page and spends twice the system time with it.
+_WORKER_CONFIG = {
     "DASK_DISTRIBUTED__WORKER__MEMORY__MONITOR_INTERVAL": "1s",
     "DASK_DISTRIBUTED__ADMIN__SYSTEM_MONITOR__INTERVAL": "2s",
+    "DASK_DISTRIBUTED__NANNY__PRE_SPAWN_ENVIRON": "{'MALLOC_TRIM_THRESHOLD_': None}",
 }
 
 
@@ -236,13 +240,10 @@ def _pool_for(job: WorkerJob, threads: int) -> ExtractionPool[Any]:
 
 
 def _plain_malloc() -> None:
-    """Let the extraction processes about to start use glibc's default heap trimming.
+    """Let the pebble processes about to start use glibc's default heap trimming.
 
-    A nanny starts its worker with ``MALLOC_TRIM_THRESHOLD_=65536`` (Dask's
-    ``distributed.nanny.pre-spawn-environ``, to hand memory back to the system
-    sooner); processes spawned by the worker would inherit it, and extraction,
-    which allocates and frees a page's tree per page, spends twice the system time
-    with it (about 1 ms more CPU per fundus page, measured here).
+    A nanny not started by ``news-ingest worker`` (a LocalCluster, plain ``dask
+    worker``) gives its worker ``MALLOC_TRIM_THRESHOLD_=65536`` (see _WORKER_CONFIG).
     """
     os.environ.pop("MALLOC_TRIM_THRESHOLD_", None)
 
@@ -299,6 +300,6 @@ def worker_command(
         DAEMON_ENV: "False",
         "PREFECT_SERVER_EPHEMERAL_ENABLED": "false",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        **_QUIET_HOUSEKEEPING,
+        **_WORKER_CONFIG,
     }
     return command, env
