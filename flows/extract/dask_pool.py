@@ -227,6 +227,8 @@ class DaskPool(Generic[R]):
                 waiter.set_exception(outcome)
             else:
                 waiter.set_result(outcome)
+        if all(restart.done() for restart in self._restarts.values()):
+            self._requeue_held()  # its worker's restart ended before this answer came
 
     async def _outcomes(
         self, items: list[Work], job: WorkerJob
@@ -280,6 +282,10 @@ class DaskPool(Generic[R]):
             await restart([worker], timeout=RESTART_TIMEOUT, raise_for_error=False)
         except Exception as exc:  # the worker may be gone already: its work is redone anyway
             logger.warning("restarting Dask worker %s failed: %r", worker, exc)
+        self._requeue_held()
+
+    def _requeue_held(self) -> None:
+        """Send the documents stuck workers gave back again, first."""
         held, self._held = self._held, []
         self._waiting.extendleft(reversed(held))
         self._pump_soon()

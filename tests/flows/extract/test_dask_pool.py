@@ -27,7 +27,7 @@ from flows.extract.dask_pool import DaskPool
 from flows.extract.dask_worker import WorkerJob, local_build
 from flows.extract.workers import ExtractionPool
 from flows.pipeline.per_document import CLEANER, Processed, process_document
-from tests.daskcluster import local_cluster
+from tests.daskcluster import local_cluster, worker_pids
 from tests.flows.extract.test_workers import (
     CRASH,
     HANG,
@@ -119,6 +119,31 @@ def test_a_hang_a_crash_and_a_bug_become_rejects_and_the_cluster_recovers(
     assert time.monotonic() - started < 30  # the hang was cut, not waited for
     with Client(cluster.scheduler_address, timeout=30) as client:
         client.wait_for_workers(2, timeout=60)  # the nannies restarted the workers
+
+
+def test_a_worker_stuck_on_a_page_is_restarted_and_its_other_pages_are_extracted() -> None:
+    """One worker: the hang leaves it stuck mid-chunk; the pages it gave back (the rest of
+    that chunk and the next chunk) are extracted once the flow has restarted it."""
+    with local_cluster(1) as cluster:
+        before = worker_pids(cluster.scheduler_address)
+        started = time.monotonic()
+        pool: DaskPool[Processed] = DaskPool(
+            scheduler=cluster.scheduler_address, timeout=1.0, task=misbehaving_task
+        )
+        hang, *others = extract(
+            pool,
+            [document(HANG, name="hang")]
+            + [document(article_page(f"after-{i}"), name=f"after-{i}") for i in range(4)],
+        )
+        after = worker_pids(cluster.scheduler_address)
+
+    assert isinstance(hang, Rejected) and hang.reason is RejectReason.EXTRACTION_TIMEOUT
+    assert [type(o) for o in others] == [tuple] * 4
+    assert [o[0].url for o in others if isinstance(o, tuple)] == [
+        f"https://news.example/after-{i}" for i in range(4)
+    ]
+    assert time.monotonic() - started < 60
+    assert set(after.values()).isdisjoint(before.values())  # a new worker process
 
 
 def imports_prefect() -> bool:
