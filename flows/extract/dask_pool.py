@@ -18,7 +18,7 @@ the local pool's time on small pages; chunks brought it to 1.08x).
 
 Opening the pool connects to the scheduler, waits for a worker, checks that
 every worker runs this installation and is not daemonic, and starts the
-workers' extraction processes; any failure is one :class:`EngineError` line
+workers' extraction (its imports); any failure is one :class:`EngineError` line
 before the run has stored anything. While a run goes on:
 
 - a page over its time limit is a reject row decided on the worker; the worker
