@@ -28,7 +28,9 @@ The time limit of a page holds all the same:
 
 trafilatura is not safe under threads, so this is only used on workers with
 one task thread (``news-ingest worker`` starts one single-threaded worker
-process per requested thread); a worker with more threads uses its pebble pool.
+process per requested thread), and only with a nanny to restart the process
+(a worker without one may run inside another program's process, which a timer
+must never end); other workers use their pebble pool.
 """
 
 from __future__ import annotations

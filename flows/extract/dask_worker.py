@@ -163,7 +163,7 @@ def warm_up(job: WorkerJob, dask_worker: Any) -> bool:
     """Start this worker's extraction (its thread's imports, or its pebble processes) now,
     before its first document."""
     threads = int(dask_worker.state.nthreads)
-    if _inline_here(job, threads):
+    if _inline_here(job, dask_worker):
         _check_build(job)
         _inline().preload(job.preload)
     else:
@@ -184,19 +184,20 @@ def run_documents(job: WorkerJob, items: list[Work]) -> Answer:
     from distributed import get_worker  # noqa: PLC0415 (only ever called inside a worker)
 
     worker = get_worker()
-    threads = int(worker.state.nthreads)
-    if not _inline_here(job, threads):
-        return _pool_for(job, threads).run_all(items), None
+    if not _inline_here(job, worker):
+        return _pool_for(job, int(worker.state.nthreads)).run_all(items), None
     _check_build(job)
     extractor = _inline()
     outcomes = extractor.run(job.task, items, timeout=job.timeout, preload=job.preload)
     return outcomes, (worker.address if extractor.stuck else None)
 
 
-def _inline_here(job: WorkerJob, threads: int) -> bool:
-    """Extract in the worker process itself: one task thread (trafilatura is not thread-safe)
-    and not a chunk sent again one page at a time after killing workers."""
-    return threads == 1 and not job.isolated
+def _inline_here(job: WorkerJob, worker: Any) -> bool:
+    """Extract in the worker process itself: one task thread (trafilatura is not thread-safe),
+    a nanny to restart the process when a page leaves it stuck (a worker without one may
+    live in another program's process: a timer must never end that), and not a chunk sent
+    again one page at a time after killing workers."""
+    return int(worker.state.nthreads) == 1 and worker.nanny is not None and not job.isolated
 
 
 @cache
