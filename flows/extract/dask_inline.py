@@ -46,18 +46,22 @@ from typing import Any
 from connectors.records import RawDocument
 from flows.extract.workers import Work, failed
 
-__all__ = ["GRACE", "InlineExtractor"]
+__all__ = ["GRACE", "MAX_PAGES", "InlineExtractor"]
 
 GRACE = 60.0  # seconds past a page's limit before the kernel ends a worker that cannot wake
+MAX_PAGES = 2000  # pages a worker process extracts before it asks to be restarted (as pebble's)
 
 
 class InlineExtractor:
-    """The worker process's one extraction thread and whether a page has left it stuck."""
+    """The worker process's one extraction thread, and whether it must be restarted (``stuck``:
+    a page overran its limit, or it has extracted its ``max_pages``, which bounds its
+    memory growth as the pebble processes' ``max_tasks`` does)."""
 
     def __init__(self) -> None:
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="news-ingest-extract")
         self._lock = threading.Lock()  # one chunk at a time (a worker has one task thread)
         self._loading: dict[str, Future[Any]] = {}
+        self._pages = 0
         self.stuck = False
 
     def preload(self, module: str | None) -> None:
@@ -66,10 +70,17 @@ class InlineExtractor:
             self._loading[module] = self._thread.submit(importlib.import_module, module)
 
     def run(
-        self, task: Callable[..., Any], items: list[Work], *, timeout: float, preload: str | None
+        self,
+        task: Callable[..., Any],
+        items: list[Work],
+        *,
+        timeout: float,
+        preload: str | None,
+        max_pages: int = MAX_PAGES,
     ) -> list[Any]:
         """Each page's result or reject row, or ``None`` for a page not done (the worker
-        is stuck: a page overran its limit, here or in an earlier chunk)."""
+        is stuck: a page overran its limit, here or in an earlier chunk, or it had done
+        its ``max_pages``)."""
         with self._lock:
             if self.stuck:
                 return [None] * len(items)
@@ -81,6 +92,8 @@ class InlineExtractor:
                 outcomes.append(self._one(task, doc, context, timeout))
                 if self._stuck():
                     break
+            self._pages += len(outcomes)
+            self.stuck = self.stuck or self._pages >= max_pages  # retired: restart to free memory
             return outcomes + [None] * (len(items) - len(outcomes))
 
     def _stuck(self) -> bool:

@@ -22,7 +22,8 @@ workers' extraction (its imports); any failure is one :class:`EngineError` line
 before the run has stored anything. While a run goes on:
 
 - a page over its time limit is a reject row decided on the worker; the worker
-  is then stuck (its extraction thread cannot be stopped) and gives the rest of
+  is then stuck (its extraction thread cannot be stopped; a worker is also
+  retired after ``max_pages`` pages, to bound its memory) and gives the rest of
   its chunks back not done: the pool restarts it through its nanny
   (``Client.restart_workers``, after releasing the chunk's answer so Dask does
   not compute it again) and sends those documents again once it is back;
@@ -54,6 +55,7 @@ from distributed.scheduler import KilledWorker
 
 from connectors.records import RawDocument, Rejected, RejectReason
 from flows.errors import EngineError
+from flows.extract.dask_inline import MAX_PAGES
 from flows.extract.dask_worker import (
     Answer,
     WorkerInfo,
@@ -93,10 +95,11 @@ class DaskPool(Generic[R]):
         task: Callable[..., R | Rejected],
         preload: str | None = None,
         worker_wait: float = WORKER_WAIT,
+        max_pages: int = MAX_PAGES,
     ) -> None:
         self._scheduler = scheduler
         self._worker_wait = worker_wait
-        self._job = WorkerJob(local_build().digest, task, timeout, preload)
+        self._job = WorkerJob(local_build().digest, task, timeout, preload, max_pages=max_pages)
         self._client: Client | None = None
         self._slots = 1
         self._waiting: deque[_Waiting[R]] = deque()  # documents not sent yet, in order
@@ -267,11 +270,13 @@ class DaskPool(Generic[R]):
         return [outcome for answer in answers for outcome in answer]
 
     def _restart(self, worker: str) -> None:
-        """Restart a worker stuck on a page over its limit (through its nanny), then send the
+        """Restart a stuck or retired worker (through its nanny), then send the
         documents it gave back again."""
         if worker in self._restarts:
             return
-        logger.info("restarting Dask worker %s: a page overran its time limit", worker)
+        logger.info(
+            "restarting Dask worker %s (a page overran its limit, or its page quota)", worker
+        )
         restart = asyncio.ensure_future(self._restarted(worker))
         self._restarts[worker] = restart
 

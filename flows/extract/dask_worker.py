@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from flows.errors import EngineError
-from flows.extract.dask_inline import InlineExtractor
+from flows.extract.dask_inline import MAX_PAGES, InlineExtractor
 from flows.extract.workers import ExtractionPool, Work
 
 __all__ = [
@@ -130,6 +130,7 @@ class WorkerJob:
     timeout: float
     preload: str | None
     isolated: bool = False  # each document in a pebble process (its chunk killed workers)
+    max_pages: int = MAX_PAGES  # pages a worker process extracts before it is restarted
 
 
 @cache
@@ -188,7 +189,9 @@ def run_documents(job: WorkerJob, items: list[Work]) -> Answer:
         return _pool_for(job, int(worker.state.nthreads)).run_all(items), None
     _check_build(job)
     extractor = _inline()
-    outcomes = extractor.run(job.task, items, timeout=job.timeout, preload=job.preload)
+    outcomes = extractor.run(
+        job.task, items, timeout=job.timeout, preload=job.preload, max_pages=job.max_pages
+    )
     return outcomes, (worker.address if extractor.stuck else None)
 
 
