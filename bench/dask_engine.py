@@ -3,13 +3,13 @@
     .venv/bin/python -m bench.dask_engine [--pages 600] [--repeat 3] [--corpus DIR | --synthetic]
 
 A Dask cluster is started as a user would start one on this machine: ``dask
-scheduler`` and two ``news-ingest worker --nthreads 1`` (each one extraction
-process). Then, in ABBA order, ``news-ingest run`` (:mod:`bench.pipeline`: the
+scheduler`` and two ``news-ingest worker --nthreads 1`` (each a nanny and one
+single-threaded worker process, which extracts the pages itself). Then, in ABBA order, ``news-ingest run`` (:mod:`bench.pipeline`: the
 driver's stage timers, the run's process tree sampled) over the pages served
 by a local multi-host site, once with the local pool of 2 workers and once with
 ``--engine dask``, each into a fresh warehouse, after one warm-up run of each.
-The Dask workers are restarted before each measured run, so both engines start
-their extraction processes during the run (in a backfill the Dask workers keep
+The Dask workers are restarted before each measured run, so both engines load
+the extractor during the run (in a backfill the Dask workers keep
 theirs from run to run: an advantage these figures leave out). Per repeat it
 reports:
 
@@ -63,7 +63,7 @@ class Cluster:
     groups: list[int]
 
     def restart_workers(self) -> None:
-        """New worker processes: the run starts their extraction processes, as the local pool's."""
+        """New worker processes: the run loads their extractor, as the local pool's processes."""
         from distributed import Client
 
         with Client(self.address, timeout=60) as client:
@@ -75,7 +75,8 @@ class Cluster:
 
     def cpu_by_role(self) -> dict[str, float]:
         """CPU seconds so far of the scheduler, the nannies, the Dask worker processes and
-        their extraction processes (a worker group: nanny, its worker, the worker's pool)."""
+        their extraction processes if any (a worker group: nanny, its worker, the worker's
+        pebble pool, which a single-threaded worker only starts for a chunk sent again)."""
         roles: dict[str, float] = {}
         scheduler, *workers = self.groups
         for pid, ppid, group, seconds in processes():
@@ -283,8 +284,8 @@ def main(argv: list[str] | None = None) -> int:
               "port": server.port, "workers": WORKERS}  # fmt: skip
     try:
         with cluster(WORKERS, env) as dask:
-            # Warm-ups: the first starts the shared Prefect server, the second the workers'
-            # extraction processes (kept for the workers' life), so both engines are measured
+            # Warm-ups: the first starts the shared Prefect server, the second loads the
+            # workers' extractor (kept for the workers' life), so both engines are measured
             # warm, as in a long backfill.
             run_pipeline(label="warm-up", db=workdir / "warm.duckdb", **common)
             run_pipeline(label="warm-up-dask", db=workdir / "warm-dask.duckdb",

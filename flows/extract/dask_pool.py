@@ -18,15 +18,23 @@ the local pool's time on small pages; chunks brought it to 1.08x).
 
 Opening the pool connects to the scheduler, waits for a worker, checks that
 every worker runs this installation and is not daemonic, and starts the
-workers' extraction processes; any failure is one :class:`EngineError` line
+workers' extraction (its imports); any failure is one :class:`EngineError` line
 before the run has stored anything. While a run goes on:
 
-- a page over its time limit or one that kills its extraction process is a
-  reject row, decided on the worker by the same code as locally;
+- a page over its time limit is a reject row decided on the worker; the worker
+  is then stuck (its extraction thread cannot be stopped; a worker is also
+  retired after ``max_pages`` pages, to bound its memory) and gives the rest of
+  its chunks back not done: the pool restarts it through its nanny
+  (``Client.restart_workers``, after releasing the chunk's answer so Dask does
+  not compute it again) and sends those documents again once it is back;
 - a Dask worker that dies: the scheduler runs its documents again elsewhere
   (sometimes ones already finished; a document's result is taken once, by
-  the one awaiting future, so nothing is stored twice); a document whose
-  workers died ``distributed.scheduler.allowed-failures`` times is a reject;
+  the one awaiting future, so nothing is stored twice); a chunk whose workers
+  died ``distributed.scheduler.allowed-failures`` times is sent again one
+  document per task, each in a pebble process on a worker (``isolated``), so a
+  page that kills its process is a reject row and the others are extracted;
+- results come straight from the workers (``direct_to_workers``), not through
+  the scheduler;
 - the scheduler lost, a worker of another build joining, or no worker at all
   for ``worker_wait`` seconds (the scheduler would keep the work waiting for
   ever): an :class:`EngineError` that fails the batch (nothing of it is stored).
@@ -38,6 +46,7 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any, Generic, TypeVar, cast
 
 from distributed import Client
@@ -46,7 +55,9 @@ from distributed.scheduler import KilledWorker
 
 from connectors.records import RawDocument, Rejected, RejectReason
 from flows.errors import EngineError
+from flows.extract.dask_inline import MAX_PAGES
 from flows.extract.dask_worker import (
+    Answer,
     WorkerInfo,
     WorkerJob,
     daemon_message,
@@ -64,6 +75,7 @@ logger = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 10.0  # seconds to reach the scheduler
 WORKER_WAIT = 60.0  # seconds a run waits for a worker when the cluster has none
+RESTART_TIMEOUT = 120.0  # seconds for a nanny to restart a stuck worker
 WATCH_EVERY = 5.0  # seconds between two looks at the cluster's worker count during a run
 
 MAX_CHUNK = 8  # documents per Dask task at most (a chunk is redone whole if its worker dies)
@@ -83,10 +95,11 @@ class DaskPool(Generic[R]):
         task: Callable[..., R | Rejected],
         preload: str | None = None,
         worker_wait: float = WORKER_WAIT,
+        max_pages: int = MAX_PAGES,
     ) -> None:
         self._scheduler = scheduler
         self._worker_wait = worker_wait
-        self._job = WorkerJob(local_build().digest, task, timeout, preload)
+        self._job = WorkerJob(local_build().digest, task, timeout, preload, max_pages=max_pages)
         self._client: Client | None = None
         self._slots = 1
         self._waiting: deque[_Waiting[R]] = deque()  # documents not sent yet, in order
@@ -94,6 +107,8 @@ class DaskPool(Generic[R]):
         self._out = 0  # chunks sent and not answered
         self._sending: dict[asyncio.Future[None], list[_Waiting[R]]] = {}  # chunk of each send
         self._watch: asyncio.Future[None] | None = None
+        self._restarts: dict[str, asyncio.Future[None]] = {}  # stuck workers being restarted
+        self._held: list[_Waiting[R]] = []  # documents a stuck worker gave back, until restarted
 
     @property
     def slots(self) -> int:
@@ -172,7 +187,7 @@ class DaskPool(Generic[R]):
         while True:
             await asyncio.sleep(WATCH_EVERY)
             identity = await cast(Any, self._client.scheduler).identity(n_workers=0)
-            if identity.get("n_workers") or not (self._sending or self._waiting):
+            if identity.get("n_workers") or not (self._sending or self._waiting or self._held):
                 alone_since = None
             elif alone_since is None:
                 alone_since = loop.time()
@@ -185,8 +200,9 @@ class DaskPool(Generic[R]):
     def _fail_all(self, message: str) -> None:
         """Every document given and not answered gets an EngineError with ``message``."""
         waiters = [w for chunk in self._sending.values() for _, w in chunk]
-        waiters += [w for _, w in self._waiting]
+        waiters += [w for _, w in (*self._waiting, *self._held)]
         self._waiting.clear()
+        self._held.clear()
         for waiter in waiters:
             if not waiter.done():
                 waiter.set_exception(EngineError(message))
@@ -196,7 +212,7 @@ class DaskPool(Generic[R]):
     async def _send(self, chunk: list[_Waiting[R]]) -> None:
         """Extract a chunk in one Dask task and hand each caller its document's outcome."""
         try:
-            outcomes = await self._outcomes([work for work, _ in chunk])
+            outcomes = await self._outcomes([work for work, _ in chunk], self._job)
         except asyncio.CancelledError:
             for _, waiter in chunk:
                 waiter.cancel()
@@ -204,24 +220,36 @@ class DaskPool(Generic[R]):
         finally:
             self._out -= 1
             self._pump_soon()
-        for (_, waiter), outcome in zip(chunk, outcomes, strict=True):
+        for item, outcome in zip(chunk, outcomes, strict=True):
+            waiter = item[1]
             if waiter.done():
                 continue
-            if isinstance(outcome, EngineError):
+            if outcome is None:  # not done: its worker was stuck (being restarted)
+                self._held.append(item)
+            elif isinstance(outcome, EngineError):
                 waiter.set_exception(outcome)
             else:
                 waiter.set_result(outcome)
+        if all(restart.done() for restart in self._restarts.values()):
+            self._requeue_held()  # its worker's restart ended before this answer came
 
-    async def _outcomes(self, items: list[Work]) -> list[R | Rejected | EngineError]:
-        """Each document's result or reject row, or the engine's failure for every one."""
+    async def _outcomes(
+        self, items: list[Work], job: WorkerJob
+    ) -> list[R | Rejected | EngineError | None]:
+        """Each document's result, reject row or None (not done: to send again once its
+        stuck worker is restarted), or the engine's failure for every one."""
         assert self._client is not None
         docs = [doc for doc, _ in items]
-        future = self._client.submit(run_documents, self._job, items, pure=False)
+        future = self._client.submit(run_documents, job, items, pure=False)
         try:
-            return cast("list[R | Rejected | EngineError]", await future)
+            outcomes, stuck = cast(Answer, await future)
+            # Released before a restart of its worker: else Dask would compute it again.
+            future.release()  # type: ignore[no-untyped-call]
         except EngineError as exc:
             return [EngineError(str(exc)) for _ in docs]
         except KilledWorker as exc:
+            if not job.isolated:  # find the page that kills workers: each alone, in pebble
+                return await self._isolated(items)
             detail = f"the Dask workers running it died: {_reason(exc)}"
             return [rejected(doc, RejectReason.EXTRACTION_ERROR, detail) for doc in docs]
         except FutureCancelledError as exc:
@@ -231,11 +259,53 @@ class DaskPool(Generic[R]):
             logger.warning("extraction of %d document(s) failed: %r", len(docs), exc)
             detail = f"{type(exc).__name__}: {_reason(exc)}"
             return [rejected(doc, RejectReason.EXTRACTION_ERROR, detail) for doc in docs]
+        if stuck is not None:
+            self._restart(stuck)
+        return cast("list[R | Rejected | EngineError | None]", outcomes)
+
+    async def _isolated(self, items: list[Work]) -> list[R | Rejected | EngineError | None]:
+        """The documents of a chunk that killed its workers, each in a pebble process."""
+        job = replace(self._job, isolated=True)
+        answers = await asyncio.gather(*(self._outcomes([item], job) for item in items))
+        return [outcome for answer in answers for outcome in answer]
+
+    def _restart(self, worker: str) -> None:
+        """Restart a stuck or retired worker (through its nanny), then send the
+        documents it gave back again."""
+        if worker in self._restarts:
+            return
+        logger.info(
+            "restarting Dask worker %s (a page overran its limit, or its page quota)", worker
+        )
+        restart = asyncio.ensure_future(self._restarted(worker))
+        self._restarts[worker] = restart
+
+    async def _restarted(self, worker: str) -> None:
+        assert self._client is not None
+        restart = cast(Any, self._client.restart_workers)  # a coroutine for an asynchronous client
+        try:
+            await restart([worker], timeout=RESTART_TIMEOUT, raise_for_error=False)
+        except Exception as exc:  # the worker may be gone already: its work is redone anyway
+            logger.warning("restarting Dask worker %s failed: %r", worker, exc)
+        self._requeue_held()
+
+    def _requeue_held(self) -> None:
+        """Send the documents stuck workers gave back again, first."""
+        held, self._held = self._held, []
+        self._waiting.extendleft(reversed(held))
+        self._pump_soon()
 
     async def _close(self) -> None:
         while self._waiting:  # not sent: their callers are gone or never get an answer now
             self._waiting.popleft()[1].cancel()
-        pending = [*self._sending, *([self._watch] if self._watch else [])]
+        for _, waiter in self._held:
+            waiter.cancel()
+        self._held.clear()
+        pending = [
+            *self._sending,
+            *self._restarts.values(),
+            *([self._watch] if self._watch else []),
+        ]
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
@@ -250,7 +320,11 @@ async def _connect(scheduler: str) -> Client:
     connect = cast(Any, Client)  # distributed types Client for synchronous use only
     try:
         client: Client = await connect(
-            scheduler, asynchronous=True, timeout=CONNECT_TIMEOUT, set_as_default=False
+            scheduler,
+            asynchronous=True,
+            timeout=CONNECT_TIMEOUT,
+            set_as_default=False,
+            direct_to_workers=True,  # results straight from the workers, not via the scheduler
         )
     except (OSError, TimeoutError, ValueError) as exc:
         reason = _reason(exc)

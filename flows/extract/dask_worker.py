@@ -1,20 +1,24 @@
-"""What runs on a Dask worker for the Dask engine: one extraction pool per worker, build checks.
+"""What runs on a Dask worker for the Dask engine: extraction in the worker, build checks.
 
 Each Dask task is a few documents, sent by :mod:`flows.extract.dask_pool` to a
 plain module-level function (:func:`run_documents`) with a small
 :class:`WorkerJob`; no Prefect runs here, so a worker never needs or starts a
-Prefect API. The worker runs the document in its own :class:`ExtractionPool`
-(pebble, one process per Dask thread, spawned once and kept for the worker's
-life), so the per-document time limit and a page that crashes its process
-behave exactly as with the local pool: a reject row with a reason, and the
-Dask worker itself neither hangs nor dies. This is why the time limit is
-pebble in the worker, not a subprocess per task (a spawn and a trafilatura
-import, about a second, per page) nor Dask-side timeouts (Dask cannot stop a
-running task: the worker would have to be restarted, losing its other tasks,
-and a page that segfaults would kill worker after worker until Dask gives up).
+Prefect API. A worker with one task thread (what ``news-ingest worker`` starts:
+one single-threaded worker process per page extracted at once) extracts the
+documents in its own process, one at a time, each within its time limit
+(:mod:`flows.extract.dask_inline`: a page over it is a reject row and the flow
+restarts the worker, whose extraction thread cannot be stopped). A worker with
+several threads, and a chunk sent again page by page after it killed workers
+(``WorkerJob.isolated``), run each document in the worker's own
+:class:`ExtractionPool` (pebble, spawned once and kept for the worker's life),
+where a page over its limit or one that crashes its process is a reject row and
+the Dask worker itself neither hangs nor dies, exactly as with the local pool.
+Extraction in the worker process saves the second transfer of every page into a
+pebble process (about a fifth of extraction's CPU on 2 cores: docs/scale-out.md).
 
 pebble starts processes, which a daemonic process may not: Dask workers must
-run with ``DASK_DISTRIBUTED__WORKER__DAEMON=False``. ``news-ingest worker``
+run with ``DASK_DISTRIBUTED__WORKER__DAEMON=False`` (a chunk that killed workers
+needs it). ``news-ingest worker``
 (:func:`worker_command`) sets it, and a daemonic worker is reported by name.
 
 Every worker must run the same installation as the flow (:class:`Build`: the
@@ -41,11 +45,12 @@ from multiprocessing.util import Finalize
 from pathlib import Path
 from typing import Any
 
-from connectors.records import Rejected
 from flows.errors import EngineError
+from flows.extract.dask_inline import MAX_PAGES, InlineExtractor
 from flows.extract.workers import ExtractionPool, Work
 
 __all__ = [
+    "Answer",
     "Build",
     "WorkerInfo",
     "WorkerJob",
@@ -73,6 +78,16 @@ _DISTRIBUTIONS = (
 _PACKAGES = ("news_ingest", "flows", "connectors", "warehouse")
 _KEPT_POOLS = 2  # pools of distinct settings a worker keeps (one per concurrent kind of run)
 DAEMON_ENV = "DASK_DISTRIBUTED__WORKER__DAEMON"
+# Dask settings of a news-ingest worker. The nanny's and the worker's periodic looks at
+# memory and at the system (every 100 ms and 500 ms by default) cost CPU that extraction on
+# the same cores would use. And no MALLOC_TRIM_THRESHOLD_=65536 from the nanny (Dask's
+# default, to hand memory back sooner): extraction, in the worker process, allocates and
+# frees a page's tree per page and spends twice the system time with it.
+_WORKER_CONFIG = {
+    "DASK_DISTRIBUTED__WORKER__MEMORY__MONITOR_INTERVAL": "1s",
+    "DASK_DISTRIBUTED__ADMIN__SYSTEM_MONITOR__INTERVAL": "2s",
+    "DASK_DISTRIBUTED__NANNY__PRE_SPAWN_ENVIRON": "{'MALLOC_TRIM_THRESHOLD_': None}",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +129,8 @@ class WorkerJob:
     task: Callable[..., Any]  # a module-level function: pickled by reference
     timeout: float
     preload: str | None
+    isolated: bool = False  # each document in a pebble process (its chunk killed workers)
+    max_pages: int = MAX_PAGES  # pages a worker process extracts before it is restarted
 
 
 @cache
@@ -144,18 +161,51 @@ def describe_worker(dask_worker: Any) -> WorkerInfo:
 
 
 def warm_up(job: WorkerJob, dask_worker: Any) -> bool:
-    """Start this worker's extraction processes now, before its first document."""
-    _pool_for(job, int(dask_worker.state.nthreads)).start()
+    """Start this worker's extraction (its thread's imports, or its pebble processes) now,
+    before its first document."""
+    threads = int(dask_worker.state.nthreads)
+    if _inline_here(job, dask_worker):
+        _check_build(job)
+        _inline().preload(job.preload)
+    else:
+        _pool_for(job, threads).start()
     return True
 
 
-def run_documents(job: WorkerJob, items: list[Work]) -> list[Any]:
-    """Extract a few documents (each with its context) in this worker's pool (one Dask task):
-    a result or reject each."""
+Answer = tuple[list[Any], str | None]  # each document's outcome (None: not done); a stuck worker
+
+
+def run_documents(job: WorkerJob, items: list[Work]) -> Answer:
+    """Extract a few documents (each with its context) on this worker (one Dask task).
+
+    Each document's result or reject row, or None for one not done because this
+    worker is stuck on a page over its limit; and then the worker's address, which
+    the flow restarts (:mod:`flows.extract.dask_inline`).
+    """
     from distributed import get_worker  # noqa: PLC0415 (only ever called inside a worker)
 
-    results: list[Any | Rejected] = _pool_for(job, int(get_worker().state.nthreads)).run_all(items)
-    return results
+    worker = get_worker()
+    if not _inline_here(job, worker):
+        return _pool_for(job, int(worker.state.nthreads)).run_all(items), None
+    _check_build(job)
+    extractor = _inline()
+    outcomes = extractor.run(
+        job.task, items, timeout=job.timeout, preload=job.preload, max_pages=job.max_pages
+    )
+    return outcomes, (worker.address if extractor.stuck else None)
+
+
+def _inline_here(job: WorkerJob, worker: Any) -> bool:
+    """Extract in the worker process itself: one task thread (trafilatura is not thread-safe),
+    a nanny to restart the process when a page leaves it stuck (a worker without one may
+    live in another program's process: a timer must never end that), and not a chunk sent
+    again one page at a time after killing workers."""
+    return int(worker.state.nthreads) == 1 and worker.nanny is not None and not job.isolated
+
+
+@cache
+def _inline() -> InlineExtractor:
+    return InlineExtractor()
 
 
 _pools: OrderedDict[tuple[Callable[..., Any], float, str | None], ExtractionPool[Any]]
@@ -163,20 +213,26 @@ _pools = OrderedDict()
 _lock = threading.Lock()
 
 
-def _pool_for(job: WorkerJob, threads: int) -> ExtractionPool[Any]:
-    """The worker's pool for these settings, created on first use; checks the build first."""
+def _check_build(job: WorkerJob) -> None:
+    """An EngineError if this worker does not run the build the flow expects."""
     if job.build != local_build().digest:
         raise EngineError(
             f"Dask worker (pid {os.getpid()}) runs news-ingest build {local_build().digest}, "
             f"the flow expects {job.build}: install the same version everywhere "
             "and restart the workers"
         )
+
+
+def _pool_for(job: WorkerJob, threads: int) -> ExtractionPool[Any]:
+    """The worker's pool for these settings, created on first use; checks the build first."""
+    _check_build(job)
     if _daemonic():
         raise EngineError(daemon_message(f"pid {os.getpid()}"))
     key = (job.task, job.timeout, job.preload)
     with _lock:
         pool = _pools.get(key)
         if pool is None:
+            _plain_malloc()
             pool = ExtractionPool(
                 workers=threads, timeout=job.timeout, task=job.task, preload=job.preload
             )
@@ -185,6 +241,15 @@ def _pool_for(job: WorkerJob, threads: int) -> ExtractionPool[Any]:
                 _pools.popitem(last=False)[1].close()
         _pools.move_to_end(key)
         return pool
+
+
+def _plain_malloc() -> None:
+    """Let the pebble processes about to start use glibc's default heap trimming.
+
+    A nanny not started by ``news-ingest worker`` (a LocalCluster, plain ``dask
+    worker``) gives its worker ``MALLOC_TRIM_THRESHOLD_=65536`` (see _WORKER_CONFIG).
+    """
+    os.environ.pop("MALLOC_TRIM_THRESHOLD_", None)
 
 
 def _daemonic() -> bool:
@@ -225,12 +290,13 @@ def worker_command(
 ) -> tuple[list[str], dict[str, str]]:
     """The ``dask worker`` command line and environment of a news-ingest extraction worker.
 
-    One worker process per machine with ``threads`` task threads, each feeding
-    one extraction process; not daemonic (its pebble pool starts processes);
-    Prefect's temporary server off (nothing on a worker talks to Prefect).
+    ``threads`` single-threaded worker processes (each with its nanny), each
+    extracting one page at a time in its own process (trafilatura is not safe
+    under threads); not daemonic (a chunk sent again page by page runs in a pebble
+    process); Prefect's temporary server off (nothing on a worker talks to Prefect).
     """
     command = [sys.executable, "-m", "distributed.cli.dask_worker", scheduler]
-    command += ["--nworkers", "1", "--nthreads", str(threads), "--preload", __name__]
+    command += ["--nworkers", str(threads), "--nthreads", "1", "--preload", __name__]
     if name:
         command += ["--name", name]
     env = {
@@ -238,5 +304,6 @@ def worker_command(
         DAEMON_ENV: "False",
         "PREFECT_SERVER_EPHEMERAL_ENABLED": "false",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        **_WORKER_CONFIG,
     }
     return command, env

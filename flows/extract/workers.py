@@ -40,7 +40,7 @@ from pebble import ProcessExpired, ProcessPool
 from connectors.records import RawDocument, Rejected, RejectReason
 from flows.extract.records import rejected
 
-__all__ = ["DocumentPool", "ExtractionPool", "Work"]
+__all__ = ["DocumentPool", "ExtractionPool", "Work", "failed"]
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +75,17 @@ class _Settings(Generic[R]):
     timeout: float
     task: Callable[[RawDocument], R | Rejected]
     preload: str | None
+
+
+def failed(doc: RawDocument, exc: Exception, timeout: float) -> Rejected:
+    """The reject row for a document whose task timed out, killed its worker or raised."""
+    if isinstance(exc, FutureTimeout | TimeoutError):
+        detail = f"extraction took longer than {timeout:.0f} s"
+        return rejected(doc, RejectReason.EXTRACTION_TIMEOUT, detail)
+    if isinstance(exc, ProcessExpired):
+        return rejected(doc, RejectReason.EXTRACTION_ERROR, f"worker died: {exc}")
+    logger.warning("extraction failed for %s: %r", doc.location, exc)
+    return rejected(doc, RejectReason.EXTRACTION_ERROR, f"{type(exc).__name__}: {exc}")
 
 
 def _ready() -> bool:
@@ -167,14 +178,7 @@ class ExtractionPool(Generic[R]):
         return future
 
     def _rejected(self, doc: RawDocument, exc: Exception) -> Rejected:
-        """The reject row for a document whose task timed out, killed its worker or raised."""
-        if isinstance(exc, FutureTimeout | TimeoutError):
-            detail = f"extraction took longer than {self._settings.timeout:.0f} s"
-            return rejected(doc, RejectReason.EXTRACTION_TIMEOUT, detail)
-        if isinstance(exc, ProcessExpired):
-            return rejected(doc, RejectReason.EXTRACTION_ERROR, f"worker died: {exc}")
-        logger.warning("extraction failed for %s: %r", doc.location, exc)
-        return rejected(doc, RejectReason.EXTRACTION_ERROR, f"{type(exc).__name__}: {exc}")
+        return failed(doc, exc, self._settings.timeout)
 
     def _ensure_pool(self) -> ProcessPool:
         if self._pool is None:

@@ -90,19 +90,19 @@ def test_slots_are_the_clusters_worker_threads(cluster: LocalCluster) -> None:
     assert asyncio.run(slots()) == 2
 
 
-def test_a_hang_a_crash_and_a_bug_become_rejects_and_the_dask_workers_survive(
+def test_a_hang_and_a_bug_become_rejects_and_the_cluster_recovers(
     cluster: LocalCluster,
 ) -> None:
-    before = worker_pids(cluster.scheduler_address)
+    """The hang leaves its worker stuck (restarted by the flow); the bug is a reject on the
+    spot."""
     started = time.monotonic()
     pool: DaskPool[Processed] = DaskPool(
         scheduler=cluster.scheduler_address, timeout=1.0, task=misbehaving_task
     )
-    hang, crash, bug, page = extract(
+    hang, bug, page = extract(
         pool,
         [
             document(HANG, name="hang"),
-            document(CRASH, name="crash"),
             document(RAISE, name="raise"),
             document(article_page("dask-after"), name="after"),
         ],
@@ -111,12 +111,72 @@ def test_a_hang_a_crash_and_a_bug_become_rejects_and_the_dask_workers_survive(
     assert isinstance(hang, Rejected) and hang.reason is RejectReason.EXTRACTION_TIMEOUT
     assert hang.detail == "extraction took longer than 1 s"
     assert (hang.location, hang.raw_hash) == ("https://news.example/hang", "hang")
-    assert isinstance(crash, Rejected) and crash.reason is RejectReason.EXTRACTION_ERROR
-    assert crash.detail.startswith("worker died")
     assert isinstance(bug, Rejected) and bug.detail == "ValueError: a bug in the extractor"
     assert isinstance(page, tuple) and page[0].title == "Harbour plans"
     assert time.monotonic() - started < 30  # the hang was cut, not waited for
-    assert worker_pids(cluster.scheduler_address) == before
+    with Client(cluster.scheduler_address, timeout=30) as client:
+        client.wait_for_workers(2, timeout=60)  # the nanny restarted the stuck worker
+
+
+def test_a_page_that_kills_its_process_is_a_reject_once_run_alone_in_pebble(
+    cluster: LocalCluster,
+) -> None:
+    """It kills Dask worker after worker (allowed-failures + 1), then its chunk's pages are
+    sent one by one into pebble processes: the culprit is a reject, the others extracted."""
+    pool: DaskPool[Processed] = DaskPool(
+        scheduler=cluster.scheduler_address, timeout=30, task=misbehaving_task
+    )
+    docs = [document(CRASH, name="crash")]
+    docs += [document(article_page(f"next-{i}"), name=f"next-{i}") for i in range(4)]
+
+    crash, *others = extract(pool, docs)
+
+    assert isinstance(crash, Rejected) and crash.reason is RejectReason.EXTRACTION_ERROR
+    assert crash.detail.startswith("worker died")
+    assert [o[0].url for o in others if isinstance(o, tuple)] == [d.url for d in docs[1:]]
+    with Client(cluster.scheduler_address, timeout=30) as client:
+        client.wait_for_workers(2, timeout=60)  # the nannies restarted the workers
+
+
+def test_a_worker_stuck_on_a_page_is_restarted_and_its_other_pages_are_extracted() -> None:
+    """One worker: the hang leaves it stuck mid-chunk; the pages it gave back (the rest of
+    that chunk and the next chunk) are extracted once the flow has restarted it."""
+    with local_cluster(1) as cluster:
+        before = worker_pids(cluster.scheduler_address)
+        started = time.monotonic()
+        pool: DaskPool[Processed] = DaskPool(
+            scheduler=cluster.scheduler_address, timeout=1.0, task=misbehaving_task
+        )
+        hang, *others = extract(
+            pool,
+            [document(HANG, name="hang")]
+            + [document(article_page(f"after-{i}"), name=f"after-{i}") for i in range(4)],
+        )
+        after = worker_pids(cluster.scheduler_address)
+
+    assert isinstance(hang, Rejected) and hang.reason is RejectReason.EXTRACTION_TIMEOUT
+    assert [type(o) for o in others] == [tuple] * 4
+    assert [o[0].url for o in others if isinstance(o, tuple)] == [
+        f"https://news.example/after-{i}" for i in range(4)
+    ]
+    assert time.monotonic() - started < 60
+    assert set(after.values()).isdisjoint(before.values())  # a new worker process
+
+
+def test_a_worker_is_restarted_after_its_share_of_pages() -> None:
+    """As a pebble process after max_tasks: a worker that extracted max_pages pages is
+    restarted (its memory freed) and the pages still to do are extracted by the new one."""
+    docs = [document(article_page(f"quota-{i}"), name=f"quota-{i}") for i in range(7)]
+    with local_cluster(1) as cluster:
+        before = worker_pids(cluster.scheduler_address)
+        pool: DaskPool[Processed] = DaskPool(
+            scheduler=cluster.scheduler_address, timeout=30, task=misbehaving_task, max_pages=3
+        )
+        outcomes = extract(pool, docs)
+        after = worker_pids(cluster.scheduler_address)
+
+    assert [o[0].url for o in outcomes if isinstance(o, tuple)] == [d.url for d in docs]
+    assert set(after.values()).isdisjoint(before.values())
 
 
 def imports_prefect() -> bool:
