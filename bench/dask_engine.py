@@ -30,7 +30,6 @@ present, else the synthetic site. Results go to bench/results/dask_engine-*.json
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import statistics
@@ -41,12 +40,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bench import site
-from bench.harness import REPO, RESULTS, Server, machine
+from bench.harness import REPO, Server, machine, write_results
 from bench.pipeline import PipelineRun, bench_env, run_pipeline, shared_server_home, sources_file
 from bench.procs import group_cpu_seconds, processes
 from flows.prefect_server import stop_server
@@ -299,11 +297,8 @@ def main(argv: list[str] | None = None) -> int:
         stop_server(shared_server_home(workdir / "prefect"))
     result = summary(repeats)
     print_summary(result)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = RESULTS / f"dask_engine-{stamp}.json"
-    path.write_text(json.dumps({"machine": machine(), "pages": manifest.pages, "corpus": str(corpus),
-                                "summary": result, "repeats": repeats}, indent=1))  # fmt: skip
+    path = write_results({"machine": machine(), "pages": manifest.pages, "corpus": str(corpus),
+                          "summary": result, "repeats": repeats}, "dask_engine")  # fmt: skip
     print(f"figures in {path}")
     shutil.rmtree(workdir, ignore_errors=True)
     return 0

@@ -1,23 +1,25 @@
 """What the benchmark parts share: the results folder, the machine they ran on, the site server.
 
-``bench.run`` (``make bench``) and ``bench.versus_cli`` both write their figures
-under :data:`RESULTS` with :func:`machine` beside them and serve pages with
-:class:`Server`.
+``bench.run`` (``make bench``), ``bench.versus_cli``, ``bench.dask_engine`` and
+``bench.lake`` write their figures under :data:`RESULTS` with :func:`write_results`
+(with :func:`machine` beside them) and serve pages with :class:`Server`.
 """
 
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import os
 import platform
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bench.pipeline import bench_env
 
-__all__ = ["GIB", "REPO", "RESULTS", "Server", "machine"]
+__all__ = ["GIB", "REPO", "RESULTS", "Server", "machine", "write_results"]
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
@@ -50,6 +52,14 @@ def machine() -> dict[str, Any]:
         "commit": commit,
         "load_average_start": os.getloadavg(),
     }
+
+
+def write_results(results: dict[str, Any], name: str, out: Path | None = None) -> Path:
+    """Write ``results`` as JSON to ``out``, else to RESULTS/<name>-<UTC time>.json; the path."""
+    path = out or RESULTS / f"{name}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=1, default=str))
+    return path
 
 
 class Server:

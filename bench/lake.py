@@ -67,7 +67,7 @@ import psycopg
 
 from bench import site
 from bench.corpus_sites import _meta_url
-from bench.harness import REPO, RESULTS, machine
+from bench.harness import REPO, machine, write_results
 
 __all__ = [
     "PgServer",
@@ -740,9 +740,7 @@ def main(argv: list[str] | None = None) -> int:
         except SkippedError as exc:
             print(f"bench.lake: {exc}", file=sys.stderr)
             return 1
-    out = args.out or RESULTS / f"lake-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=1, default=str))
+    out = write_results(results, "lake", args.out)
     report(results)
     print(f"\nresults written to {out}")
     return 0

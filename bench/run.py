@@ -40,7 +40,6 @@ figure is given as median [min-max]. Results go to bench/results/*.json.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import statistics
@@ -54,7 +53,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import bare, lake, lsh_index, site, versus_cli
-from bench.harness import REPO, RESULTS, Server, machine
+from bench.harness import REPO, Server, machine, write_results
 from bench.makerun import time_make_run
 from bench.pipeline import (
     PipelineRun,
@@ -524,9 +523,7 @@ def main(argv: list[str] | None = None) -> int:
     results["finished"] = datetime.now(UTC).isoformat()
     manifest_pages = results["site"]["pages"] if "site" in results else 0
     results["verdicts"] = verdicts(results.get("summary", {}), results, manifest_pages)
-    out = args.out or RESULTS / f"bench-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=1, default=str))
+    out = write_results(results, "bench", args.out)
     if "site" in results:
         report(results)
     elif "versus_cli" in results:

@@ -87,7 +87,7 @@ from urllib.parse import urlsplit
 import duckdb
 
 from bench import bare, site
-from bench.harness import RESULTS, Server, machine
+from bench.harness import Server, machine, write_results
 from bench.pipeline import bench_env, shared_server_cpu
 from flows.pipeline.config import PipelineSettings
 
@@ -754,9 +754,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if args.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)
-    out = args.out or RESULTS / f"versus-cli-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=1, default=str))
+    out = write_results(results, "versus-cli", args.out)
     report(results)
     print(f"\nresults written to {out}")
     return 0
