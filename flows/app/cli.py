@@ -81,6 +81,7 @@ from news_ingest.errors import ExitCode, NewsIngestError
 
 if TYPE_CHECKING:
     from flows.pipeline.reports import RunReport
+    from warehouse.lake.target import LakeTarget
 
 __all__ = ["main", "version_text"]
 
@@ -336,9 +337,7 @@ def _sql(args: argparse.Namespace) -> int:
     from flows.app.analyst import run_sql  # noqa: PLC0415
 
     query = sys.stdin.read() if args.query == "-" else args.query
-    lake = lake_target(
-        WarehouseSettings(), warehouse=args.warehouse, data_path=None, database=Path("unused")
-    )
+    lake = _named_lake(args)
     if lake is not None:
         run_sql(Path("unused"), query, fmt=args.fmt, out=args.out, lake=lake)
         return ExitCode.OK
@@ -346,6 +345,16 @@ def _sql(args: argparse.Namespace) -> int:
     # read_only says so on standard error when it reads a snapshot a run has moved past.
     run_sql(database, query, fmt=args.fmt, out=args.out, live=args.live)
     return ExitCode.OK
+
+
+def _named_lake(args: argparse.Namespace) -> LakeTarget | None:
+    """The existing lake ``--warehouse`` or ``$NEWS_INGEST_WAREHOUSE`` names, or None.
+
+    For commands without a sources file; the lake's catalog holds its data path.
+    """
+    return lake_target(
+        WarehouseSettings(), warehouse=args.warehouse, data_path=None, database=Path("unused")
+    )
 
 
 def _lake_maintain_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -371,9 +380,7 @@ def _lake_maintain_command(commands: argparse._SubParsersAction[argparse.Argumen
 def _lake_maintain(args: argparse.Namespace) -> int:
     from warehouse.lake.maintenance import maintain  # noqa: PLC0415 (lake only)
 
-    lake = lake_target(
-        WarehouseSettings(), warehouse=args.warehouse, data_path=None, database=Path("unused")
-    )
+    lake = _named_lake(args)
     if lake is None:
         raise UsageError("lake-maintain needs --warehouse TARGET or NEWS_INGEST_WAREHOUSE")
     upkeep = maintain(lake, expire_before=datetime.now(UTC) - timedelta(days=args.keep_days))
