@@ -8,7 +8,8 @@ cost does not grow with the warehouse beyond index lookups. Writes are in
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import itertools
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
@@ -18,7 +19,7 @@ import duckdb
 
 from warehouse.keyed import select_in
 from warehouse.lake.direct import select_any
-from warehouse.lake.registry import handle_of
+from warehouse.lake.registry import LakeHandle, handle_of
 from warehouse.rows import CapturedVersion, CheckpointRow, RunCounts, UrlStateRow
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "load_freshness",
     "load_url_state",
     "max_article_id",
+    "new_article_ids",
     "page_titles",
     "run_counts",
 ]
@@ -103,21 +105,42 @@ def latest_versions(
     """Map article id -> (version count, latest version hash, story id)."""
     # Two index lookups joined here: DuckDB 1.5.5 plans the SQL join of articles with
     # article_versions as a scan of article_versions, even with its article_id index (0006).
-    articles = {
-        a: (count, story)
-        for a, count, story in select_in(
-            conn,
-            "SELECT article_id, version_count, story_id FROM store.articles "
-            "WHERE article_id IN ({keys})",
-            article_ids,
+    handle = handle_of(conn)
+    wanted = sorted({int(a) for a in article_ids})
+    if handle is not None:
+        articles = {
+            a: (count, story)
+            for a, count, story in select_any(
+                handle,
+                "SELECT article_id, version_count, story_id FROM store.articles "
+                "WHERE article_id = ANY({keys})",
+                wanted,
+                array_type="bigint",
+            )
+        }
+        versions = select_any(
+            handle,
+            "SELECT article_id, version_no, version_hash FROM store.article_versions "
+            "WHERE article_id = ANY({keys})",
+            sorted(articles),
+            array_type="bigint",
         )
-    }
-    versions = select_in(
-        conn,
-        "SELECT article_id, version_no, version_hash FROM store.article_versions "
-        "WHERE article_id IN ({keys})",
-        articles,
-    )
+    else:
+        articles = {
+            a: (count, story)
+            for a, count, story in select_in(
+                conn,
+                "SELECT article_id, version_count, story_id FROM store.articles "
+                "WHERE article_id IN ({keys})",
+                wanted,
+            )
+        }
+        versions = select_in(
+            conn,
+            "SELECT article_id, version_no, version_hash FROM store.article_versions "
+            "WHERE article_id IN ({keys})",
+            articles,
+        )
     return {
         a: (articles[a][0], version_hash, articles[a][1])
         for a, version_no, version_hash in versions
@@ -153,6 +176,29 @@ def max_article_id(conn: duckdb.DuckDBPyConnection) -> int:
     """The largest article id in use (0 for an empty warehouse)."""
     row = conn.execute("SELECT coalesce(max(article_id), 0) FROM store.articles").fetchone()
     return int(row[0]) if row else 0
+
+
+def new_article_ids(conn: duckdb.DuckDBPyConnection, expected: int) -> Iterator[int]:
+    """Ids for the new articles of a batch; ``expected`` of them are asked for at once.
+
+    A DuckDB file: the ids after the largest in use (its one writer is inside its
+    transaction). A lake: the sequence ``store.article_ids`` (writers never wait for
+    each other; a rolled-back batch leaves a gap), ``expected`` ids in one round trip,
+    one more round trip per id beyond that.
+    """
+    handle = handle_of(conn)
+    if handle is None:
+        return itertools.count(max_article_id(conn) + 1)
+    return _sequence_ids(handle, expected)
+
+
+def _sequence_ids(handle: LakeHandle, expected: int) -> Iterator[int]:
+    while True:
+        rows = handle.pg.execute(
+            "SELECT store.next_article_ids(%s)", (max(expected, 1),)
+        ).fetchall()
+        yield from (int(row[0]) for row in rows)  # type: ignore[call-overload]
+        expected = 1
 
 
 def load_discovery_validators(

@@ -11,11 +11,11 @@ text is built from constants only.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 import duckdb
@@ -25,6 +25,7 @@ from warehouse.errors import WarehouseUnavailableError
 from warehouse.keyed import select_in
 from warehouse.lake import batches as lake_batches
 from warehouse.lake import runs as lake_runs
+from warehouse.lake.locks import BatchKeys
 from warehouse.lake.registry import handle_of
 from warehouse.rows import (
     AliasRow,
@@ -38,7 +39,9 @@ from warehouse.rows import (
 )
 
 __all__ = [
+    "BatchKeys",
     "add_run_counts",
+    "decided",
     "finish_run",
     "finish_run_source",
     "insert_aliases",
@@ -60,6 +63,7 @@ __all__ = [
 ]
 
 _TS = pa.timestamp("us", tz="UTC")
+T = TypeVar("T")
 
 
 _TYPES: dict[type | str, pa.DataType] = {
@@ -90,6 +94,23 @@ def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConn
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+def decided(conn: duckdb.DuckDBPyConnection, decide: Callable[[], T], *, keys: BatchKeys) -> T:
+    """``decide()`` (lookups, decisions, writes) in one transaction; what it returned.
+
+    A DuckDB file: exactly :func:`transaction` around it. A lake: writers decide in
+    parallel, each under locks on ``keys`` (what the batch's content says it will
+    decide); should another writer's commit change what ``decide`` looked up, or
+    PostgreSQL report a conflict, the transaction is rolled back and ``decide``
+    runs again from its lookups, a bounded number of times, then LakeBatchError
+    (:func:`warehouse.lake.batches.decide`).
+    """
+    handle = handle_of(conn)
+    if handle is not None:
+        return lake_batches.decide(conn, handle, decide, keys)
+    with transaction(conn):
+        return decide()
 
 
 # ---------------------------------------------------------------- runs

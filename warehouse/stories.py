@@ -29,6 +29,7 @@ from warehouse.store import insert_table
 
 __all__ = [
     "StoryFeatureRow",
+    "claim_stories",
     "find_band_matches",
     "find_content_matches",
     "insert_bands",
@@ -109,13 +110,16 @@ def find_band_matches(
     unique = sorted({int(k) for k in keys})
     handle = handle_of(conn)
     if handle is not None:
+        # With the number of rows: a concurrent new version of a matched article adds rows
+        # for keys it shares with its old one, and the batch's validation must notice.
         rows = select_any(
             handle,
-            "SELECT DISTINCT key, article_id FROM store.story_bands WHERE key = ANY({keys})",
+            "SELECT key, article_id, count(*) FROM store.story_bands WHERE key = ANY({keys}) "
+            "GROUP BY key, article_id",
             unique,
             array_type="bigint",
         )
-        return [(int(key), int(article_id)) for key, article_id in rows]
+        return [(int(key), int(article_id)) for key, article_id, _ in rows]
     found: list[tuple[int, int]] = []
     for start in range(0, len(unique), _LOOKUP_CHUNK):
         chunk = ", ".join(str(int(k)) for k in unique[start : start + _LOOKUP_CHUNK])
@@ -158,23 +162,62 @@ def load_features(
     """Stored features of every version of these articles (of the given scheme)."""
     # ``scheme`` is tested here, not in SQL: with a second condition DuckDB 1.5.5 stops using
     # the article_id index (migration 0006) and scans the table every batch.
-    rows = select_in(
-        conn,
-        f"SELECT {_FEATURE_COLUMNS} FROM store.story_features WHERE article_id IN ({{keys}})",
-        article_ids,
-    )
+    handle = handle_of(conn)
+    if handle is not None:
+        # A version's features never change once written: nothing to validate.
+        rows = select_any(
+            handle,
+            f"SELECT {_FEATURE_COLUMNS} FROM store.story_features WHERE article_id = ANY({{keys}})",
+            sorted({int(a) for a in article_ids}),
+            array_type="bigint",
+            validate=False,
+        )
+    else:
+        rows = select_in(
+            conn,
+            f"SELECT {_FEATURE_COLUMNS} FROM store.story_features WHERE article_id IN ({{keys}})",
+            article_ids,
+        )
     features = [StoryFeatureRow(*row) for row in rows]
     return [feature for feature in features if feature.scheme == scheme]
 
 
 def story_ids(conn: duckdb.DuckDBPyConnection, article_ids: Iterable[int]) -> dict[int, int]:
     """The current story of each of these articles."""
-    rows = select_in(
-        conn,
-        "SELECT article_id, story_id FROM store.articles WHERE article_id IN ({keys})",
-        article_ids,
-    )
+    handle = handle_of(conn)
+    if handle is not None:
+        rows = select_any(
+            handle,
+            "SELECT article_id, story_id FROM store.articles WHERE article_id = ANY({keys})",
+            sorted({int(a) for a in article_ids}),
+            array_type="bigint",
+        )
+    else:
+        rows = select_in(
+            conn,
+            "SELECT article_id, story_id FROM store.articles WHERE article_id IN ({keys})",
+            article_ids,
+        )
     return {int(a): int(s) for a, s in rows}
+
+
+def claim_stories(conn: duckdb.DuckDBPyConnection, story_ids: Iterable[int]) -> None:
+    """On a lake, write each of these stories' first article's row, unchanged.
+
+    Two writers whose decisions read or change the same story (one joins it, the
+    other merges it away) then write the same row, and PostgreSQL lets only the
+    first commit (the other's state transaction conflicts and is decided again).
+    A DuckDB file has one writer: nothing to do.
+    """
+    ids = sorted({int(s) for s in story_ids})
+    if handle_of(conn) is None or not ids:
+        return
+    # Sent as it is (integers formatted here): through the extension an IN list scans the table.
+    listed = ",".join(str(i) for i in ids)
+    conn.execute(
+        "CALL postgres_execute('store', 'UPDATE store.articles SET story_id = story_id "
+        f"WHERE article_id = ANY(''{{{listed}}}''::bigint[])')"
+    )
 
 
 def merge_stories(

@@ -1,14 +1,17 @@
 """The pipeline's one way into the warehouse: a run, a source's part of it, and each batch.
 
 A batch is stored in one transaction: identity, versions, stories, rejects,
-state, counters. Decisions are made here (pure rules from ``flows.dedupe``);
-reads and writes go through ``warehouse.store``. Everything of a batch
-commits together or not at all, so a crash leaves no partial batch and a
-rerun redoes exactly the work that was lost.
+state, counters (on a lake, decided again should another writer's commit
+change what it looked up: :func:`warehouse.store.decided`). Decisions are
+made here (pure rules from ``flows.dedupe``); reads and writes go through
+``warehouse.store``. Everything of a batch commits together or not at all, so
+a crash leaves no partial batch and a rerun redoes exactly the work that was
+lost.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from uuid import UUID
@@ -19,6 +22,7 @@ from flows.dedupe.stories import StoryItem, StoryPlan, assign_stories, write_ind
 from flows.extract.records import Article
 from flows.pipeline.runlog import warn
 from warehouse import lookups, search, store
+from warehouse import stories as story_index
 from warehouse.connection import Connection
 from warehouse.errors import SearchError
 from warehouse.rows import (
@@ -83,7 +87,7 @@ class _Pending:
 
     aliases: dict[str, int]  # identity key -> article id
     versions: dict[int, tuple[int, str, int]]  # article id -> (count, version hash, story)
-    next_id: int
+    ids: Iterator[int]  # ids for new articles (lookups.new_article_ids)
     known_urls: set[str] = field(default_factory=set)
     story_items: list[StoryItem] = field(default_factory=list)
     articles: list[ArticleRow] = field(default_factory=list)
@@ -99,24 +103,55 @@ class _Pending:
 
 
 def persist_batch(conn: Connection, batch: BatchResult, *, run_id: UUID) -> RunCounts:
-    """Write a batch in one transaction; return the counters it added to the run."""
-    run = str(run_id)
-    with store.transaction(conn):
-        pending = _load_pending(conn, batch)
-        targets = batch.targets
-        for index, (article, features) in enumerate(batch.articles):
-            target = targets.get(index) if targets is not None else None
-            _place(pending, article, features, run, batch.seen_at, target=target)
-        pending.touched.update(s.article_id for s in batch.seen if s.article_id is not None)
-        plan = assign_stories(conn, pending.story_items)
-        _apply_stories(pending, plan)
-        _write_articles(conn, pending, run, None if targets is not None else batch.seen_at)
-        write_index(conn, pending.story_items, plan, run_id=run_id, at=batch.seen_at)
-        counts = _counts(batch, pending)
-        _write_rest(conn, batch, pending, run)
-        store.add_run_counts(conn, run_id=run_id, source=batch.source, counts=counts)
+    """Write a batch in one transaction; return the counters it added to the run.
+
+    On a lake the decision may run more than once (another writer committed
+    something it looked up meanwhile): :func:`warehouse.store.decided`.
+    """
+    pending, counts = store.decided(
+        conn, lambda: _store_batch(conn, batch, run_id), keys=_batch_keys(batch)
+    )
     _index_new_articles(conn, pending)
     return counts
+
+
+def _store_batch(conn: Connection, batch: BatchResult, run_id: UUID) -> tuple[_Pending, RunCounts]:
+    """Look up, decide and write the whole batch (inside the caller's transaction)."""
+    run = str(run_id)
+    pending = _load_pending(conn, batch)
+    targets = batch.targets
+    for index, (article, features) in enumerate(batch.articles):
+        target = targets.get(index) if targets is not None else None
+        _place(pending, article, features, run, batch.seen_at, target=target)
+    pending.touched.update(s.article_id for s in batch.seen if s.article_id is not None)
+    plan = assign_stories(conn, pending.story_items)
+    _apply_stories(pending, plan)
+    story_index.claim_stories(conn, _stories_of(plan))
+    _write_articles(conn, pending, run, None if targets is not None else batch.seen_at)
+    write_index(conn, pending.story_items, plan, run_id=run_id, at=batch.seen_at)
+    counts = _counts(batch, pending)
+    _write_rest(conn, batch, pending, run)
+    store.add_run_counts(conn, run_id=run_id, source=batch.source, counts=counts)
+    return pending, counts
+
+
+def _batch_keys(batch: BatchResult) -> store.BatchKeys:
+    """What the batch will decide, from its own content (the lake locks these first)."""
+    return store.BatchKeys(
+        identity=frozenset(key for _, f in batch.articles for key in f.identity.keys),
+        locations=frozenset(
+            [a.location for a, _ in batch.articles]
+            + [s.location for s in batch.seen]
+            + [r.location for r, _ in batch.rejects]
+        ),
+        checkpoints=frozenset(f"{c.source}\n{c.key}" for c, _ in batch.checkpoints),
+        articles=frozenset((batch.targets or {}).values()),
+    )
+
+
+def _stories_of(plan: StoryPlan) -> set[int]:
+    """Every story the plan reads or changes (the stories of linked articles among them)."""
+    return {*plan.story_of.values(), *plan.merges, *plan.merges.values()}
 
 
 def _index_new_articles(conn: Connection, pending: _Pending) -> None:
@@ -145,9 +180,20 @@ def _load_pending(conn: Connection, batch: BatchResult) -> _Pending:
     return _Pending(
         aliases=aliases,
         versions=lookups.latest_versions(conn, [*aliases.values(), *targets]),
-        next_id=lookups.max_article_id(conn) + 1,
+        ids=lookups.new_article_ids(conn, _expected_new(batch, set(aliases))),
         known_urls=lookups.known_alias_urls(conn, urls),
     )
+
+
+def _expected_new(batch: BatchResult, known: set[str]) -> int:
+    """How many new articles :func:`_place` will make of the batch (as it decides them)."""
+    targets = batch.targets or {}
+    new = 0
+    for index, (_, features) in enumerate(batch.articles):
+        if index not in targets and known.isdisjoint(features.identity.keys):
+            new += 1
+        known.update(key for _, key, _ in features.identity.aliases)
+    return new
 
 
 def _place(
@@ -183,8 +229,7 @@ def _place(
             pending.story_items.append(_story_item(features, article_id, count + 1, story))
             pending.updated += 1
     else:
-        article_id = pending.next_id
-        pending.next_id += 1
+        article_id = next(pending.ids)
         # The story is decided for the whole batch at once (_apply_stories).
         row = _article_row(article, features, article_id, run=run, now=now)
         pending.articles.append(row)
@@ -425,36 +470,43 @@ def persist_source_finish(
 
 def persist_source_end(conn: Connection, end: SourceEnd) -> None:
     """Close a source's part of a run in one transaction: fetch log, validators, state."""
-    with store.transaction(conn):
-        store.insert_fetch_log(conn, end.fetches)
-        store.upsert_url_state(conn, end.discovery)
-        persist_source_finish(
+    keys = store.BatchKeys(
+        locations=frozenset(row.location for row in end.discovery),
+        sources=frozenset([end.source]),
+    )
+    store.decided(conn, lambda: _store_source_end(conn, end), keys=keys)
+
+
+def _store_source_end(conn: Connection, end: SourceEnd) -> None:
+    store.insert_fetch_log(conn, end.fetches)
+    store.upsert_url_state(conn, end.discovery)
+    persist_source_finish(
+        conn,
+        run_id=end.run_id,
+        source=end.source,
+        status=end.status,
+        at=end.at,
+        warning=end.warning,
+        error=end.error,
+    )
+    store.record_source_outcome(
+        conn,
+        source=end.source,
+        kind=end.kind,
+        run_id=end.run_id,
+        at=end.at,
+        succeeded=end.status == "completed",
+        changed=end.changed,
+        error=end.error,
+    )
+    if end.freshness is not None:
+        record_freshness(
             conn,
-            run_id=end.run_id,
             source=end.source,
-            status=end.status,
-            at=end.at,
-            warning=end.warning,
-            error=end.error,
+            next_due_at=end.freshness.next_due_at,
+            revisit_seconds=end.freshness.revisit_seconds,
+            yielded_at=end.freshness.yielded_at,
         )
-        store.record_source_outcome(
-            conn,
-            source=end.source,
-            kind=end.kind,
-            run_id=end.run_id,
-            at=end.at,
-            succeeded=end.status == "completed",
-            changed=end.changed,
-            error=end.error,
-        )
-        if end.freshness is not None:
-            record_freshness(
-                conn,
-                source=end.source,
-                next_due_at=end.freshness.next_due_at,
-                revisit_seconds=end.freshness.revisit_seconds,
-                yielded_at=end.freshness.yielded_at,
-            )
 
 
 def persist_run_start(

@@ -1,10 +1,19 @@
 """The lake's batch commit protocol (docs/lake.md#commit-protocol).
 
-1. **State** (one PostgreSQL transaction, under the ``DECIDE`` lock): the
-   batch's keyed state and its history rows, the latter in staging tables
-   tagged with the batch id, plus the batch's intent row in
-   ``store.lake_batches`` (``published_at`` NULL). Killed before COMMIT:
-   nothing of the batch exists.
+1. **State** (one PostgreSQL transaction, decided in parallel with other
+   writers): under advisory locks on the keys the batch's own content names
+   (:class:`~warehouse.lake.locks.BatchKeys`: identity keys, locations,
+   checkpoints...), taken before the transaction's snapshot, the caller looks
+   up (each lookup remembered, :mod:`warehouse.lake.direct`), decides and
+   writes the batch's keyed state and its history rows, the latter in staging
+   tables tagged with the batch id, plus the batch's intent row in
+   ``store.lake_batches`` (``published_at`` NULL). Then, under the short
+   global ``COMMIT`` lock, every remembered lookup is asked again: an answer
+   that changed (another writer committed a key, band or story this batch
+   should have seen) is a conflict; otherwise it commits. A conflict, or one
+   PostgreSQL reports (unique violation, serialization failure, deadlock), rolls
+   the transaction back and :func:`decide` runs the whole decision again, a
+   bounded number of times. Killed before COMMIT: nothing of the batch exists.
 2. **History** (one DuckLake transaction, under the batch's ``BATCH`` lock):
    the staged rows are copied into the lake with a marker row in
    ``history.batches``; the lake shows all of them or none.
@@ -20,9 +29,11 @@ views, which show an article once its version is in the lake.
 
 from __future__ import annotations
 
+import random
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from typing import TypeVar
 from uuid import UUID, uuid4
 
 import duckdb
@@ -30,39 +41,145 @@ import psycopg
 
 from warehouse.errors import LakeBatchError
 from warehouse.lake import locks
+from warehouse.lake.direct import changed_reads
+from warehouse.lake.locks import BatchKeys
 from warehouse.lake.registry import LakeHandle
 from warehouse.lake.schema import HISTORY_TABLES, LAKE
 
-__all__ = ["publish", "recover", "state_transaction"]
+__all__ = ["ConflictError", "decide", "is_conflict", "publish", "recover", "state_transaction"]
+
+T = TypeVar("T")
 
 _ATTEMPTS = 5
+DECIDE_ATTEMPTS = 8  # state transactions tried per batch before a LakeBatchError
+_BACKOFF = 0.02  # seconds, doubled per attempt, with jitter
+
+# What PostgreSQL says when two writers decided the same thing at once (SQLSTATE 23505,
+# 40001, 40P01): psycopg gives the code, DuckDB's postgres extension only the message.
+_CONFLICT_STATES = frozenset({"23505", "40001", "40P01"})
+_CONFLICT_MESSAGES = (
+    "duplicate key value violates unique constraint",
+    "could not serialize access",
+    "deadlock detected",
+)
+
+
+class ConflictError(Exception):
+    """Another writer committed something this state transaction's decisions rest on."""
+
+
+def decide(
+    conn: duckdb.DuckDBPyConnection,
+    handle: LakeHandle,
+    work: Callable[[], T],
+    keys: BatchKeys,
+) -> T:
+    """Run ``work`` in a state transaction until one commits without conflict; publish it.
+
+    ``work`` must be a whole decision (lookups first): after a conflict it runs again
+    from the start in a new transaction. Still conflicting after DECIDE_ATTEMPTS
+    attempts: LakeBatchError (nothing of the batch was stored).
+    """
+    for attempt in range(1, DECIDE_ATTEMPTS + 1):
+        batch = uuid4()
+        try:
+            with _state(conn, handle, keys, batch):
+                result = work()
+        except Exception as exc:
+            if not is_conflict(exc):
+                raise
+            handle.spent["conflicts"] += 1
+            if attempt == DECIDE_ATTEMPTS:
+                raise LakeBatchError(
+                    f"a batch still conflicted with other writers after {attempt} attempts "
+                    f"({_first_line(exc)}); nothing of it was stored"
+                ) from exc
+            time.sleep(_BACKOFF * 2 ** (attempt - 1) * random.uniform(0.5, 1.5))  # noqa: S311
+            continue
+        publish(conn, handle, batch)
+        return result
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def is_conflict(exc: BaseException) -> bool:
+    """True for a conflict between writers (worth deciding again), else False."""
+    if isinstance(exc, ConflictError):
+        return True
+    if isinstance(exc, psycopg.Error):
+        return exc.sqlstate in _CONFLICT_STATES
+    if isinstance(exc, duckdb.Error):
+        message = str(exc)
+        return any(text in message for text in _CONFLICT_MESSAGES)
+    return False
 
 
 @contextmanager
 def state_transaction(
-    conn: duckdb.DuckDBPyConnection, handle: LakeHandle
+    conn: duckdb.DuckDBPyConnection, handle: LakeHandle, keys: BatchKeys | None = None
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Step 1 around the caller's writes, then steps 2 and 3 for the batch."""
+    """Step 1 around the caller's writes (one attempt), then steps 2 and 3 for the batch."""
     batch = uuid4()
-    with locks.held(handle.pg, locks.DECIDE):
+    with _state(conn, handle, keys or BatchKeys(), batch):
+        yield conn
+    publish(conn, handle, batch)
+
+
+@contextmanager
+def _state(
+    conn: duckdb.DuckDBPyConnection, handle: LakeHandle, keys: BatchKeys, batch: UUID
+) -> Iterator[None]:
+    """Step 1: key locks, the caller's lookups and writes, validation, COMMIT."""
+    started = time.perf_counter()
+    with locks.held_keys(handle.pg, keys):
+        locked = time.perf_counter()
+        handle.spent["key_lock_wait"] += locked - started
+        handle.reads = []
         conn.execute("BEGIN TRANSACTION")
         try:
-            # The batch id every staged history row takes by default (state.sql).
+            # The batch id every staged history row takes by default (state.sql). SET takes
+            # no snapshot: PostgreSQL's starts at the transaction's first read or write.
             # (a UUID made here: safe to write into the statement's text)
             conn.execute(
-                "CALL postgres_execute('store', "
-                f"'SELECT set_config(''news_ingest.batch'', ''{batch}'', true)')"
+                f"CALL postgres_execute('store', 'SET LOCAL news_ingest.batch = ''{batch}''')"
             )
+            yield
             conn.execute(
                 "INSERT INTO store.lake_batches (batch_id, committed_at) VALUES (?, now())",
                 [batch],
             )
-            yield conn
+            _validate_and_commit(conn, handle)
         except BaseException:
-            conn.execute("ROLLBACK")
+            _rollback(conn)
             raise
-        conn.execute("COMMIT")
-    publish(conn, handle, batch)
+        finally:
+            handle.reads = None
+            handle.spent["state"] += time.perf_counter() - locked
+
+
+def _validate_and_commit(conn: duckdb.DuckDBPyConnection, handle: LakeHandle) -> None:
+    """Under COMMIT: every remembered lookup answers as it did, then COMMIT (else a conflict)."""
+    waiting = time.perf_counter()
+    with locks.held(handle.pg, locks.COMMIT):
+        granted = time.perf_counter()
+        handle.spent["commit_lock_wait"] += granted - waiting
+        try:
+            changed = changed_reads(handle)
+            if changed is not None:
+                raise ConflictError(f"another writer changed what this batch read: {changed}")
+            conn.execute("COMMIT")
+        finally:
+            handle.spent["commit_held"] += time.perf_counter() - granted
+
+
+def _rollback(conn: duckdb.DuckDBPyConnection) -> None:
+    """ROLLBACK, unless the transaction is gone already (a failed COMMIT ends it)."""
+    with suppress(duckdb.TransactionException):
+        conn.execute("ROLLBACK")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def publish(conn: duckdb.DuckDBPyConnection, handle: LakeHandle, batch: UUID) -> None:

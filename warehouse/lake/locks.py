@@ -5,13 +5,22 @@ its transaction on PostgreSQL (whose snapshot must start after the lock is
 granted) and PostgreSQL releases it when the session ends, so a killed
 process never leaves one behind. Keys are two int4 values: a class (what is
 locked) and an object (which one).
+
+A batch's state transaction takes :class:`BatchKeys` (what its own content
+says it will decide: identity keys, locations, checkpoints, re-read articles)
+with :func:`held_keys`, all in one statement and in one global order, so two
+batches that share a key decide one after the other and batches that do not
+decide at once. Each class is folded into at most :data:`MAX_PER_CLASS`
+buckets, so a batch never holds more than ``len(KEY_CLASSES) * MAX_PER_CLASS``
+of PostgreSQL's shared lock slots (docs/lake.md, "Commit protocol").
 """
 
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from uuid import UUID
 
 import psycopg
@@ -19,22 +28,68 @@ import psycopg
 from warehouse.errors import WarehouseUnavailableError
 
 __all__ = [
+    "ARTICLE",
     "BATCH",
-    "DECIDE",
+    "CHECKPOINT",
+    "COMMIT",
+    "IDENTITY",
+    "KEY_CLASSES",
+    "LOCATION",
+    "MAX_PER_CLASS",
     "RUN",
     "SCHEMA",
+    "SOURCE",
+    "BatchKeys",
     "held",
+    "held_keys",
     "object_key",
     "try_lock",
     "unlock",
 ]
 
-DECIDE = 1701  # the state transaction of a batch (one writer decides at a time)
 BATCH = 1702  # publishing one batch's history into the lake
 RUN = 1703  # a live run (held from its start to its end)
 SCHEMA = 1704  # creating or upgrading the warehouse's tables and views
+COMMIT = 1705  # validating a state transaction's reads and committing it (milliseconds)
+IDENTITY = 1710  # an identity key (URL aliases and the article they lead to)
+LOCATION = 1711  # a location (url_state, rejects)
+CHECKPOINT = 1712  # a source's checkpoint key
+ARTICLE = 1713  # an article re-read by id (re-extraction)
+SOURCE = 1714  # a source's state row
+
+KEY_CLASSES = (IDENTITY, LOCATION, CHECKPOINT, ARTICLE, SOURCE)
+MAX_PER_CLASS = 512  # buckets a class is folded into when a batch has more keys than that
 
 Session = psycopg.Connection[tuple[object, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchKeys:
+    """What a state transaction decides, known from the batch's content before any lookup."""
+
+    identity: frozenset[str] = field(default_factory=frozenset)
+    locations: frozenset[str] = field(default_factory=frozenset)
+    checkpoints: frozenset[str] = field(default_factory=frozenset)
+    articles: frozenset[int] = field(default_factory=frozenset)
+    sources: frozenset[str] = field(default_factory=frozenset)
+
+    def lock_keys(self) -> list[tuple[int, int]]:
+        """The (class, object) advisory keys, sorted: the one global order every batch uses."""
+        classes = (
+            (IDENTITY, self.identity),
+            (LOCATION, self.locations),
+            (CHECKPOINT, self.checkpoints),
+            (ARTICLE, {str(a) for a in self.articles}),
+            (SOURCE, self.sources),
+        )
+        return sorted((kind, key) for kind, values in classes for key in _class_keys(values))
+
+
+def _class_keys(values: Iterable[str]) -> set[int]:
+    keys = {object_key(value) for value in values}
+    if len(keys) <= MAX_PER_CLASS:
+        return keys
+    return {key % MAX_PER_CLASS for key in keys}  # folded: a shared bucket only means waiting
 
 
 def object_key(value: UUID | str) -> int:
@@ -49,17 +104,46 @@ def held(pg: Session, kind: int, key: int = 0) -> Iterator[None]:
     A lost session (PostgreSQL restarted or unreachable) is a WarehouseUnavailableError:
     what was committed stays, and the next run finishes any pending batch.
     """
+    _lock_all(pg, [(kind, key)])
     try:
-        pg.execute("SELECT pg_advisory_lock(%s, %s)", (kind, key))
+        yield
+    finally:
+        unlock(pg, kind, key)
+
+
+@contextmanager
+def held_keys(pg: Session, keys: BatchKeys) -> Iterator[int]:
+    """Hold every lock of ``keys`` for the block (one round trip each way); yield how many."""
+    pairs = keys.lock_keys()
+    _lock_all(pg, pairs)
+    try:
+        yield len(pairs)
+    finally:
+        _unlock_all(pg, pairs)
+
+
+def _lock_all(pg: Session, pairs: list[tuple[int, int]]) -> None:
+    """Take the locks in the order given (one statement), waiting for each."""
+    if not pairs:
+        return
+    try:
+        pg.execute(
+            "SELECT count(pg_advisory_lock(c, k)) FROM unnest(%s::int[], %s::int[]) AS t(c, k)",
+            ([c for c, _ in pairs], [k for _, k in pairs]),
+        )
     except psycopg.OperationalError as exc:
         raise WarehouseUnavailableError(
             f"lost the connection to the lake's PostgreSQL ({exc}); what was committed "
             "is kept and the next run finishes it"
         ) from exc
-    try:
-        yield
-    finally:
-        unlock(pg, kind, key)
+
+
+def _unlock_all(pg: Session, pairs: list[tuple[int, int]]) -> None:
+    if pairs and not pg.closed:
+        pg.execute(
+            "SELECT count(pg_advisory_unlock(c, k)) FROM unnest(%s::int[], %s::int[]) AS t(c, k)",
+            ([c for c, _ in pairs], [k for _, k in pairs]),
+        )
 
 
 def try_lock(pg: Session, kind: int, key: int) -> bool:

@@ -7,22 +7,41 @@ batch protocol of :mod:`warehouse.lake.batches`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
 
 import duckdb
 import psycopg
 
 from warehouse.lake.target import LakeTarget
 
-__all__ = ["LakeHandle", "forget", "handle_of", "remember"]
+__all__ = ["LakeHandle", "Read", "forget", "handle_of", "remember"]
+
+
+@dataclass(frozen=True, slots=True)
+class Read:
+    """One key lookup a batch's decisions rest on, and what it answered."""
+
+    statement: bytes
+    keys: list[Any]
+    rows: Counter[tuple[Any, ...]]
 
 
 @dataclass(slots=True)
 class LakeHandle:
-    """A lake connection's target and its own PostgreSQL session (advisory locks, recovery)."""
+    """A lake connection's target and its own PostgreSQL session (advisory locks, recovery).
+
+    ``reads`` is a list while a state transaction is open: the lookups made in it
+    (:mod:`warehouse.lake.direct`), validated before it commits.
+    """
 
     target: LakeTarget
     pg: psycopg.Connection[tuple[object, ...]]
+    reads: list[Read] | None = None
+    # Seconds spent waiting for key locks, deciding in state transactions, validating and
+    # committing, and how many attempts conflicted (bench/lake.py reports them).
+    spent: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
 
 
 _HANDLES: dict[int, LakeHandle] = {}

@@ -54,6 +54,25 @@ CREATE TABLE IF NOT EXISTS store.articles (
 
 CREATE INDEX IF NOT EXISTS articles_story_id ON store.articles (story_id);
 
+-- Article ids: a sequence, so writers allocate ids without waiting for each other. A rolled
+-- back state transaction leaves a gap; one writer alone gets 1, 2, 3... as the DuckDB file
+-- does. store.next_article_ids(n) first moves the sequence past the largest stored id, should
+-- articles have been stored with their own ids (a copied warehouse).
+CREATE SEQUENCE IF NOT EXISTS store.article_ids AS BIGINT;
+
+CREATE OR REPLACE FUNCTION store.next_article_ids(n INTEGER) RETURNS SETOF BIGINT
+LANGUAGE plpgsql AS $$
+DECLARE
+    stored BIGINT := (SELECT coalesce(max(article_id), 0) FROM store.articles);
+    issued BIGINT := (SELECT CASE WHEN is_called THEN last_value ELSE 0 END
+                      FROM store.article_ids);
+BEGIN
+    IF stored > issued THEN
+        PERFORM setval('store.article_ids', stored);
+    END IF;
+    RETURN QUERY SELECT nextval('store.article_ids') FROM generate_series(1, n);
+END $$;
+
 CREATE INDEX IF NOT EXISTS articles_host ON store.articles (host);
 
 -- The version keys of every article (what identity and story decisions read), and the
