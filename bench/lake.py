@@ -30,7 +30,10 @@ started with ``scripts/postgres.sh`` (stopped at the end):
     ``persist_batch``. One writer alone into a new lake, then two at once into
     another new lake (in ABBA order over repeats). Figure: combined pages per
     second of the two over the wall time from ``go`` to the last one's end,
-    against one writer's; target >= 1.6 on separate cores.
+    against one writer's; target >= 1.6 on separate cores. Also, per writer, the
+    share of its wall time spent waiting for its batches' key locks, inside
+    state transactions, waiting for and holding the short ``COMMIT`` lock, and
+    how many state transactions conflicted and were decided again.
 
 The load average is printed with every figure: on a machine whose cores are busy
 with other work the writers do not get separate cores and the ratios mean little.
@@ -517,6 +520,7 @@ def measure_lookups(
 def writer_main(args: argparse.Namespace) -> int:
     """A writer subprocess: open the lake, load a share of the batches, wait for go, store."""
     from warehouse.lake.connection import connect_lake
+    from warehouse.lake.registry import handle_of
     from warehouse.lake.target import LakeTarget
 
     target = LakeTarget(dsn=args.dsn, data_path=args.data_path)
@@ -527,9 +531,25 @@ def writer_main(args: argparse.Namespace) -> int:
         started = time.time()
         seconds = store_batches(conn, batches)
         ended = time.time()
+        handle = handle_of(conn)
+        spent = dict(handle.spent) if handle is not None else {}
     print(json.dumps({"start": started, "end": ended, "pages": _pages(batches),
-                      "persist_seconds": sum(seconds)}), flush=True)  # fmt: skip
+                      "persist_seconds": sum(seconds), "spent": spent}), flush=True)  # fmt: skip
     return 0
+
+
+# What a writer's seconds went to (warehouse.lake.registry.LakeHandle.spent), as a share of
+# its wall time: waiting for its batches' key locks, deciding inside state transactions
+# (lookups, decisions, writes, validation, COMMIT), waiting for the COMMIT lock, holding it.
+_SPENT = ("key_lock_wait", "state", "commit_lock_wait", "commit_held")
+
+
+def _shares(report: dict[str, Any]) -> dict[str, float]:
+    wall = report["end"] - report["start"]
+    spent = report.get("spent", {})
+    shares = {name: round(spent.get(name, 0.0) / wall, 3) for name in _SPENT}
+    shares["conflicts"] = spent.get("conflicts", 0)
+    return shares
 
 
 def run_writers(
@@ -593,6 +613,7 @@ def run_writers(
         "wall_seconds": round(wall, 3),
         "pages_per_second": round(pages / wall, 2),
         "articles_stored": row[0] if row else None,
+        "time_shares": [_shares(r) for r in reports],
     }
 
 
@@ -616,6 +637,8 @@ def measure_writers(
             f"{row['w1']['pages_per_second']:.1f} pages/s, two {row['w2']['pages_per_second']:.1f} "
             f"pages/s combined, ratio {row['ratio']:.2f}; {load_text(before, row['load_after'])}"
         )
+        print(f"      time shares, one writer: {row['w1']['time_shares']}")
+        print(f"      time shares, two writers: {row['w2']['time_shares']}")
         rounds.append(row)
     ratios = [r["ratio"] for r in rounds]
     return {
@@ -623,7 +646,15 @@ def measure_writers(
         "ratio": round(statistics.median(ratios), 2),
         "ratio_min": min(ratios),
         "ratio_max": max(ratios),
+        "two_writers_time_shares": _median_shares([r["w2"] for r in rounds]),
     }
+
+
+def _median_shares(runs: list[dict[str, Any]]) -> dict[str, float]:
+    """Per share, the median over every writer of these runs."""
+    shares = [s for run in runs for s in run["time_shares"]]
+    names = (*_SPENT, "conflicts")
+    return {name: round(statistics.median(s[name] for s in shares), 3) for name in names}
 
 
 # --------------------------------------------------------------------------- main
@@ -696,6 +727,8 @@ def report(results: dict[str, Any]) -> None:
         print(f"  two writers vs one, combined throughput: {w['ratio']:.2f} "
               f"[{w['ratio_min']:.2f}-{w['ratio_max']:.2f}] "
               f"(target >= 1.6: {'holds' if w['ratio'] >= 1.6 else 'MISSED'})")  # fmt: skip
+        print(f"    two writers, share of each one's wall time (median): "
+              f"{w['two_writers_time_shares']}")  # fmt: skip
     end = results["machine"]["load_average_end"]
     print(f"  load average at the start {results['machine']['load_average_start']}, "
           f"at the end {end}, {results['machine']['cpus']} cores")  # fmt: skip

@@ -58,7 +58,7 @@ ARTICLE = 1713  # an article re-read by id (re-extraction)
 SOURCE = 1714  # a source's state row
 
 KEY_CLASSES = (IDENTITY, LOCATION, CHECKPOINT, ARTICLE, SOURCE)
-MAX_PER_CLASS = 512  # buckets a class is folded into when a batch has more keys than that
+MAX_PER_CLASS = 1024  # buckets a class is folded into when a batch has more keys than that
 
 Session = psycopg.Connection[tuple[object, ...]]
 
