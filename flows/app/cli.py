@@ -187,6 +187,7 @@ def _parser() -> argparse.ArgumentParser:
         f"(PREFECT_API_URL unset; default {DEFAULT_PORT})",
     )
     add_engine_options(serve)
+    warehouse_options(serve)
     serve.set_defaults(handler=_serve)
     _deploy_command(commands)
     _server_command(commands)
@@ -401,6 +402,8 @@ def _serve(args: argparse.Namespace) -> int:
         port=args.port,
         engine=args.engine,
         scheduler=args.scheduler,
+        warehouse=args.warehouse,
+        data_path=args.data_path,
     )
     return ExitCode.OK
 
