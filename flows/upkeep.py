@@ -72,16 +72,17 @@ def upkeep_deployment_name(lake: LakeTarget) -> str:
 
 
 async def build_upkeep_deployment(
-    lake: LakeTarget, settings: WarehouseSettings, *, tags: list[str]
+    lake: LakeTarget, settings: WarehouseSettings, *, tags: list[str], name: str | None = None
 ) -> Any:
     """The upkeep's deployment for ``lake`` on the ``[warehouse]`` schedule (a RunnerDeployment).
 
-    Its parameters hold the target's text (never a password) and the resolved data path.
+    Its parameters hold the target's text (never a password) and the resolved data path;
+    ``name`` defaults to :func:`upkeep_deployment_name`.
     """
     from prefect.types.entrypoint import EntrypointType  # noqa: PLC0415
 
     return await lake_maintain.ato_deployment(
-        name=upkeep_deployment_name(lake),
+        name=name or upkeep_deployment_name(lake),
         cron=settings.maintenance_schedule,
         interval=settings.maintenance_interval,
         paused=False,
