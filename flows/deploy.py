@@ -14,6 +14,10 @@ module entrypoint: no code to pull). Two ways to register them:
   instead, for ``prefect deploy --all`` (Prefect's project workflow; edit it,
   commit it, add job variables).
 
+With a lake as the warehouse, the ingest deployments store into it and the
+lake's upkeep (:mod:`flows.upkeep`) is registered on the pool too, as
+``lake <address> @<pool>`` on the ``[warehouse]`` schedule.
+
 Deployments are named ``<schedule> @<pool>`` (``every 30m @news``) and tagged
 ``news-ingest``, ``sources:<file>@pool:<pool>``: a deployment of this sources
 file on this pool whose schedule no source uses any more is paused, and
@@ -25,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,6 +37,7 @@ from uuid import UUID
 
 from flows.errors import DeployError
 from flows.pipeline.config import Settings, load_settings
+from flows.pipeline.lakeconfig import lake_target
 from flows.pipeline.sources import build_source
 from flows.prefect_api import connect_prefect
 from flows.serve import (
@@ -42,13 +48,45 @@ from flows.serve import (
     pause_stale,
     plan_deployments,
 )
+from flows.upkeep import FLOW_NAME as UPKEEP_FLOW
+from flows.upkeep import build_upkeep_deployment, upkeep_deployment_name
+from warehouse.lake.target import LAKE_PREFIX, LakeTarget
 
 if TYPE_CHECKING:
     from prefect.client.orchestration import PrefectClient
 
-__all__ = ["ENTRYPOINT", "Deployed", "deploy", "deployment_name", "prefect_yaml"]
+__all__ = [
+    "ENTRYPOINT",
+    "UPKEEP_ENTRYPOINT",
+    "Deployed",
+    "Target",
+    "deploy",
+    "deployment_name",
+    "prefect_yaml",
+]
 
 ENTRYPOINT = "flows.ingest.ingest"  # a module path: the worker's environment imports it
+UPKEEP_ENTRYPOINT = "flows.upkeep.lake_maintain"
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where the deployed runs store: the database, or the lake named on the command line."""
+
+    db_path: Path
+    warehouse: str | None = None  # --warehouse (None: the variable or the sources file's)
+    data_path: str | None = None  # --data-path
+
+    def overrides(self) -> dict[str, str | None]:
+        return {"warehouse": self.warehouse, "data_path": self.data_path}
+
+    def lake(self, settings: Settings) -> LakeTarget | None:
+        return lake_target(
+            settings.warehouse,
+            warehouse=self.warehouse,
+            data_path=self.data_path,
+            database=self.db_path,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,16 +104,16 @@ def deployment_name(plan: DeploymentPlan, pool: str) -> str:
 
 
 def deploy(
-    *, sources_path: Path, db_path: Path, pool: str, create_pool: bool = False
+    *, sources_path: Path, target: Target, pool: str, create_pool: bool = False
 ) -> tuple[str, list[Deployed]]:
     """Register the sources file's schedules on ``pool``; the API's URL and the deployments."""
     settings, plans = _plans(sources_path)
     api_url = connect_prefect()
     check_api(api_url)
-    return api_url, asyncio.run(_deploy(settings, plans, db_path, pool, create_pool))
+    return api_url, asyncio.run(_deploy(settings, plans, target, pool, create_pool))
 
 
-def prefect_yaml(*, sources_path: Path, db_path: Path, pool: str) -> str:
+def prefect_yaml(*, sources_path: Path, target: Target, pool: str) -> str:
     """A ``prefect.yaml`` holding the same deployments, for ``prefect deploy --all``."""
     settings, plans = _plans(sources_path)
     lines = [
@@ -90,7 +128,10 @@ def prefect_yaml(*, sources_path: Path, db_path: Path, pool: str) -> str:
         "deployments:",
     ]
     for plan in plans:
-        lines += _yaml_deployment(plan, settings, db_path, pool)
+        lines += _yaml_deployment(plan, settings, target, pool)
+    lake = target.lake(settings)
+    if lake is not None:
+        lines += _yaml_upkeep(lake, settings, pool)
     return "\n".join(lines) + "\n"
 
 
@@ -105,7 +146,7 @@ def _plans(sources_path: Path) -> tuple[Settings, tuple[DeploymentPlan, ...]]:
 async def _deploy(
     settings: Settings,
     plans: tuple[DeploymentPlan, ...],
-    db_path: Path,
+    target: Target,
     pool: str,
     create_pool: bool,
 ) -> list[Deployed]:
@@ -117,9 +158,17 @@ async def _deploy(
     deployed = []
     for plan in plans:
         name = deployment_name(plan, pool)
-        deployment = await build_deployment(plan, settings.path, db_path, tags=[tag], name=name)
+        deployment = await build_deployment(
+            plan, settings.path, target.db_path, tags=[tag], name=name, overrides=target.overrides()
+        )
         deployment_id = await deployment.aapply(work_pool_name=pool)
         deployed.append(Deployed(f"{FLOW_NAME}/{name}", deployment_id, plan.sources))
+    lake = target.lake(settings)
+    if lake is not None:
+        name = f"{upkeep_deployment_name(lake)} @{pool}"
+        upkeep = await build_upkeep_deployment(lake, settings.warehouse, tags=[tag], name=name)
+        deployment_id = await upkeep.aapply(work_pool_name=pool)
+        deployed.append(Deployed(f"{UPKEEP_FLOW}/{name}", deployment_id, ()))
     async with get_client() as client:
         await pause_stale(client, keep={d.deployment_id for d in deployed}, tag=tag)
     return deployed
@@ -150,25 +199,67 @@ def _pool_tag(sources_path: Path, pool: str) -> str:
 
 
 def _yaml_deployment(
-    plan: DeploymentPlan, settings: Settings, db_path: Path, pool: str
+    plan: DeploymentPlan, settings: Settings, target: Target, pool: str
 ) -> list[str]:
     """One deployment of prefect.yaml; JSON scalars and lists are YAML too."""
     parameters = {
         "sources_path": str(settings.path.resolve()),
-        "db_path": str(db_path.resolve()),
+        "db_path": str(target.db_path.resolve()),
         "source_names": list(plan.sources),
         "only_due": True,
+        **{key: value for key, value in target.overrides().items() if value is not None},
     }
-    schedule = (
-        f"cron: {json.dumps(plan.cron)}"
-        if plan.cron
-        else f"interval: {plan.interval.total_seconds() if plan.interval else 0:g}"
+    return _yaml_entry(
+        name=deployment_name(plan, pool),
+        entrypoint=ENTRYPOINT,
+        description=f"{plan.name}: " + ", ".join(plan.sources),
+        tags=[FLOW_NAME, _pool_tag(settings.path, pool)],
+        parameters=parameters,
+        schedule=_yaml_schedule(plan.cron, plan.interval),
+        pool=pool,
     )
-    tags = [FLOW_NAME, _pool_tag(settings.path, pool)]
+
+
+def _yaml_upkeep(lake: LakeTarget, settings: Settings, pool: str) -> list[str]:
+    """The lake's upkeep as a deployment of prefect.yaml."""
+    parameters = {
+        "warehouse": LAKE_PREFIX + lake.dsn,
+        "data_path": str(lake.data_path.resolve()),
+        "keep_days": settings.warehouse.keep_days,
+    }
+    return _yaml_entry(
+        name=f"{upkeep_deployment_name(lake)} @{pool}",
+        entrypoint=UPKEEP_ENTRYPOINT,
+        description=f"the upkeep of the lake at {lake.address()}",
+        tags=[UPKEEP_FLOW, _pool_tag(settings.path, pool)],
+        parameters=parameters,
+        schedule=_yaml_schedule(
+            settings.warehouse.maintenance_schedule, settings.warehouse.maintenance_interval
+        ),
+        pool=pool,
+    )
+
+
+def _yaml_schedule(cron: str | None, interval: timedelta | None) -> str:
+    if cron:
+        return f"cron: {json.dumps(cron)}"
+    return f"interval: {interval.total_seconds() if interval else 0:g}"
+
+
+def _yaml_entry(
+    *,
+    name: str,
+    entrypoint: str,
+    description: str,
+    tags: list[str],
+    parameters: dict[str, object],
+    schedule: str,
+    pool: str,
+) -> list[str]:
     return [
-        f"- name: {json.dumps(deployment_name(plan, pool))}",
-        f"  entrypoint: {ENTRYPOINT}",
-        f"  description: {json.dumps(f'{plan.name}: ' + ', '.join(plan.sources))}",
+        f"- name: {json.dumps(name)}",
+        f"  entrypoint: {entrypoint}",
+        f"  description: {json.dumps(description)}",
         f"  tags: {json.dumps(tags)}",
         f"  parameters: {json.dumps(parameters)}",
         "  schedules:",

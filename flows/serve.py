@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
 import httpx
@@ -40,10 +40,15 @@ from flows.pipeline.config import (
     load_settings,
     with_engine,
 )
+from flows.pipeline.lakeconfig import lake_target
 from flows.pipeline.per_document import check_engine
 from flows.pipeline.sources import build_source
 from flows.prefect_api import connect_prefect
 from flows.prefect_server import DEFAULT_PORT
+from flows.upkeep import FLOW_NAME as UPKEEP_FLOW
+from flows.upkeep import build_upkeep_deployment
+from warehouse.lake.connection import check_reachable
+from warehouse.lake.target import LakeTarget
 
 if TYPE_CHECKING:
     from prefect.client.orchestration import PrefectClient
@@ -119,67 +124,92 @@ def serve(
     port: int = DEFAULT_PORT,
     engine: str | None = None,
     scheduler: str | None = None,
+    warehouse: str | None = None,
+    data_path: str | None = None,
 ) -> None:
     """Validate the sources file, then serve its schedules until interrupted.
 
     ``engine`` and ``scheduler`` override the file's ``[pipeline]`` ones in every
-    run served; a Dask cluster is checked before serving starts.
+    run served, ``warehouse`` and ``data_path`` its ``[warehouse]`` ones; a Dask
+    cluster and a lake's PostgreSQL are checked before serving starts. With a
+    lake, its upkeep (:mod:`flows.upkeep`) is served on its own schedule too.
     """
     settings = load_settings(sources_path)
     for config in settings.sources:
         if config.enabled:
             build_source(config)  # every config error before anything starts
     check_engine(with_engine(settings.pipeline, engine=engine, scheduler=scheduler))
+    lake = lake_target(
+        settings.warehouse, warehouse=warehouse, data_path=data_path, database=db_path
+    )
+    if lake is not None:
+        check_reachable(lake)
     plans = plan_deployments(settings)
     for name in unscheduled_sources(settings):
         logger.warning("source %s has no schedule: only `news-ingest run` ingests it", name)
     with _serve_lock(db_path):
         api_url = connect_prefect(port=port)
         check_api(api_url)
-        engine_options = {"engine": engine, "scheduler": scheduler}
-        _serve_with(api_url, settings, plans, db_path, engine_options)
+        overrides = {
+            "engine": engine,
+            "scheduler": scheduler,
+            "warehouse": warehouse,
+            "data_path": data_path,
+        }
+        served = _Served(settings, plans, db_path, overrides, lake)
+        _serve_with(api_url, served)
 
 
-def _serve_with(
-    api_url: str,
-    settings: Settings,
-    plans: tuple[DeploymentPlan, ...],
-    db_path: Path,
-    engine: dict[str, str | None],
-) -> None:
+@dataclass(frozen=True, slots=True)
+class _Served:
+    """What one serve registers: the ingest plans, their overrides, the lake to maintain."""
+
+    settings: Settings
+    plans: tuple[DeploymentPlan, ...]
+    db_path: Path
+    overrides: dict[str, str | None]
+    lake: LakeTarget | None
+
+
+def _serve_with(api_url: str, served: _Served) -> None:
     from prefect.settings import PREFECT_API_URL, temporary_settings  # noqa: PLC0415
 
     with (
         temporary_settings(updates={PREFECT_API_URL: api_url}),
         contextlib.suppress(KeyboardInterrupt),
     ):
-        asyncio.run(_serve_async(api_url, settings, plans, db_path, engine))
+        asyncio.run(_serve_async(api_url, served))
     logger.info("news-ingest serve stopped; the schedules stay active on %s", api_url)
 
 
-async def _serve_async(
-    api_url: str,
-    settings: Settings,
-    plans: tuple[DeploymentPlan, ...],
-    db_path: Path,
-    engine: dict[str, str | None],
-) -> None:
+async def _serve_async(api_url: str, served: _Served) -> None:
     from prefect import get_client  # noqa: PLC0415
     from prefect.runner import Runner  # noqa: PLC0415
 
     runner = Runner(name="news-ingest-serve", pause_on_shutdown=False, limit=1)
-    tag = _sources_tag(settings.path)
-    ids: dict[UUID, DeploymentPlan] = {}
-    for plan in plans:
-        deployment = await build_deployment(plan, settings.path, db_path, tags=[tag], engine=engine)
-        added = runner.add_deployment(deployment)
-        ids[await added if isinstance(added, Coroutine) else added] = plan
+    tag = _sources_tag(served.settings.path)
+    ids: dict[UUID, str] = {}
+    for plan in served.plans:
+        deployment = await build_deployment(
+            plan, served.settings.path, served.db_path, tags=[tag], overrides=served.overrides
+        )
+        sources = ", ".join(plan.sources)
+        ids[await _added(runner, deployment)] = f"{FLOW_NAME}/{plan.name}: {sources}"
+    if served.lake is not None:
+        upkeep = await build_upkeep_deployment(served.lake, served.settings.warehouse, tags=[tag])
+        ids[await _added(runner, upkeep)] = f"{UPKEEP_FLOW}/{upkeep.name}: the lake's upkeep"
     async with get_client() as client:
         await pause_stale(client, keep=set(ids), tag=tag)
         await _crash_orphans(client, list(ids))
         await collapse_missed_runs(client, list(ids))
-    _announce(api_url, plans, db_path)
+    _announce(api_url, list(ids.values()), served)
     await runner.start()
+
+
+async def _added(runner: Any, deployment: Any) -> UUID:
+    """Add ``deployment`` to ``runner``; its id (``add_deployment`` is async in some versions)."""
+    added = runner.add_deployment(deployment)
+    return cast(UUID, await added if isinstance(added, Coroutine) else added)
 
 
 async def build_deployment(
@@ -189,12 +219,13 @@ async def build_deployment(
     *,
     tags: list[str],
     name: str | None = None,
-    engine: dict[str, str | None] | None = None,
+    overrides: dict[str, str | None] | None = None,
 ) -> Any:
     """The news-ingest flow's deployment for ``plan`` (a RunnerDeployment; module entrypoint).
 
-    ``name`` defaults to the plan's; ``tags`` come after the flow's name; ``engine``
-    (``engine``/``scheduler`` given on the command line) overrides the sources file's.
+    ``name`` defaults to the plan's; ``tags`` come after the flow's name; ``overrides``
+    (the ingest flow's ``engine``, ``scheduler``, ``warehouse``, ``data_path`` given on the
+    command line; None = the sources file's) are passed to every run.
     """
     from prefect.types.entrypoint import EntrypointType  # noqa: PLC0415
 
@@ -210,7 +241,7 @@ async def build_deployment(
             "db_path": str(db_path.resolve()),
             "source_names": list(plan.sources),
             "only_due": True,
-            **{key: value for key, value in (engine or {}).items() if value is not None},
+            **{key: value for key, value in (overrides or {}).items() if value is not None},
         },
         tags=[FLOW_NAME, *tags],
         description=f"{plan.name}: {', '.join(plan.sources)} into {db_path.resolve()}",
@@ -300,11 +331,16 @@ async def collapse_missed_runs(client: PrefectClient, deployment_ids: list[UUID]
     return cancelled
 
 
-def _announce(api_url: str, plans: tuple[DeploymentPlan, ...], db_path: Path) -> None:
+def _announce(api_url: str, deployments: list[str], served: _Served) -> None:
     ui = api_url.rstrip("/").removesuffix("/api")
-    lines = [f"news-ingest serve: {len(plans)} deployment(s) on {api_url}"]
-    lines += [f"  {FLOW_NAME}/{p.name}: {', '.join(p.sources)}" for p in plans]
-    lines.append(f"database {db_path.resolve()}; one run at a time; runs and summaries: {ui}/runs")
+    lines = [f"news-ingest serve: {len(deployments)} deployment(s) on {api_url}"]
+    lines += [f"  {line}" for line in deployments]
+    where = (
+        f"the lake at {served.lake.address()}"
+        if served.lake is not None
+        else f"database {served.db_path.resolve()}"
+    )
+    lines.append(f"{where}; one run at a time; runs and summaries: {ui}/runs")
     lines.append("Ctrl-C stops serving; the schedules stay active and missed runs run on restart")
     print("\n".join(lines), file=sys.stderr, flush=True)
 

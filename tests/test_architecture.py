@@ -130,6 +130,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "flows": (
         "flows.ingest",
         "flows.reextract",
+        "flows.upkeep",
         "flows.serve",
         "flows.deploy",
         "flows.prefect_api",
@@ -152,6 +153,7 @@ RESTRICTED = {
     "prefect": (
         "flows.ingest",
         "flows.reextract",
+        "flows.upkeep",
         "flows.serve",
         "flows.deploy",
         "flows.prefect_api",

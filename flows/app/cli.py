@@ -187,6 +187,7 @@ def _parser() -> argparse.ArgumentParser:
         f"(PREFECT_API_URL unset; default {DEFAULT_PORT})",
     )
     add_engine_options(serve)
+    warehouse_options(serve)
     serve.set_defaults(handler=_serve)
     _deploy_command(commands)
     _server_command(commands)
@@ -401,6 +402,8 @@ def _serve(args: argparse.Namespace) -> int:
         port=args.port,
         engine=args.engine,
         scheduler=args.scheduler,
+        warehouse=args.warehouse,
+        data_path=args.data_path,
     )
     return ExitCode.OK
 
@@ -421,6 +424,7 @@ def _deploy_command(commands: argparse._SubParsersAction[argparse.ArgumentParser
         metavar="FILE",
         help="write a prefect.yaml for `prefect deploy --all` instead of registering",
     )
+    warehouse_options(command)
     command.set_defaults(handler=_deploy)
 
 
@@ -428,20 +432,20 @@ def _deploy(args: argparse.Namespace) -> int:
     from flows import deploy  # noqa: PLC0415 (imports Prefect: slow)
 
     settings = load_sources(args.sources)
-    database = writable_database(args.db)
+    target = deploy.Target(writable_database(args.db), args.warehouse, args.data_path)
     if args.prefect_yaml is not None:
         args.prefect_yaml.write_text(
-            deploy.prefect_yaml(sources_path=settings.path, db_path=database, pool=args.pool),
+            deploy.prefect_yaml(sources_path=settings.path, target=target, pool=args.pool),
             encoding="utf-8",
         )
         print(f"wrote {args.prefect_yaml}: register with `prefect deploy --all`")
         return ExitCode.OK
     api_url, deployed = deploy.deploy(
-        sources_path=settings.path, db_path=database, pool=args.pool, create_pool=args.create_pool
+        sources_path=settings.path, target=target, pool=args.pool, create_pool=args.create_pool
     )
     if not args.quiet:
         for item in deployed:
-            print(f"{item.name}: {', '.join(item.sources)}")
+            print(f"{item.name}: {', '.join(item.sources) or 'the lake upkeep'}")
         print(f"run them with: PREFECT_API_URL={api_url} prefect worker start --pool {args.pool}")
     return ExitCode.OK
 

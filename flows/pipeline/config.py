@@ -13,6 +13,8 @@ naming the file, the source and the field::
     [warehouse]                   # a DuckLake on PostgreSQL instead of the DuckDB file
     target = "ducklake:postgres:dbname=news host=127.0.0.1 port=5432"
     data_path = "lake"            # where its Parquet files go (docs/lake.md)
+    maintenance_schedule = "0 3 * * *"  # its upkeep under `serve` (or maintenance_interval)
+    keep_days = 7                 # snapshots the upkeep keeps
     [[sources]]
     name = "seeds"
     kind = "files"                # files | feed | sitemap | urls | warc | site
@@ -158,12 +160,19 @@ class CaptureSettings:
     max_file_bytes: int = 2**30
 
 
+DEFAULT_MAINTENANCE_SCHEDULE = "0 3 * * *"  # daily at 03:00 UTC
+
+
 @dataclass(frozen=True, slots=True)
 class WarehouseSettings:
     """Where runs store: empty ``target`` is the DuckDB file (``--db``), else a lake."""
 
     target: str = ""  # ducklake:postgres:<libpq connection string> (no password here)
     data_path: Path | None = None  # the lake's Parquet folder; default "lake" beside the db
+    # The lake's upkeep under `serve` (docs/lake.md#upkeep): a cron (UTC) or an interval.
+    maintenance_schedule: str | None = DEFAULT_MAINTENANCE_SCHEDULE
+    maintenance_interval: timedelta | None = None
+    keep_days: float = 7.0  # snapshots (time travel) kept by the upkeep
 
 
 @dataclass(frozen=True, slots=True)
@@ -391,7 +400,11 @@ def _capture(raw: object, base: Path, where: str) -> CaptureSettings:
 def _warehouse(raw: object, base: Path, where: str) -> WarehouseSettings:
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: must be a table")
-    _reject_unknown(raw, {"target", "data_path"}, where)
+    _reject_unknown(
+        raw,
+        {"target", "data_path", "maintenance_schedule", "maintenance_interval", "keep_days"},
+        where,
+    )
     target = raw.get("target", "")
     if not isinstance(target, str):
         raise ConfigError(f"{where}: field `target`: expected a string, got {target!r}")
@@ -399,7 +412,33 @@ def _warehouse(raw: object, base: Path, where: str) -> WarehouseSettings:
     return WarehouseSettings(
         target=target,
         data_path=_path(data_path, base, f"{where}: field `data_path`") if data_path else None,
+        keep_days=_keep_days(raw.get("keep_days", 7.0), f"{where}: field `keep_days`"),
+        **_maintenance_timing(raw, where),
     )
+
+
+def _maintenance_timing(raw: dict[str, Any], where: str) -> dict[str, Any]:
+    """The upkeep's cron or interval (the default cron when neither is given)."""
+    if "maintenance_schedule" in raw and "maintenance_interval" in raw:
+        raise ConfigError(
+            f"{where}: give either `maintenance_schedule` (cron) or `maintenance_interval`, "
+            "not both"
+        )
+    if "maintenance_interval" in raw:
+        return {
+            "maintenance_schedule": None,
+            "maintenance_interval": parse_interval(
+                raw["maintenance_interval"], f"{where}: field `maintenance_interval`"
+            ),
+        }
+    cron = raw.get("maintenance_schedule", DEFAULT_MAINTENANCE_SCHEDULE)
+    return {"maintenance_schedule": _cron(cron, f"{where}: field `maintenance_schedule`")}
+
+
+def _keep_days(value: object, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ConfigError(f"{where}: expected a positive number of days, got {value!r}")
+    return float(value)
 
 
 def _bool(value: object, where: str) -> bool:

@@ -6,6 +6,11 @@ is made under the run lock and the one writer connection a run would hold
 confirmed; the search index is brought back in step (articles another source
 shares are indexed again) and the analysts' snapshot is published again when
 there is one, so readers stop seeing what was dropped.
+
+On a lake (docs/lake.md), ``reset`` deletes the source's keyed state in
+PostgreSQL in one state transaction; there is no run lock to wait for (a run
+of that source storing meanwhile records the pages it stores after the reset).
+``drop`` takes the DuckDB file only: it would delete history rows in the lake.
 """
 
 from __future__ import annotations
@@ -16,13 +21,15 @@ from typing import TypeVar
 
 from flows.errors import UsageError
 from warehouse.connection import Connection, LockWait, connect, run_lock
+from warehouse.lake.connection import connect_lake
+from warehouse.lake.target import LakeTarget
 from warehouse.maintenance import DropPlan, ResetPlan, drop_source, plan_drop, plan_reset
 from warehouse.maintenance import reset_source as reset_rows
 from warehouse.search import refresh_index
 from warehouse.snapshots import publish_snapshot, snapshot_path
 from warehouse.summaries import source_names
 
-__all__ = ["drop", "reset"]
+__all__ = ["drop", "reset", "reset_lake"]
 
 _Plan = TypeVar("_Plan", DropPlan, ResetPlan)
 
@@ -41,6 +48,16 @@ def reset(
 ) -> ResetPlan | None:
     """Reset ``source``'s fetch state if ``confirm`` approves; the plan carried out, else None."""
     return _forget(database, source, plan=plan_reset, change=reset_rows, confirm=confirm, wait=wait)
+
+
+def reset_lake(
+    lake: LakeTarget, source: str, *, confirm: Callable[[ResetPlan], bool]
+) -> ResetPlan | None:
+    """:func:`reset` on a lake: its PostgreSQL state, in one state transaction."""
+    with connect_lake(lake) as conn:
+        return _change(
+            conn, lake.address(), source, plan=plan_reset, change=reset_rows, confirm=confirm
+        )
 
 
 def _drop_and_reindex(conn: Connection, source: str) -> DropPlan:
@@ -62,15 +79,28 @@ def _forget(
         raise UsageError(f"no database at {database}")
     with run_lock(database, wait=wait):
         with connect(database, wait=wait) as conn:
-            known = source_names(conn)
-            if source not in known:
-                raise UsageError(
-                    f"unknown source {source!r}: {database} has nothing of a source of that "
-                    f"name (known: {', '.join(known) or 'none yet'})"
-                )
-            if not confirm(plan(conn, source)):
-                return None
-            done = change(conn, source)
-        if snapshot_path(database).exists():
+            done = _change(conn, str(database), source, plan=plan, change=change, confirm=confirm)
+        if done is not None and snapshot_path(database).exists():
             publish_snapshot(database)  # the file is closed, the run lock still held
     return done
+
+
+def _change(
+    conn: Connection,
+    where: str,
+    source: str,
+    *,
+    plan: Callable[[Connection, str], _Plan],
+    change: Callable[[Connection, str], _Plan],
+    confirm: Callable[[_Plan], bool],
+) -> _Plan | None:
+    """Refuse an unknown source; show the plan; make the change if confirmed."""
+    known = source_names(conn)
+    if source not in known:
+        raise UsageError(
+            f"unknown source {source!r}: {where} has nothing of a source of that "
+            f"name (known: {', '.join(known) or 'none yet'})"
+        )
+    if not confirm(plan(conn, source)):
+        return None
+    return change(conn, source)

@@ -11,8 +11,11 @@ from typing import Any
 import httpx
 import pytest
 
+from flows.upkeep import upkeep_deployment_name
+from tests.flows.lakehelpers import assert_consistent
 from tests.helpers import files_sources, query
 from tests.prefectserver import PrefectServer
+from warehouse.lake.target import LakeTarget
 
 pytestmark = pytest.mark.slow
 
@@ -108,3 +111,59 @@ def test_the_prefect_yaml_registers_with_prefect_deploy(
     assert deployment["parameters"]["source_names"] == ["folder"]
     assert deployment["pull_steps"] in ([], None)
     assert [s["schedule"]["interval"] for s in deployment["schedules"]] == [3600.0]
+
+
+def test_deploy_with_a_lake_stores_into_it_and_registers_its_upkeep(
+    tmp_path: Path, prefect_server: PrefectServer, lake: LakeTarget
+) -> None:
+    sources = scheduled_sources(tmp_path)
+    pool = f"lake-{tmp_path.name[-8:]}"
+    env = prefect_server.env
+    warehouse = f"ducklake:postgres:{lake.dsn}"
+    lake_options = ["--warehouse", warehouse, "--data-path", str(lake.data_path)]
+
+    out = news_ingest(
+        "deploy", "--pool", pool, "--create-pool", "--sources", str(sources),
+        "--db", str(tmp_path / "unused.duckdb"), *lake_options, env=env, cwd=tmp_path,
+    )  # fmt: skip
+
+    upkeep_name = f"{upkeep_deployment_name(lake)} @{pool}"
+    assert f"news-ingest-lake-maintain/{upkeep_name}: the lake upkeep" in out
+    registered = deployments(prefect_server)
+    ingest, upkeep = registered[f"every 1h @{pool}"], registered[upkeep_name]
+    assert ingest["parameters"]["warehouse"] == warehouse
+    assert ingest["parameters"]["data_path"] == str(lake.data_path)
+    assert upkeep["entrypoint"] == "flows.upkeep.lake_maintain"
+    assert upkeep["work_pool_name"] == pool
+    assert upkeep["parameters"] == {
+        "warehouse": warehouse,
+        "data_path": str(lake.data_path.resolve()),
+        "keep_days": 7.0,
+    }
+    assert [s["schedule"]["cron"] for s in upkeep["schedules"]] == ["0 3 * * *"]
+
+    # A worker runs the ingest deployment into the lake, then the upkeep.
+    for flow, name in (
+        ("news-ingest", f"every 1h @{pool}"),
+        ("news-ingest-lake-maintain", upkeep_name),
+    ):
+        command([PREFECT, "deployment", "run", f"{flow}/{name}"], env, tmp_path)
+        command([PREFECT, "worker", "start", "--pool", pool, "--run-once"], env, tmp_path, 300)
+    runs = httpx.post(
+        f"{prefect_server.api_url}/flow_runs/filter",
+        json={"deployments": {"id": {"any_": [ingest["id"], upkeep["id"]]}}},
+        timeout=30,
+    ).json()
+    done = {r["deployment_id"] for r in runs if r["state_type"] == "COMPLETED"}
+    assert done == {ingest["id"], upkeep["id"]}, [(r["name"], r["state_type"]) for r in runs]
+    assert_consistent(lake, 3)
+
+    # The prefect.yaml holds the same two deployments.
+    news_ingest(
+        "deploy", "--pool", pool, "--prefect-yaml", "prefect.yaml", "--sources", str(sources),
+        "--db", str(tmp_path / "unused.duckdb"), *lake_options, env=env, cwd=tmp_path,
+    )  # fmt: skip
+    text = (tmp_path / "prefect.yaml").read_text(encoding="utf-8")
+    assert "entrypoint: flows.upkeep.lake_maintain" in text
+    assert text.count(f'"warehouse": "{warehouse}"') == 2
+    assert 'cron: "0 3 * * *"' in text

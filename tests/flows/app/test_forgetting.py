@@ -10,7 +10,9 @@ import pytest
 
 from flows.app.cli import main
 from tests.analyst_data import prose
+from tests.flows.lakehelpers import lake_rows
 from tests.helpers import query, run
+from warehouse.lake.target import LakeTarget
 from warehouse.snapshots import snapshot_path
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -158,3 +160,33 @@ def test_the_confirmation_and_dry_run(
     code, out, _ = cli(capsys, "drop", "wire", "--db", str(db))
     assert code == 0 and "Type the source's name (wire)" in out
     assert counts(db, "wire")["article_versions"] == 0
+
+
+def test_reset_on_a_lake_forgets_its_postgresql_state_and_the_next_run_reads_again(
+    tmp_path: Path, lake: LakeTarget, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "wire"
+    folder.mkdir()
+    lines = [record(f"https://wire.example/news/{t}", f"{t} news", t) for t in ("a", "b")]
+    (folder / "items.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    sources = tmp_path / "sources.toml"
+    sources.write_text('[[sources]]\nname = "wire"\nkind = "files"\npath = "wire"\n')
+    warehouse = f"ducklake:postgres:{lake.dsn}"
+    options = {"warehouse": warehouse, "data_path": str(lake.data_path)}
+    assert run(sources, tmp_path / "unused.duckdb", **options).status == "completed"
+    state = (
+        "SELECT (SELECT count(*) FROM store.url_state), (SELECT count(*) FROM store.checkpoints)"
+    )
+    assert lake_rows(lake, state) == [(2, 1)]
+
+    code, _, err = cli(capsys, "reset", "metro", "--warehouse", warehouse, "-y")
+    assert code == 2 and "unknown source 'metro'" in err and lake.address() in err
+    code, out, _ = cli(capsys, "reset", "wire", "--warehouse", warehouse, "-y")
+
+    assert code == 0 and "forgets 2 URL state(s)" in out and "1 checkpoint(s)" in out
+    assert lake_rows(lake, state) == [(0, 0)]
+    assert lake_rows(lake, "SELECT count(*) FROM news_lake.main.articles") == [(2,)]
+    again = run(sources, tmp_path / "unused.duckdb", **options)
+    counted = again.sources[0].counts
+    assert (counted.not_modified, counted.unchanged, counted.new) == (0, 2, 0)  # read again
+    assert lake_rows(lake, state) == [(2, 1)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -77,3 +78,50 @@ def test_a_target_holding_a_password_is_refused_without_showing_it() -> None:
 def test_the_address_names_host_port_and_database() -> None:
     target = parse_target("ducklake:postgres:host=db.example port=6432 dbname=news", data_path=None)
     assert target.address() == "db.example:6432/news"
+
+
+# ---------------------------------------------------------------- the lake's upkeep schedule
+
+
+def write_warehouse(tmp_path: Path, lines: str) -> Path:
+    (tmp_path / "docs").mkdir(exist_ok=True)
+    path = tmp_path / "sources.toml"
+    path.write_text(
+        f'[warehouse]\ntarget = "{TARGET}"\n{lines}\n'
+        '[[sources]]\nname = "s"\nkind = "files"\npath = "docs"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_the_upkeep_runs_daily_at_three_by_default_keeping_a_week(tmp_path: Path) -> None:
+    settings = load_settings(write_warehouse(tmp_path, "")).warehouse
+    assert (settings.maintenance_schedule, settings.maintenance_interval) == ("0 3 * * *", None)
+    assert settings.keep_days == 7.0
+
+
+def test_the_upkeep_takes_a_cron_or_an_interval_and_its_retention(tmp_path: Path) -> None:
+    by_cron = load_settings(write_warehouse(tmp_path, 'maintenance_schedule = "30 1 * * 0"'))
+    assert by_cron.warehouse.maintenance_schedule == "30 1 * * 0"
+    lines = 'maintenance_interval = "6h"\nkeep_days = 1.5'
+    by_interval = load_settings(write_warehouse(tmp_path, lines)).warehouse
+    assert by_interval.maintenance_schedule is None
+    assert by_interval.maintenance_interval == timedelta(hours=6)
+    assert by_interval.keep_days == 1.5
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        ('maintenance_schedule = "0 3 * *"\nmaintenance_interval = "1h"', "either"),
+        ('maintenance_schedule = "0 25 * * *"', "`maintenance_schedule`"),
+        ('maintenance_interval = "sometimes"', "`maintenance_interval`"),
+        ("keep_days = 0", "`keep_days`"),
+        ('keep_days = "a week"', "`keep_days`"),
+    ],
+)
+def test_a_bad_upkeep_setting_is_a_config_error_naming_its_field(
+    tmp_path: Path, lines: str, expected: str
+) -> None:
+    with pytest.raises(ConfigError, match=expected):
+        load_settings(write_warehouse(tmp_path, lines))
