@@ -110,16 +110,13 @@ def find_band_matches(
     unique = sorted({int(k) for k in keys})
     handle = handle_of(conn)
     if handle is not None:
-        # With the number of rows: a concurrent new version of a matched article adds rows
-        # for keys it shares with its old one, and the batch's validation must notice.
         rows = select_any(
             handle,
-            "SELECT key, article_id, count(*) FROM store.story_bands WHERE key = ANY({keys}) "
-            "GROUP BY key, article_id",
+            "SELECT DISTINCT key, article_id FROM store.story_bands WHERE key = ANY({keys})",
             unique,
             array_type="bigint",
         )
-        return [(int(key), int(article_id)) for key, article_id, _ in rows]
+        return [(int(key), int(article_id)) for key, article_id in rows]
     found: list[tuple[int, int]] = []
     for start in range(0, len(unique), _LOOKUP_CHUNK):
         chunk = ", ".join(str(int(k)) for k in unique[start : start + _LOOKUP_CHUNK])
@@ -164,13 +161,13 @@ def load_features(
     # the article_id index (migration 0006) and scans the table every batch.
     handle = handle_of(conn)
     if handle is not None:
-        # A version's features never change once written: nothing to validate.
+        # Validated like every lookup: a new version of a candidate, committed meanwhile
+        # by another writer, is one more row here (its band keys may all be known pairs).
         rows = select_any(
             handle,
             f"SELECT {_FEATURE_COLUMNS} FROM store.story_features WHERE article_id = ANY({{keys}})",
             sorted({int(a) for a in article_ids}),
             array_type="bigint",
-            validate=False,
         )
     else:
         rows = select_in(

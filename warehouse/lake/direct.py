@@ -32,12 +32,10 @@ def select_any(
     keys: Sequence[str] | Sequence[int],
     *,
     array_type: str,
-    validate: bool = True,
 ) -> list[tuple[Any, ...]]:
     """Rows of ``sql`` with ``{keys}`` bound as one PostgreSQL array (``= ANY(...)``).
 
-    Inside a state transaction the lookup is remembered (unless ``validate`` is
-    False: rows that never change once written, such as a version's features).
+    Inside a state transaction the lookup and its answer are remembered.
     """
     if sql.count(_MARKER) != 1:
         raise ValueError(f"select_any needs exactly one {_MARKER} marker: {sql!r}")
@@ -45,7 +43,7 @@ def select_any(
         return []
     statement = sql.replace(_MARKER, f"%s::{array_type}[]").encode()
     rows = list(handle.pg.execute(statement, (list(keys),)).fetchall())
-    if validate and handle.reads is not None:
+    if handle.reads is not None:
         handle.reads.append(Read(statement, list(keys), Counter(rows)))
     return rows
 
