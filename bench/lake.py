@@ -32,8 +32,9 @@ started with ``scripts/postgres.sh`` (stopped at the end):
     second of the two over the wall time from ``go`` to the last one's end,
     against one writer's; target >= 1.6 on separate cores. Also, per writer, the
     share of its wall time spent waiting for its batches' key locks, inside
-    state transactions, waiting for and holding the short ``COMMIT`` lock, and
-    how many state transactions conflicted and were decided again.
+    state transactions, waiting for and holding the short ``COMMIT`` lock, the
+    CPU its process used, and how many state transactions conflicted and were
+    decided again.
 
 The load average is printed with every figure: on a machine whose cores are busy
 with other work the writers do not get separate cores and the ratios mean little.
@@ -528,11 +529,12 @@ def writer_main(args: argparse.Namespace) -> int:
     with connect_lake(target) as conn:
         print("ready", flush=True)
         sys.stdin.readline()
-        started = time.time()
+        started, cpu = time.time(), time.process_time()
         seconds = store_batches(conn, batches)
         ended = time.time()
         handle = handle_of(conn)
         spent = dict(handle.spent) if handle is not None else {}
+        spent["cpu"] = time.process_time() - cpu  # the writer process's, DuckDB's threads too
     print(json.dumps({"start": started, "end": ended, "pages": _pages(batches),
                       "persist_seconds": sum(seconds), "spent": spent}), flush=True)  # fmt: skip
     return 0
@@ -540,8 +542,9 @@ def writer_main(args: argparse.Namespace) -> int:
 
 # What a writer's seconds went to (warehouse.lake.registry.LakeHandle.spent), as a share of
 # its wall time: waiting for its batches' key locks, deciding inside state transactions
-# (lookups, decisions, writes, validation, COMMIT), waiting for the COMMIT lock, holding it.
-_SPENT = ("key_lock_wait", "state", "commit_lock_wait", "commit_held")
+# (lookups, decisions, writes, validation, COMMIT), waiting for the COMMIT lock, holding it;
+# and the CPU its process used (its PostgreSQL sessions' CPU is not counted).
+_SPENT = ("key_lock_wait", "state", "commit_lock_wait", "commit_held", "cpu")
 
 
 def _shares(report: dict[str, Any]) -> dict[str, float]:
