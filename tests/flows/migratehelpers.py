@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.helpers import files_sources, query, run
 from tests.localserver import LocalServer, Response
 from warehouse.lake.connection import connect_lake
@@ -24,6 +26,7 @@ __all__ = [
     "migrate_command",
     "run_into",
     "store_rows",
+    "warehouse_for_module",
 ]
 
 VIEWS = (
@@ -70,6 +73,14 @@ def make_warehouse(tmp_path: Path, server: LocalServer, db: Path) -> Path:
     changed.write_text(changed.read_text().replace("Report 2.", "Report 2, updated."))
     assert run(sources, db).status == "completed"
     return sources
+
+
+def warehouse_for_module(factory: pytest.TempPathFactory) -> Path:
+    """:func:`make_warehouse` in a folder of its own, its HTTP server stopped after."""
+    folder = factory.mktemp("source")
+    with LocalServer() as server:
+        make_warehouse(folder, server, folder / "news.duckdb")
+    return folder / "news.duckdb"
 
 
 def run_into(sources: Path, db: Path, lake: LakeTarget | None = None) -> None:
