@@ -101,14 +101,14 @@ def _someone_waits(watcher: psycopg.Connection[tuple[object, ...]]) -> bool:
     return bool(row and row[0])
 
 
-def _sessions_of_others(watcher: psycopg.Connection[tuple[object, ...]]) -> int:
-    """Sessions on the lake's database still working for the killed process."""
+def _sessions_of_others(watcher: psycopg.Connection[tuple[object, ...]]) -> bool:
+    """Whether sessions on the lake's database still work for the killed process."""
     row = watcher.execute(
         "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
         "AND pid <> pg_backend_pid() AND backend_type = 'client backend' "
         "AND state <> 'idle'"
     ).fetchone()
-    return int(row[0]) if row else 0
+    return bool(row and row[0])
 
 
 def assert_same_as_file(lake: LakeTarget, db: Path) -> None:
