@@ -141,7 +141,7 @@ def test_killed_inside_the_state_transaction_the_lake_stays_empty(
 
 
 def test_killed_after_the_state_commit_no_article_shows_and_a_rerun_finishes_the_copy(
-    db: Path, lake: LakeTarget, blocker: psycopg.Connection[tuple[object, ...]]
+    db: Path, lake: LakeTarget, tmp_path: Path, blocker: psycopg.Connection[tuple[object, ...]]
 ) -> None:
     with connect_lake(lake):
         pass  # created before the lock below: every lake commit adds a snapshot row
@@ -159,6 +159,10 @@ def test_killed_after_the_state_commit_no_article_shows_and_a_rerun_finishes_the
     # Readers see the whole copy's articles or none of them, never a part.
     shown = lake_rows(lake, "SELECT count(*) FROM news_lake.main.article_versions")
     assert shown in ([(0,)], [(len(file_rows(db, "article_versions")),)])
+    # A copy into a file reads the pending batch's history from PostgreSQL's staging.
+    snapshot = tmp_path / "while-pending.duckdb"
+    assert migrate("--warehouse", target_text(lake), "--to-db", str(snapshot)).returncode == 0
+    assert store_rows(snapshot) == store_rows(db)
 
     again = migrate("--db", str(db), "--to-lake", target_text(lake))
     assert again.returncode == 0, again.stderr

@@ -77,7 +77,7 @@ def copy_file_into_lake(
         with read_only(source) as files:
             _check_up_to_date(files, source)
             tables = _copy(conn, handle, files, source, progress)
-        _verify(conn, tables)
+        _verify(handle, conn, tables)
         _index_for_search(conn)
     return LakeCopy(tables=tables)
 
@@ -230,13 +230,22 @@ def _copy_table(
     )
 
 
-def _verify(conn: duckdb.DuckDBPyConnection, tables: tuple[CopiedTable, ...]) -> None:
-    """Every table holds what was copied, where the lake keeps it."""
+def _verify(
+    handle: LakeHandle, conn: duckdb.DuckDBPyConnection, tables: tuple[CopiedTable, ...]
+) -> None:
+    """The copy's history is in the lake, all of it (later writers may have added more)."""
+    row = handle.pg.execute(
+        f"SELECT batch_id FROM {COPIES_TABLE} ORDER BY copied_at DESC LIMIT 1"
+    ).fetchone()
+    assert row is not None  # recorded in the copy's own transaction
     for table in tables:
-        where = f"{LAKE}.history" if table.into == "lake" else "store"
-        row = conn.execute(f"SELECT count(*) FROM {where}.{table.name}").fetchone()
-        found = int(row[0]) if row else 0
-        if found != table.rows:
+        if table.into != "lake":
+            continue
+        found = conn.execute(
+            f"SELECT count(*) FROM {LAKE}.history.{table.name} WHERE batch_id = ?", [row[0]]
+        ).fetchone()
+        if not found or found[0] != table.rows:
             raise WarehouseCopyError(
-                f"the lake holds {found} row(s) of {table.name} after copying {table.rows}"
+                f"the lake holds {found[0] if found else 0} row(s) of {table.name} "
+                f"after copying {table.rows}"
             )
