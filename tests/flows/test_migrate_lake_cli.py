@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import duckdb
+import psycopg
 import pytest
 
 from tests.flows.migratehelpers import (
@@ -175,3 +176,29 @@ def test_a_file_an_older_news_ingest_wrote_must_be_upgraded_first(
         f"news-ingest: {db} predates migration(s) 0008_bylines_page_titles.sql: upgrade it with "
         f"`news-ingest run --db {db}` (or any run) first, then migrate it\n"
     )
+
+
+def test_a_copy_that_fails_midway_keeps_nothing_and_exits_1(db: Path, lake: LakeTarget) -> None:
+    with duckdb.connect(str(db)) as conn:  # an alias of an article the file does not hold
+        conn.execute(
+            "INSERT INTO store.url_aliases SELECT 'https://x.example/gone', 'x.example/gone', "
+            "999999, kind, first_seen_at, first_run_id FROM store.url_aliases LIMIT 1"
+        )
+
+    failed = migrate("--db", str(db), "--to-lake", target_text(lake))
+
+    assert failed.returncode == 1, failed.stderr
+    assert failed.stderr.startswith(
+        f"news-ingest: copying {db} into the lake failed (nothing was kept): "
+    )
+    assert "url_aliases" in failed.stderr
+    assert lake_counts(lake) == (0, 0, 0)
+    assert migrate("--db", str(db), "--to-lake", target_text(lake)).returncode == 1
+
+
+def lake_counts(lake: LakeTarget) -> tuple[object, ...] | None:
+    with psycopg.connect(lake.dsn) as pg:
+        return pg.execute(
+            "SELECT (SELECT count(*) FROM store.runs), (SELECT count(*) FROM store.articles), "
+            "(SELECT count(*) FROM store.lake_batches)"
+        ).fetchone()

@@ -76,7 +76,12 @@ def copy_file_into_lake(
             return LakeCopy(tables=(), finished=left_pending)
         with read_only(source) as files:
             _check_up_to_date(files, source)
-            tables = _copy(conn, handle, files, source, progress)
+            try:
+                tables = _copy(conn, handle, files, source, progress)
+            except (duckdb.Error, psycopg.Error) as exc:
+                raise WarehouseCopyError(
+                    f"copying {source} into the lake failed (nothing was kept): {exc}"
+                ) from exc
         _verify(handle, conn, tables)
         _index_for_search(conn)
     return LakeCopy(tables=tables)
