@@ -79,10 +79,10 @@ def _into_lake(args: argparse.Namespace) -> int:
     if args.warehouse is not None:
         raise UsageError("--warehouse names the lake --to-db copies; give --to-lake its TARGET")
     source = existing_database(args.db)
+    named = args.to_lake or None  # a bare --to-lake: the variable's lake
     target = lake_target(
-        WarehouseSettings(), warehouse=args.to_lake or None, data_path=args.data_path,
-        database=source,
-    )  # fmt: skip
+        WarehouseSettings(), warehouse=named, data_path=args.data_path, database=source
+    )
     if target is None:
         raise UsageError(f"migrate --to-lake needs a TARGET or ${WAREHOUSE_VARIABLE}")
     copy = copy_file_into_lake(source, target, progress=_table_line(args))
@@ -100,8 +100,9 @@ def _into_file(args: argparse.Namespace) -> int:
     from warehouse.lake.migrate import copy_lake_into_file  # noqa: PLC0415 (lake only)
 
     if args.db is not None or args.data_path is not None:
-        raise UsageError("--to-db copies the lake --warehouse names: --db and --data-path "
-                         "go with --to-lake")  # fmt: skip
+        raise UsageError(
+            "--to-db copies the lake --warehouse names: --db and --data-path go with --to-lake"
+        )
     lake = _source_lake(args)
     copy_lake_into_file(lake, args.to_db, progress=_table_line(args))
     print(f"copied the lake at {lake.address()} into {args.to_db}")

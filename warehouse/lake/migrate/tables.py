@@ -4,6 +4,9 @@ Every table of a DuckDB warehouse's schema ``store`` is either copied or
 deliberately left out (with the reason); a table this module does not know
 stops the copy, so a new migration cannot be silently left behind
 (``tests/warehouse/test_migrate_tables.py`` checks both lists against a fresh file).
+A lake's own bookkeeping (``store.lake_batches``, ``history.batches``,
+``public.news_ingest_copies``, ``public.news_ingest_schema``) is never copied into a
+file: a copy into a lake makes its own.
 """
 
 from __future__ import annotations
