@@ -54,8 +54,8 @@ def copy_lake_into_file(
             tables = _copy_into(conn, temporary, progress)
         with connect(temporary) as conn:
             search.rebuild_index(conn)
-        _refuse_existing(path)
-        os.link(temporary, path)  # fails rather than replace a file that appeared meanwhile
+            conn.execute("CHECKPOINT")  # everything in the file itself: no WAL to carry along
+        _move_into_place(temporary, path)
     except OSError as exc:
         raise WarehouseCopyError(f"cannot write {path}: {exc}") from exc
     finally:
@@ -75,6 +75,18 @@ def _refuse_existing(path: Path) -> None:
                 f"{existing} exists; migrate writes a new DuckDB file only: "
                 "choose another name, or move that file away"
             )
+
+
+def _move_into_place(temporary: Path, path: Path) -> None:
+    """Give the finished file its name, never replacing a file that appeared meanwhile."""
+    _refuse_existing(path)
+    try:
+        os.link(temporary, path)  # fails if the name is taken
+    except FileExistsError:
+        _refuse_existing(path)
+        raise
+    except OSError:  # a file system without hard links
+        os.rename(temporary, path)
 
 
 def _remove_leftovers(path: Path) -> None:
