@@ -46,8 +46,9 @@ def copy_lake_into_file(
     """Copy every stored table of the lake ``target`` into the new DuckDB file ``path``."""
     _refuse_existing(path)
     temporary = temporary_path(path)
-    _remove_leftovers(path)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _remove_leftovers(path)
         with connect(temporary):  # creates the tables, indexes and views
             pass
         with connect_lake(target, read_only=True) as conn:
@@ -91,7 +92,6 @@ def _move_into_place(temporary: Path, path: Path) -> None:
 
 def _remove_leftovers(path: Path) -> None:
     """Temporary files of copies whose process is gone (killed)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     for leftover in path.parent.glob(f".{path.name}.migrate-*"):
         pid = leftover.name.rsplit("-", 1)[-1].removesuffix(".wal")
         if pid.isdigit() and not _alive(int(pid)):
