@@ -15,9 +15,11 @@ DuckDB's own errors are translated into these where they leave the package::
     ├── SearchError              full-text search failed
     │   ├── EmptyQueryError      no word the index could match (a usage error)
     │   └── IndexMissingError    the database predates the search index
-    └── ExportError              the export could not be written
-        ├── TargetExistsError    the target folder holds files (a usage error)
-        └── TargetNotWritableError
+    ├── ExportError              the export could not be written
+    │   ├── TargetExistsError    the target folder holds files (a usage error)
+    │   └── TargetNotWritableError
+    └── WarehouseCopyError       `news-ingest migrate` could not copy the warehouse
+        └── CopyTargetNotEmptyError  the target already holds data (a usage error)
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from __future__ import annotations
 from news_ingest.errors import ExitCode, NewsIngestError
 
 __all__ = [
+    "CopyTargetNotEmptyError",
     "EmptyQueryError",
     "ExportError",
     "IndexMissingError",
@@ -38,6 +41,7 @@ __all__ = [
     "TargetExistsError",
     "TargetNotWritableError",
     "WarehouseConfigError",
+    "WarehouseCopyError",
     "WarehouseError",
     "WarehouseLockedError",
     "WarehouseUnavailableError",
@@ -116,3 +120,13 @@ class TargetExistsError(ExportError):
 
 class TargetNotWritableError(ExportError):
     """The target folder cannot be created or written."""
+
+
+class WarehouseCopyError(WarehouseError):
+    """``news-ingest migrate`` could not copy a warehouse (the message says what and why)."""
+
+
+class CopyTargetNotEmptyError(WarehouseCopyError):
+    """The file or lake to copy into already holds data; migrate only fills an empty one."""
+
+    exit_code = ExitCode.USAGE

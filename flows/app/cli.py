@@ -17,6 +17,8 @@
     news-ingest stats     [--db PATH] [--format table|json]
     news-ingest reset     SOURCE [--db PATH] [--yes] [--dry-run] [--format table|json]
     news-ingest drop      SOURCE [--db PATH] [--yes] [--dry-run] [--format table|json]
+    news-ingest migrate   --to-lake [TARGET] [--db PATH] [--data-path DIR]
+                          | --to-db PATH [--warehouse TARGET]
     news-ingest serve     [--sources PATH] [--db PATH] [--port N]
                           [--engine local|dask] [--scheduler ADDRESS]
     news-ingest deploy    --pool NAME [--create-pool] [--prefect-yaml FILE] [--sources PATH]
@@ -60,6 +62,7 @@ from flows.app.analyst import add_commands as add_analyst_commands
 from flows.app.cluster import add_engine_options, add_worker_command, engine_of
 from flows.app.completion import add_command as add_completion_command
 from flows.app.forgetting import add_commands as add_forgetting_commands
+from flows.app.migrating import add_command as add_migrate_command
 from flows.app.options import (
     add_verbosity,
     db_option,
@@ -173,6 +176,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     sql.set_defaults(handler=_sql)
     _lake_maintain_command(commands)
+    add_migrate_command(commands)
     add_analyst_commands(commands)
     add_forgetting_commands(commands)
 
