@@ -76,15 +76,20 @@ _TYPES: dict[type | str, pa.DataType] = {
 
 
 @contextmanager
-def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+def transaction(
+    conn: duckdb.DuckDBPyConnection, *, keys: BatchKeys | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """BEGIN ... COMMIT, or ROLLBACK if the block raises.
 
     On a lake the block's writes go to PostgreSQL and its history rows then
-    into the lake, by the protocol of :mod:`warehouse.lake.batches`.
+    into the lake, by the protocol of :mod:`warehouse.lake.batches`, in one
+    attempt: under locks on ``keys`` beside other writers' decisions, or, with no
+    ``keys``, excluding every other decision while it runs. (A DuckDB file has
+    one writer: ``keys`` change nothing.)
     """
     handle = handle_of(conn)
     if handle is not None:
-        with lake_batches.state_transaction(conn, handle):
+        with lake_batches.state_transaction(conn, handle, keys):
             yield conn
         return
     conn.execute("BEGIN TRANSACTION")

@@ -523,7 +523,8 @@ def persist_run_start(
     Returns how many earlier runs were marked crashed (the caller holds the run
     lock, so none of them is alive).
     """
-    with store.transaction(conn):
+    # It decides nothing other writers decide: beside them on a lake, not excluding them.
+    with store.transaction(conn, keys=store.BatchKeys()):
         crashed = store.mark_abandoned_runs(conn, now=at)
         store.start_run(
             conn,

@@ -29,7 +29,7 @@ from flows.pipeline.persist import (
 )
 from tests.flows.lakehelpers import assert_consistent
 from tests.helpers import article as page
-from warehouse import stories
+from warehouse import store, stories
 from warehouse.connection import Connection, connect
 from warehouse.lake.connection import connect_lake
 from warehouse.lake.registry import handle_of
@@ -314,3 +314,41 @@ def test_writers_with_disjoint_keys_decide_at_the_same_time(
     assert errors == []
     assert c_done.is_set()
     assert_consistent(lake, 2)
+
+
+def test_a_transaction_naming_no_keys_waits_for_the_decisions_in_flight(
+    lake: LakeTarget, paused_decisions: dict[int, Callable[[], None]]
+) -> None:
+    """``store.transaction`` without keys (``reset``, a copy into the lake) excludes them."""
+    a_deciding, release_a, started = threading.Event(), threading.Event(), threading.Event()
+    with connect_lake(lake):
+        pass
+
+    def hold_a() -> None:
+        a_deciding.set()
+        assert release_a.wait(timeout=120)
+
+    def writer_a() -> None:
+        with connect_lake(lake) as conn:
+            run_id = start_run(conn)
+            paused_decisions[id(conn)] = hold_a
+            persist_batch(conn, batch([("https://a.example/1", page(1))]), run_id=run_id)
+
+    def start_another_run() -> None:
+        assert a_deciding.wait(timeout=120)
+        with connect_lake(lake) as conn, store.transaction(conn):
+            conn.execute("UPDATE store.source_state SET kind = kind")
+        started.set()
+
+    def release_later() -> None:
+        try:
+            assert a_deciding.wait(timeout=120)
+            assert not started.wait(timeout=3), "it committed while a batch was deciding"
+        finally:
+            release_a.set()
+
+    errors = run_writers([writer_a, start_another_run, release_later])
+
+    assert errors == []
+    assert started.is_set()
+    assert_consistent(lake, 1)

@@ -3,7 +3,8 @@
 1. **State** (one PostgreSQL transaction, decided in parallel with other
    writers): under advisory locks on the keys the batch's own content names
    (:class:`~warehouse.lake.locks.BatchKeys`: identity keys, locations,
-   checkpoints...), taken before the transaction's snapshot, the caller looks
+   checkpoints...; ``WHOLE`` shared first; a transaction naming no keys takes
+   ``WHOLE`` exclusively), taken before the transaction's snapshot, the caller looks
    up (each lookup remembered, :mod:`warehouse.lake.direct`), decides and
    writes the batch's keyed state and its history rows, the latter in staging
    tables tagged with the batch id, plus the batch's intent row in
@@ -117,18 +118,23 @@ def is_conflict(exc: BaseException) -> bool:
 def state_transaction(
     conn: duckdb.DuckDBPyConnection, handle: LakeHandle, keys: BatchKeys | None = None
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Step 1 around the caller's writes (one attempt), then steps 2 and 3 for the batch."""
+    """Step 1 around the caller's writes (one attempt), then steps 2 and 3 for the batch.
+
+    Without ``keys`` the transaction excludes every other writer's decisions while it
+    runs (the ``WHOLE`` lock taken exclusively): ``reset``, a copy into the lake.
+    """
     batch = uuid4()
-    with _state(conn, handle, keys or BatchKeys(), batch):
+    with _state(conn, handle, keys, batch):
         yield conn
     publish(conn, handle, batch)
 
 
 @contextmanager
 def _state(
-    conn: duckdb.DuckDBPyConnection, handle: LakeHandle, keys: BatchKeys, batch: UUID
+    conn: duckdb.DuckDBPyConnection, handle: LakeHandle, keys: BatchKeys | None, batch: UUID
 ) -> Iterator[None]:
-    """Step 1: key locks, the caller's lookups and writes, validation, COMMIT."""
+    """Step 1: locks (``keys`` None: every other decision excluded), the caller's lookups
+    and writes, validation, COMMIT."""
     started = time.perf_counter()
     with locks.held_keys(handle.pg, keys):
         locked = time.perf_counter()

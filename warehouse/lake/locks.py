@@ -8,18 +8,20 @@ locked) and an object (which one).
 
 A batch's state transaction takes :class:`BatchKeys` (what its own content
 says it will decide: identity keys, locations, checkpoints, re-read articles)
-with :func:`held_keys`, all in one statement and in one global order, so two
-batches that share a key decide one after the other and batches that do not
-decide at once. Each class is folded into at most :data:`MAX_PER_CLASS`
-buckets, so a batch never holds more than ``len(KEY_CLASSES) * MAX_PER_CLASS``
-of PostgreSQL's shared lock slots (docs/lake.md, "Commit protocol").
+with :func:`held_keys`, all in one statement and in one global order, after
+``WHOLE`` shared, so two batches that share a key decide one after the other
+and batches that do not decide at once; a transaction naming no keys takes
+``WHOLE`` exclusively and so excludes every decision. Each class is folded
+into at most :data:`MAX_PER_CLASS` buckets, so a batch never holds more than
+``len(KEY_CLASSES) * MAX_PER_CLASS`` key locks of PostgreSQL's shared lock
+slots (docs/lake.md, "Commit protocol").
 """
 
 from __future__ import annotations
 
 import zlib
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from uuid import UUID
 
@@ -39,6 +41,7 @@ __all__ = [
     "RUN",
     "SCHEMA",
     "SOURCE",
+    "WHOLE",
     "BatchKeys",
     "held",
     "held_keys",
@@ -47,6 +50,7 @@ __all__ = [
     "unlock",
 ]
 
+WHOLE = 1701  # every state transaction: shared by keyed ones, exclusive for the others
 BATCH = 1702  # publishing one batch's history into the lake
 RUN = 1703  # a live run (held from its start to its end)
 SCHEMA = 1704  # creating or upgrading the warehouse's tables and views
@@ -112,38 +116,56 @@ def held(pg: Session, kind: int, key: int = 0) -> Iterator[None]:
 
 
 @contextmanager
-def held_keys(pg: Session, keys: BatchKeys) -> Iterator[int]:
-    """Hold every lock of ``keys`` for the block (one round trip each way); yield how many."""
-    pairs = keys.lock_keys()
-    _lock_all(pg, pairs)
+def held_keys(pg: Session, keys: BatchKeys | None) -> Iterator[int]:
+    """Hold the locks of a state transaction for the block; yield how many key locks.
+
+    ``keys``: ``WHOLE`` shared, then every key lock (one round trip), so batches decide
+    at once unless they share a key. None (a transaction that does not say what it
+    decides: ``reset``, ``migrate``'s copy): ``WHOLE`` exclusively, so
+    it waits for every decision in flight and none starts until it ends.
+    """
+    pairs = keys.lock_keys() if keys is not None else []
+    mode = "_shared" if keys is not None else ""
     try:
+        _run(pg, f"SELECT pg_advisory_lock{mode}(%s, 0)", (WHOLE,))
+        _lock_all(pg, pairs)
         yield len(pairs)
     finally:
-        _unlock_all(pg, pairs)
+        # Also after a failed lock statement: session locks it took stay until released.
+        if not pg.closed:
+            with suppress(psycopg.Error):
+                if pairs:
+                    pg.execute(b"SELECT count(pg_advisory_unlock(c, k)) " + _PAIRS, _columns(pairs))
+                pg.execute(f"SELECT pg_advisory_unlock{mode}(%s, 0)".encode(), (WHOLE,))
+
+
+_PAIRS = b"FROM unnest(%s::int[], %s::int[]) AS t(c, k)"
+
+
+def _columns(pairs: list[tuple[int, int]]) -> tuple[list[int], list[int]]:
+    return [c for c, _ in pairs], [k for _, k in pairs]
 
 
 def _lock_all(pg: Session, pairs: list[tuple[int, int]]) -> None:
     """Take the locks in the order given (one statement), waiting for each."""
-    if not pairs:
-        return
+    if pairs:
+        _run(pg, b"SELECT count(pg_advisory_lock(c, k)) " + _PAIRS, _columns(pairs))
+
+
+def _run(pg: Session, sql: str | bytes, params: tuple[object, ...]) -> None:
+    """Execute a lock statement; a lost session is a WarehouseUnavailableError.
+
+    A deadlock PostgreSQL detects (40P01) stays what it is: a conflict, retried.
+    """
     try:
-        pg.execute(
-            "SELECT count(pg_advisory_lock(c, k)) FROM unnest(%s::int[], %s::int[]) AS t(c, k)",
-            ([c for c, _ in pairs], [k for _, k in pairs]),
-        )
+        pg.execute(sql.encode() if isinstance(sql, str) else sql, params)
+    except psycopg.errors.DeadlockDetected:
+        raise
     except psycopg.OperationalError as exc:
         raise WarehouseUnavailableError(
             f"lost the connection to the lake's PostgreSQL ({exc}); what was committed "
             "is kept and the next run finishes it"
         ) from exc
-
-
-def _unlock_all(pg: Session, pairs: list[tuple[int, int]]) -> None:
-    if pairs and not pg.closed:
-        pg.execute(
-            "SELECT count(pg_advisory_unlock(c, k)) FROM unnest(%s::int[], %s::int[]) AS t(c, k)",
-            ([c for c, _ in pairs], [k for _, k in pairs]),
-        )
 
 
 def try_lock(pg: Session, kind: int, key: int) -> bool:
