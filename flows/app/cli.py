@@ -67,14 +67,16 @@ from flows.app.options import (
     add_verbosity,
     db_option,
     format_option,
+    lake_option,
     load_sources,
+    named_lake,
     sources_option,
     warehouse_options,
     writable_database,
 )
 from flows.app.sourcefile import add_commands as add_sourcefile_commands
 from flows.errors import ConfigError, RunInterruptedError, UsageError
-from flows.pipeline.config import PipelineSettings, WarehouseSettings, load_settings
+from flows.pipeline.config import PipelineSettings, load_settings
 from flows.pipeline.lakeconfig import lake_target
 from flows.pipeline.paths import existing_database
 from flows.pipeline.sources import build_source
@@ -84,7 +86,6 @@ from news_ingest.errors import ExitCode, NewsIngestError
 
 if TYPE_CHECKING:
     from flows.pipeline.reports import RunReport
-    from warehouse.lake.target import LakeTarget
 
 __all__ = ["main", "version_text"]
 
@@ -160,12 +161,7 @@ def _parser() -> argparse.ArgumentParser:
     sql = commands.add_parser("sql", help="run a read-only SQL query against the warehouse")
     sql.add_argument("query", help="the SQL query (read-only), or - to read it from standard input")
     db_option(sql)
-    sql.add_argument(
-        "--warehouse",
-        metavar="TARGET",
-        help="query a lake instead of the DuckDB file: 'ducklake:postgres:dbname=...' "
-        "(default: $NEWS_INGEST_WAREHOUSE; docs/lake.md)",
-    )
+    lake_option(sql)
     format_option(sql, "table", "csv", "json", "parquet")
     sql.add_argument("--out", type=Path, help="write to this file instead of standard output")
     sql.add_argument(
@@ -342,7 +338,7 @@ def _sql(args: argparse.Namespace) -> int:
     from flows.app.analyst import run_sql  # noqa: PLC0415
 
     query = sys.stdin.read() if args.query == "-" else args.query
-    lake = _named_lake(args)
+    lake = named_lake(args)
     if lake is not None:
         run_sql(Path("unused"), query, fmt=args.fmt, out=args.out, lake=lake)
         return ExitCode.OK
@@ -352,26 +348,12 @@ def _sql(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-def _named_lake(args: argparse.Namespace) -> LakeTarget | None:
-    """The existing lake ``--warehouse`` or ``$NEWS_INGEST_WAREHOUSE`` names, or None.
-
-    For commands without a sources file; the lake's catalog holds its data path.
-    """
-    return lake_target(
-        WarehouseSettings(), warehouse=args.warehouse, data_path=None, database=Path("unused")
-    )
-
-
 def _lake_maintain_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     command = commands.add_parser(
         "lake-maintain",
         help="merge a lake's small Parquet files and expire its old snapshots (docs/lake.md)",
     )
-    command.add_argument(
-        "--warehouse",
-        metavar="TARGET",
-        help="the lake: 'ducklake:postgres:dbname=...' (default: $NEWS_INGEST_WAREHOUSE)",
-    )
+    lake_option(command, only_lakes=True)
     command.add_argument(
         "--keep-days",
         type=float,
@@ -385,7 +367,7 @@ def _lake_maintain_command(commands: argparse._SubParsersAction[argparse.Argumen
 def _lake_maintain(args: argparse.Namespace) -> int:
     from warehouse.lake.maintenance import maintain  # noqa: PLC0415 (lake only)
 
-    lake = _named_lake(args)
+    lake = named_lake(args)
     if lake is None:
         raise UsageError("lake-maintain needs --warehouse TARGET or NEWS_INGEST_WAREHOUSE")
     upkeep = maintain(lake, expire_before=datetime.now(UTC) - timedelta(days=args.keep_days))
