@@ -6,6 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
 from tests.helpers import files_sources, run
@@ -135,3 +136,23 @@ def test_a_new_version_replaces_the_indexed_text_on_the_lake(
     with connect_lake(lake) as conn:
         assert search.refresh_index(conn).indexed == 0
         assert search.stale_count(conn) == 0
+
+
+def test_a_hit_shows_only_once_its_indexed_version_is_in_the_lake(
+    tmp_path: Path, lake: LakeTarget
+) -> None:
+    lake_run(files_sources(tmp_path, 4, pipeline="batch_size = 1\n"), lake)
+    with read_lake(lake) as conn:
+        before = [h.article_id for h in search.search(conn, "report", limit=10).hits]
+    assert len(before) == 4
+    # As if the batch of the best hit were still on its way into the lake (step 2 pending).
+    with psycopg.connect(lake.dsn, autocommit=True) as pg:
+        pg.execute(
+            "UPDATE store.lake_batches SET published_at = NULL WHERE batch_id = "
+            "(SELECT batch_id FROM store.article_versions WHERE article_id = %s)",
+            (before[0],),
+        )
+    with read_lake(lake) as conn:
+        after = [h.article_id for h in search.search(conn, "report", limit=10).hits]
+    assert before[0] not in after
+    assert after and set(after) < set(before)
