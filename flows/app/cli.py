@@ -8,13 +8,14 @@
                           [--format table|json] [--engine local|dask] [--scheduler ADDRESS]
     news-ingest reextract [--source NAME]... [--since DATE] [--db PATH] [--sources PATH]
                           [--format table|json] [--engine local|dask] [--scheduler ADDRESS]
-    news-ingest sql       "SELECT ..." | - [--db PATH] [--format table|csv|json|parquet]
-                          [--out FILE] [--live]
+    news-ingest sql       "SELECT ..." | - [--db PATH | --warehouse TARGET]
+                          [--format table|csv|json|parquet] [--out FILE] [--live]
     news-ingest search    "terms" [--since DATE] [--source NAME] [--limit N]
-                          [--format table|csv|json] [--db PATH]
-    news-ingest export    --to DIR [--overwrite] [--db PATH]
-    news-ingest report    --out FILE.html [--db PATH]
-    news-ingest stats     [--db PATH] [--format table|json]
+                          [--format table|csv|json] [--db PATH | --warehouse TARGET]
+    news-ingest export    --to DIR [--overwrite] [--db PATH | --warehouse TARGET]
+    news-ingest report    --out FILE.html [--db PATH | --warehouse TARGET]
+    news-ingest stats     [--db PATH | --warehouse TARGET] [--format table|json]
+    news-ingest lake-maintain [--warehouse TARGET] [--keep-days DAYS]
     news-ingest reset     SOURCE [--db PATH] [--yes] [--dry-run] [--format table|json]
     news-ingest drop      SOURCE [--db PATH] [--yes] [--dry-run] [--format table|json]
     news-ingest migrate   --to-lake [TARGET] [--db PATH] [--data-path DIR]
@@ -34,7 +35,8 @@ else the per-user defaults (:mod:`flows.pipeline.paths`), never from the working
 directory. init and check are in :mod:`flows.app.sourcefile`, reset and drop in
 :mod:`flows.app.forgetting`; the analyst commands
 (search, export, report, stats) in :mod:`flows.app.analyst`: they read the snapshot
-published after the last run when there is one. The engine options and ``worker`` (the
+published after the last run when there is one, or the lake ``--warehouse`` (or
+``NEWS_INGEST_WAREHOUSE``) names. The engine options and ``worker`` (the
 Dask engine) are in :mod:`flows.app.cluster`.
 
 Exit codes are :class:`news_ingest.errors.ExitCode`: 0 success, 1 the run (or query)
