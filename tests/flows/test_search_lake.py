@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -88,8 +89,12 @@ def test_the_same_corpus_gives_the_same_hits_scores_and_counts(
                 [h.score for h in expected.hits], abs=1e-9, rel=0
             )
             assert found.not_indexed == expected.not_indexed == 0
-        filtered = search.search(lake_conn, "council", source="folder", limit=3)
-        assert hits(filtered) == hits(search.search(file_conn, "council", source="folder", limit=3))
+        for options in ({"source": "folder"}, {"since": date(2000, 1, 1)}):
+            filtered = search.search(lake_conn, "council", limit=3, **options)
+            assert len(filtered.hits) == 3
+            assert hits(filtered) == hits(search.search(file_conn, "council", limit=3, **options))
+        assert search.search(lake_conn, "council", since=date(2999, 1, 1)).hits == ()
+        assert search.search(lake_conn, "council", source="elsewhere").hits == ()
         assert index_tables(lake_conn) == index_tables(file_conn)
         assert timeless(collect_stats(lake_conn)) == timeless(collect_stats(file_conn))
         lake_report = collect_report(lake_conn, database="lake")

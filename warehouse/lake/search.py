@@ -219,13 +219,16 @@ def stale_count(handle: LakeHandle) -> int:
 
 
 def indexed_count(handle: LakeHandle) -> int:
-    """Articles in the lake's search index."""
-    rows = _select(handle, "SELECT docs FROM store.search_totals", {})
+    """Articles in the lake's search index (none in a lake that predates it)."""
+    try:
+        rows = _select(handle, "SELECT docs FROM store.search_totals", {})
+    except IndexMissingError:
+        return 0
     return int(rows[0][0]) if rows else 0
 
 
 def clear_index(handle: LakeHandle) -> None:
-    """Empty the index (its dictionary too) in one transaction."""
+    """Empty the index (its dictionary too) in one transaction; not while runs index."""
     try:
         with handle.pg.transaction():
             for table in ("search_postings", "search_docs", "search_dictionary"):
