@@ -306,7 +306,8 @@ CREATE TABLE IF NOT EXISTS store.search_stopwords (
     word  TEXT PRIMARY KEY
 );
 
--- BM25's corpus figures, kept by a trigger on search_docs: no count(*) per query.
+-- BM25's corpus figures, kept by statement triggers on search_docs: no count(*) per query,
+-- and one update of this row per statement (a row trigger would update it once per document).
 CREATE TABLE IF NOT EXISTS store.search_totals (
     one           BOOLEAN PRIMARY KEY DEFAULT true CHECK (one),
     docs          BIGINT NOT NULL,
@@ -317,19 +318,42 @@ INSERT INTO store.search_totals (one, docs, total_length)
 SELECT true, count(*), coalesce(sum(length), 0) FROM store.search_docs
 ON CONFLICT (one) DO NOTHING;
 
-CREATE OR REPLACE FUNCTION store.search_docs_totals() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION store.search_docs_added() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        UPDATE store.search_totals SET docs = docs - 1, total_length = total_length - OLD.length;
-    END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        UPDATE store.search_totals SET docs = docs + 1, total_length = total_length + NEW.length;
-    END IF;
+    UPDATE store.search_totals AS t SET docs = t.docs + a.n, total_length = t.total_length + a.l
+    FROM (SELECT count(*) AS n, coalesce(sum(length), 0) AS l FROM added) AS a
+    WHERE a.n > 0;
     RETURN NULL;
 END $$;
 
-CREATE OR REPLACE TRIGGER search_docs_totals AFTER INSERT OR UPDATE OR DELETE
-    ON store.search_docs FOR EACH ROW EXECUTE FUNCTION store.search_docs_totals();
+CREATE OR REPLACE FUNCTION store.search_docs_removed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE store.search_totals AS t SET docs = t.docs - r.n, total_length = t.total_length - r.l
+    FROM (SELECT count(*) AS n, coalesce(sum(length), 0) AS l FROM removed) AS r
+    WHERE r.n > 0;
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION store.search_docs_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE store.search_totals AS t
+    SET total_length = t.total_length + (SELECT coalesce(sum(length), 0) FROM added)
+                                      - (SELECT coalesce(sum(length), 0) FROM removed)
+    WHERE EXISTS (SELECT 1 FROM added);
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE TRIGGER search_docs_added AFTER INSERT ON store.search_docs
+    REFERENCING NEW TABLE AS added
+    FOR EACH STATEMENT EXECUTE FUNCTION store.search_docs_added();
+
+CREATE OR REPLACE TRIGGER search_docs_removed AFTER DELETE ON store.search_docs
+    REFERENCING OLD TABLE AS removed
+    FOR EACH STATEMENT EXECUTE FUNCTION store.search_docs_removed();
+
+CREATE OR REPLACE TRIGGER search_docs_changed AFTER UPDATE ON store.search_docs
+    REFERENCING OLD TABLE AS removed NEW TABLE AS added
+    FOR EACH STATEMENT EXECUTE FUNCTION store.search_docs_changed();
 
 -- BM25 (k1 = 1.2, b = 0.75) of every article matching at least one of the stemmed terms:
 -- the same formula, in the same arithmetic, as the file's main.search_articles (views.sql).
