@@ -12,6 +12,7 @@ import pytest
 
 from tests.helpers import files_sources, run
 from warehouse import search
+from warehouse.errors import IndexMissingError
 from warehouse.export import export_parquet
 from warehouse.lake.connection import connect_lake, read_lake
 from warehouse.lake.target import LakeTarget
@@ -161,3 +162,26 @@ def test_a_hit_shows_only_once_its_indexed_version_is_in_the_lake(
         after = [h.article_id for h in search.search(conn, "report", limit=10).hits]
     assert before[0] not in after
     assert after and set(after) < set(before)
+
+
+def test_a_lake_that_predates_the_index_is_indexed_by_its_next_run(
+    tmp_path: Path, db_path: Path, lake: LakeTarget
+) -> None:
+    sources = files_sources(tmp_path, 5)
+    run(sources, db_path)
+    lake_run(sources, lake)
+    with psycopg.connect(lake.dsn, autocommit=True) as pg:  # as before the index existed
+        for table in ("postings", "docs", "dictionary", "stopwords", "totals"):
+            pg.execute(f"DROP TABLE store.search_{table} CASCADE".encode())
+        pg.execute("DELETE FROM public.news_ingest_schema")
+    with read_lake(lake) as conn:
+        with pytest.raises(IndexMissingError, match="no search index yet"):
+            search.search(conn, "council")
+        assert collect_stats(conn).indexed == 0
+
+    lake_run(sources, lake)  # nothing new to store: its refresh indexes every article
+    with read_lake(lake) as lake_conn, read_only(db_path) as file_conn:
+        assert index_tables(lake_conn) == index_tables(file_conn)
+        found = hits(search.search(lake_conn, "council", limit=20))
+        assert len(found) == 5
+        assert found == hits(search.search(file_conn, "council", limit=20))
