@@ -47,12 +47,24 @@ def corpus(tmp_path: Path) -> Path:
     page = (docs / "0003.html").read_text(encoding="utf-8")
     for n in (1, 2):
         (docs / f"copy{n}.html").write_text(page.replace("Report 3.", f"Report 3 ({n})."))
+    dated = docs / "0005.html"  # one known publication time: --since and published_at
+    meta = '<meta property="article:published_time" content="2001-02-03T04:05:06Z">'
+    dated.write_text(dated.read_text(encoding="utf-8").replace("<head>", f"<head>{meta}", 1))
     return sources
 
 
 def hits(result: search.SearchResult) -> list[tuple[Any, ...]]:
     return [
-        (h.article_id, h.matched_terms, h.url, h.source, h.title, h.snippet, h.story_id)
+        (
+            h.article_id,
+            h.matched_terms,
+            h.url,
+            h.source,
+            h.title,
+            h.snippet,
+            h.story_id,
+            h.published_at,
+        )
         for h in result.hits
     ]
 
@@ -90,6 +102,8 @@ def test_the_same_corpus_gives_the_same_hits_scores_and_counts(
                 [h.score for h in expected.hits], abs=1e-9, rel=0
             )
             assert found.not_indexed == expected.not_indexed == 0
+        dated = [h for h in search.search(lake_conn, "report", limit=50).hits if h.published_at]
+        assert [str(h.published_at) for h in dated] == ["2001-02-03 04:05:06+00:00"]
         for options in ({"source": "folder"}, {"since": date(2000, 1, 1)}):
             filtered = search.search(lake_conn, "council", limit=3, **options)
             assert len(filtered.hits) == 3
