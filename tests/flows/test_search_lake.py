@@ -15,6 +15,7 @@ from warehouse import search
 from warehouse.errors import IndexMissingError
 from warehouse.export import export_parquet
 from warehouse.lake.connection import connect_lake, read_lake
+from warehouse.lake.migrate import copy_file_into_lake
 from warehouse.lake.target import LakeTarget
 from warehouse.reading import read_only
 from warehouse.summaries import Stats, collect_report, collect_stats
@@ -199,3 +200,20 @@ def test_a_lake_that_predates_the_index_is_indexed_by_its_next_run(
         found = hits(search.search(lake_conn, "council", limit=20))
         assert len(found) == 5
         assert found == hits(search.search(file_conn, "council", limit=20))
+
+
+def test_a_file_migrated_into_a_lake_is_searchable_like_the_file(
+    tmp_path: Path, db_path: Path, lake: LakeTarget
+) -> None:
+    run(corpus(tmp_path), db_path)
+    copy_file_into_lake(db_path, lake)
+
+    with read_lake(lake) as lake_conn, read_only(db_path) as file_conn:
+        assert index_tables(lake_conn) == index_tables(file_conn)
+        for text in QUERIES:
+            found = search.search(lake_conn, text, limit=50)
+            expected = search.search(file_conn, text, limit=50)
+            assert found.hits and hits(found) == hits(expected), text
+            assert [h.score for h in found.hits] == pytest.approx(
+                [h.score for h in expected.hits], abs=1e-9, rel=0
+            )
