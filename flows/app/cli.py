@@ -6,8 +6,10 @@
     news-ingest check     [--sources PATH] [--source NAME]... [--list] [--format table|json]
     news-ingest run       [--sources PATH] [--db PATH] [--source NAME]... [--capture | --no-capture]
                           [--format table|json] [--engine local|dask] [--scheduler ADDRESS]
+                          [--warehouse TARGET] [--data-path DIR]
     news-ingest reextract [--source NAME]... [--since DATE] [--db PATH] [--sources PATH]
                           [--format table|json] [--engine local|dask] [--scheduler ADDRESS]
+                          [--warehouse TARGET]
     news-ingest sql       "SELECT ..." | - [--db PATH | --warehouse TARGET]
                           [--format table|csv|json|parquet] [--out FILE] [--live]
     news-ingest search    "terms" [--since DATE] [--source NAME] [--limit N]
@@ -16,14 +18,16 @@
     news-ingest report    --out FILE.html [--db PATH | --warehouse TARGET]
     news-ingest stats     [--db PATH | --warehouse TARGET] [--format table|json]
     news-ingest lake-maintain [--warehouse TARGET] [--keep-days DAYS]
-    news-ingest reset     SOURCE [--db PATH] [--yes] [--dry-run] [--format table|json]
+    news-ingest reset     SOURCE [--db PATH | --warehouse TARGET] [--yes] [--dry-run]
+                          [--format table|json]
     news-ingest drop      SOURCE [--db PATH] [--yes] [--dry-run] [--format table|json]
     news-ingest migrate   --to-lake [TARGET] [--db PATH] [--data-path DIR]
                           | --to-db PATH [--warehouse TARGET]
     news-ingest serve     [--sources PATH] [--db PATH] [--port N]
                           [--engine local|dask] [--scheduler ADDRESS]
+                          [--warehouse TARGET] [--data-path DIR]
     news-ingest deploy    --pool NAME [--create-pool] [--prefect-yaml FILE] [--sources PATH]
-                          [--db PATH]
+                          [--db PATH] [--warehouse TARGET] [--data-path DIR]
     news-ingest server    status | stop
     news-ingest worker    --scheduler ADDRESS [--nthreads N] [--name NAME]
     news-ingest completion bash
@@ -78,7 +82,7 @@ from flows.app.options import (
 )
 from flows.app.sourcefile import add_commands as add_sourcefile_commands
 from flows.errors import ConfigError, RunInterruptedError, UsageError
-from flows.pipeline.config import PipelineSettings, load_settings
+from flows.pipeline.config import PipelineSettings, WarehouseSettings, load_settings
 from flows.pipeline.lakeconfig import lake_target
 from flows.pipeline.paths import existing_database
 from flows.pipeline.sources import build_source
@@ -283,6 +287,7 @@ def _reextract_command(commands: argparse._SubParsersAction[argparse.ArgumentPar
     )
     format_option(command, "table", "json")
     add_engine_options(command)
+    lake_option(command)
     command.set_defaults(handler=_reextract)
 
 
@@ -298,11 +303,16 @@ def _since(value: str) -> datetime:
 def _reextract(args: argparse.Namespace) -> int:
     from flows.app.reextracting import describe_coverage, reextract_coverage  # noqa: PLC0415
 
-    database = existing_database(args.db)
     # A bad file is a usage error, an unusable cluster one line, before Prefect starts.
-    pipeline = load_settings(args.sources).pipeline if args.sources else PipelineSettings()
+    settings = load_settings(args.sources) if args.sources else None
+    pipeline = settings.pipeline if settings else PipelineSettings()
     engine_of(pipeline, args)
-    coverage = reextract_coverage(database, names=args.sources_selected, since=args.since)
+    configured = settings.warehouse if settings else WarehouseSettings()
+    lake = lake_target(configured, warehouse=args.warehouse, data_path=None, database=Path("."))
+    database = existing_database(args.db) if lake is None else writable_database(args.db)
+    coverage = reextract_coverage(
+        database, names=args.sources_selected, since=args.since, lake=lake
+    )
     if not args.quiet:
         print(f"news-ingest: {describe_coverage(coverage)}", file=sys.stderr)
     connect_prefect(announce=not args.quiet)
@@ -318,6 +328,7 @@ def _reextract(args: argparse.Namespace) -> int:
                 sources_path=str(args.sources) if args.sources else None,
                 engine=args.engine,
                 scheduler=args.scheduler,
+                warehouse=args.warehouse,
                 return_state=True,
             )
         )
