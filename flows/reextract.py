@@ -39,7 +39,13 @@ from prefect.cache_policies import NONE
 from connectors.records import CaptureRef, EntryHints, RawDocument, Rejected, RejectReason
 from connectors.warc import read_capture
 from flows.errors import ReextractError
-from flows.pipeline.config import PipelineSettings, load_settings, with_engine
+from flows.pipeline.config import (
+    PipelineSettings,
+    WarehouseSettings,
+    load_settings,
+    with_engine,
+)
+from flows.pipeline.lakeconfig import lake_target
 from flows.pipeline.outcome import final_state
 from flows.pipeline.paths import locate_database
 from flows.pipeline.per_document import ArticlePool, extraction_pool
@@ -97,6 +103,7 @@ async def reextract(
     *,
     engine: str | None = None,
     scheduler: str | None = None,
+    warehouse: str | None = None,
 ) -> RunReport | State[RunReport]:
     """Clean every captured latest version again; store new versions where the output changed.
 
@@ -104,14 +111,18 @@ async def reextract(
     to pages captured at or after that time; ``sources_path`` supplies the
     ``[pipeline]`` settings (batch size, workers, extraction and lock time limits,
     snapshot, engine), else defaults; ``engine`` and ``scheduler`` override its engine.
-    Without ``db_path``: $NEWS_INGEST_DB, else the per-user default. The flow run ends
-    Failed when a source failed (:mod:`flows.pipeline.outcome`, whose ``report_of``
-    returns the report either way).
+    Without ``db_path``: $NEWS_INGEST_DB, else the per-user default. ``warehouse`` (else
+    $NEWS_INGEST_WAREHOUSE, else the sources file's ``[warehouse] target``) names a lake
+    instead (docs/lake.md). The flow run ends Failed when a source failed
+    (:mod:`flows.pipeline.outcome`, whose ``report_of`` returns the report either way).
     """
-    pipeline = load_settings(Path(sources_path)).pipeline if sources_path else PipelineSettings()
+    settings = load_settings(Path(sources_path)) if sources_path else None
+    pipeline = settings.pipeline if settings else PipelineSettings()
     pipeline = with_engine(pipeline, engine=engine, scheduler=scheduler)
     database = locate_database(Path(db_path) if db_path else None).path
-    if not database.exists():
+    configured = settings.warehouse if settings else WarehouseSettings()
+    lake = lake_target(configured, warehouse=warehouse, data_path=None, database=database)
+    if lake is None and not database.exists():
         raise ReextractError(f"no database at {database}: run `news-ingest run` first")
     since = _as_utc(since)
     names: list[str] = []  # the sources named, else those with captures (read at start)
@@ -122,7 +133,7 @@ async def reextract(
 
     async with extraction_pool(pipeline) as pool:
         with run_session(
-            database, pipeline=pipeline, sources_file=KIND, selected=selected
+            database, pipeline=pipeline, sources_file=KIND, selected=selected, lake=lake
         ) as session:
             job = _Job(session.run_id, session.conn, pool, since, pipeline.batch_size)
             for name in names:

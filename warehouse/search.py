@@ -14,6 +14,10 @@ macro ``main.search_articles(query)`` (views.sql), which analysts can call direc
 Words are split on anything that is not a letter or digit, lower-cased,
 stripped of accents, and Porter-stemmed with ``stem()`` from DuckDB's ``fts``
 extension (loaded offline by :func:`warehouse.connection.connect`).
+
+On a lake (:func:`warehouse.lake.registry.handle_of`) the same tables live in
+PostgreSQL and PostgreSQL ranks (:mod:`warehouse.lake.search`); tokenising is
+this module's, in DuckDB, so the same corpus gives the same hits and scores.
 """
 
 from __future__ import annotations
@@ -30,13 +34,15 @@ import duckdb
 import pyarrow as pa
 
 from warehouse.errors import EmptyQueryError, IndexMissingError, SearchError
-from warehouse.lake.registry import handle_of
+from warehouse.lake import search as lake_search
+from warehouse.lake.registry import LakeHandle, handle_of
 
 __all__ = [
     "IndexRefresh",
     "SearchHit",
     "SearchResult",
     "index_new_articles",
+    "indexed_count",
     "query_terms",
     "rebuild_index",
     "refresh_index",
@@ -78,13 +84,13 @@ _TERMS = r"""
 CREATE OR REPLACE TEMP TABLE __search_batch AS
 WITH latest AS ({latest}),
 words AS (
-    SELECT article_id, unnest(store.search_words(title)) AS w, 2 AS weight FROM latest
+    SELECT article_id, unnest({words}(title)) AS w, 2 AS weight FROM latest
     UNION ALL
-    SELECT article_id, unnest(store.search_words(text)) AS w, 1 AS weight FROM latest
+    SELECT article_id, unnest({words}(text)) AS w, 1 AS weight FROM latest
 )
 SELECT stem(w, 'porter') AS term, article_id, CAST(sum(weight) AS INTEGER) AS tf
 FROM words
-WHERE w <> '' AND w NOT IN (SELECT word FROM store.search_stopwords)
+WHERE w <> '' AND w NOT IN (SELECT word FROM {stopwords})
 GROUP BY ALL
 """
 
@@ -102,9 +108,24 @@ SELECT d.term_id, b.article_id, b.tf
 FROM __search_batch AS b JOIN store.search_dictionary AS d USING (term)
 """
 
-_BATCH_TERMS = _TERMS.format(latest=_LATEST)
+_FILE_WORDS = {"words": "store.search_words", "stopwords": "store.search_stopwords"}
+_BATCH_TERMS = _TERMS.format(latest=_LATEST, **_FILE_WORDS)
 # New articles of a batch: their text comes from the registered table, no table scan.
-_NEW_ARTICLE_TERMS = _TERMS.format(latest="SELECT article_id, title, text FROM __search_new")
+_NEW = "SELECT article_id, title, text FROM __search_new"
+_NEW_ARTICLE_TERMS = _TERMS.format(latest=_NEW, **_FILE_WORDS)
+# The same on a lake: the file's macros as temporary ones (warehouse.lake.search).
+_LAKE_NEW_ARTICLE_TERMS = _TERMS.format(
+    latest=_NEW, words=lake_search.WORDS, stopwords=lake_search.STOPWORDS
+)
+
+# Each new document's length: its terms, title terms counted twice (as the file's _INDEX_*).
+_NEW_DOC_LENGTHS = """
+SELECT n.article_id, n.version_no, CAST(coalesce(sum(b.tf), 0) AS INTEGER)
+FROM __search_new AS n
+LEFT JOIN __search_batch AS b USING (article_id)
+GROUP BY n.article_id, n.version_no
+ORDER BY n.article_id
+"""
 
 _INDEX_NEW_DOCS = """
 INSERT INTO store.search_docs (article_id, version_no, length, indexed_at)
@@ -183,6 +204,8 @@ class IndexRefresh:
 
 def query_terms(conn: duckdb.DuckDBPyConnection, query: str) -> tuple[str, ...]:
     """The stemmed terms a query is made of, as the index sees them."""
+    if handle_of(conn) is not None:
+        lake_search.prepare_tokeniser(conn)
     try:
         rows = conn.execute("SELECT term FROM search_terms(?) ORDER BY term", [query]).fetchall()
     except duckdb.CatalogException as exc:
@@ -207,21 +230,68 @@ def search(
             f"nothing to search for in {query!r}: it has only stop words or punctuation "
             "(words such as 'the', 'and', 'of' are not indexed); add a distinctive word"
         )
-    params = {"query": query, "since": _as_datetime(since), "source": source, "limit": limit}
-    try:
-        rows = conn.execute(_SEARCH, params).fetchall()
-        texts = _texts(conn, [(int(row[2]), int(row[8])) for row in rows])
-    except duckdb.CatalogException as exc:
-        raise IndexMissingError(_MISSING) from exc
-    except duckdb.Error as exc:
-        raise SearchError(f"search failed: {exc}") from exc
+    handle = handle_of(conn)
+    if handle is not None:
+        rows, texts = _lake_hits(conn, handle, terms, since=since, source=source, limit=limit)
+    else:
+        rows, texts = _file_hits(conn, query, since=since, source=source, limit=limit)
     hits = tuple(_hit(row, texts.get(int(row[2]), (None, "")), terms) for row in rows)
     return SearchResult(terms=terms, hits=hits, not_indexed=stale_count(conn))
 
 
+_Hits = tuple[list[tuple[Any, ...]], dict[int, tuple[str | None, str]]]
+
+
+def _file_hits(
+    conn: duckdb.DuckDBPyConnection,
+    query: str,
+    *,
+    since: date | datetime | None,
+    source: str | None,
+    limit: int,
+) -> _Hits:
+    params = {"query": query, "since": _as_datetime(since), "source": source, "limit": limit}
+    try:
+        rows = conn.execute(_SEARCH, params).fetchall()
+        return rows, _texts(conn, [(int(row[2]), int(row[8])) for row in rows])
+    except duckdb.CatalogException as exc:
+        raise IndexMissingError(_MISSING) from exc
+    except duckdb.Error as exc:
+        raise SearchError(f"search failed: {exc}") from exc
+
+
+def _lake_hits(
+    conn: duckdb.DuckDBPyConnection,
+    handle: LakeHandle,
+    terms: tuple[str, ...],
+    *,
+    since: date | datetime | None,
+    source: str | None,
+    limit: int,
+) -> _Hits:
+    """Ranked by PostgreSQL from the stemmed terms; titles and texts read from the lake."""
+    rows = lake_search.rank(handle, terms, source=source, since=_as_datetime(since), limit=limit)
+    try:
+        return rows, lake_search.texts(conn, [(int(row[2]), int(row[8])) for row in rows])
+    except duckdb.Error as exc:
+        raise SearchError(f"cannot read the hits' texts from the lake: {exc}") from exc
+
+
 def stale_count(conn: duckdb.DuckDBPyConnection) -> int:
     """Articles whose latest version is not in the index yet."""
+    handle = handle_of(conn)
+    if handle is not None:
+        return lake_search.stale_count(handle)
     row = conn.execute(f"SELECT count(*) FROM ({_STALE})").fetchone()
+    return int(row[0]) if row else 0
+
+
+def indexed_count(conn: duckdb.DuckDBPyConnection) -> int:
+    """Articles in the search index."""
+    handle = handle_of(conn)
+    if handle is not None:
+        return lake_search.indexed_count(handle)
+    row = conn.execute("SELECT count(*) FROM store.search_docs").fetchone()
     return int(row[0]) if row else 0
 
 
@@ -230,25 +300,19 @@ def refresh_index(
 ) -> IndexRefresh:
     """Index new articles and re-index changed ones; a no-op when the index is in step.
 
-    A no-op on a lake, which has no search index yet (docs/lake.md).
+    On a lake, an article's latest version in the lake (one still on its way there
+    stays stale until it arrives).
     """
     started = time.perf_counter()
-    if handle_of(conn) is not None:
-        return IndexRefresh(indexed=0, replaced=0, seconds=0.0)
+    handle = handle_of(conn)
     try:
-        stale = conn.execute(_STALE).fetchall()
-        for start in range(0, len(stale), batch_size):
-            _index_batch(conn, stale[start : start + batch_size])
-            if len(stale) > batch_size:  # a backfill: say how far indexing has come
-                done = min(start + batch_size, len(stale))
-                logger.info("search index: %d of %d articles indexed", done, len(stale))
+        if handle is not None:
+            indexed, replaced = _refresh_lake(conn, handle, batch_size)
+        else:
+            indexed, replaced = _refresh_file(conn, batch_size)
     except duckdb.Error as exc:
         raise SearchError(f"search index refresh failed: {exc}") from exc
-    result = IndexRefresh(
-        indexed=len(stale),
-        replaced=sum(1 for _, indexed in stale if indexed),
-        seconds=time.perf_counter() - started,
-    )
+    result = IndexRefresh(indexed=indexed, replaced=replaced, seconds=time.perf_counter() - started)
     if result.indexed:
         logger.info(
             "search index: %d article(s) indexed (%d re-indexed) in %.2f s",
@@ -257,6 +321,56 @@ def refresh_index(
             result.seconds,
         )
     return result
+
+
+def _refresh_file(conn: duckdb.DuckDBPyConnection, batch_size: int) -> tuple[int, int]:
+    """(Re)index every stale article of the file; (indexed, of which re-indexed)."""
+    stale = conn.execute(_STALE).fetchall()
+    for start in range(0, len(stale), batch_size):
+        _index_batch(conn, stale[start : start + batch_size])
+        _log_progress(start + batch_size, len(stale), batch_size)
+    return len(stale), sum(1 for _, indexed in stale if indexed)
+
+
+def _refresh_lake(
+    conn: duckdb.DuckDBPyConnection, handle: LakeHandle, batch_size: int
+) -> tuple[int, int]:
+    """(Re)index the stale articles of a lake from the versions the lake holds."""
+    stale = lake_search.stale_articles(handle)
+    if not stale:
+        return 0, 0
+    lake_search.prepare_tokeniser(conn)
+    indexed = replaced = 0
+    for start in range(0, len(stale), batch_size):
+        chunk = stale[start : start + batch_size]
+        conn.execute(
+            f"CREATE OR REPLACE TEMP TABLE __search_new AS {lake_search.LATEST_IN_LAKE}",
+            {"ids": [article_id for article_id, _ in chunk]},
+        )
+        try:
+            written = set(_index_lake_docs(conn, handle))
+        finally:
+            conn.execute("DROP TABLE IF EXISTS __search_new")
+        indexed += len(written)
+        replaced += sum(1 for article_id, was in chunk if was and article_id in written)
+        _log_progress(start + batch_size, len(stale), batch_size)
+    return indexed, replaced
+
+
+def _log_progress(done: int, total: int, batch_size: int) -> None:
+    if total > batch_size:  # a backfill: say how far indexing has come
+        logger.info("search index: %d of %d articles indexed", min(done, total), total)
+
+
+def _index_lake_docs(conn: duckdb.DuckDBPyConnection, handle: LakeHandle) -> list[int]:
+    """Tokenise ``__search_new`` here, write it into the lake's index; the ids written."""
+    conn.execute(_LAKE_NEW_ARTICLE_TERMS)
+    try:
+        postings = conn.execute("SELECT term, article_id, tf FROM __search_batch").fetchall()
+        docs = conn.execute(_NEW_DOC_LENGTHS).fetchall()
+    finally:
+        conn.execute("DROP TABLE IF EXISTS __search_batch")
+    return lake_search.index_docs(handle, docs, postings)
 
 
 def index_new_articles(
@@ -270,7 +384,7 @@ def index_new_articles(
     the index keeps up during a run; :func:`refresh_index` at the end of the
     run catches what this missed (changed articles, a failed call).
     """
-    if not docs or handle_of(conn) is not None:  # no search index on a lake yet
+    if not docs:
         return
     latest = _latest_per_article(docs)
     table = pa.table(
@@ -282,6 +396,10 @@ def index_new_articles(
         },
         schema=_NEW_DOCS,
     )
+    handle = handle_of(conn)
+    if handle is not None:
+        _index_new_on_lake(conn, handle, table)
+        return
     try:
         conn.register("__search_new", table)
         conn.execute("BEGIN TRANSACTION")
@@ -295,6 +413,25 @@ def index_new_articles(
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+        finally:
+            conn.unregister("__search_new")
+    except duckdb.Error as exc:
+        raise SearchError(f"search index of the batch failed: {exc}") from exc
+
+
+def _index_new_on_lake(
+    conn: duckdb.DuckDBPyConnection, handle: LakeHandle, table: pa.Table
+) -> None:
+    """The batch's new articles into the lake's index (their batch is committed already).
+
+    Only a committed batch's versions come here (after its commit protocol), so an
+    article is never searchable with text the lake will not hold.
+    """
+    lake_search.prepare_tokeniser(conn)
+    try:
+        conn.register("__search_new", table)
+        try:
+            _index_lake_docs(conn, handle)
         finally:
             conn.unregister("__search_new")
     except duckdb.Error as exc:
@@ -316,6 +453,10 @@ def rebuild_index(
     conn: duckdb.DuckDBPyConnection, *, batch_size: int = REFRESH_BATCH
 ) -> IndexRefresh:
     """Drop the whole index and build it again from the articles."""
+    handle = handle_of(conn)
+    if handle is not None:
+        lake_search.clear_index(handle)
+        return refresh_index(conn, batch_size=batch_size)
     try:
         conn.execute("BEGIN TRANSACTION")
         conn.execute("DELETE FROM store.search_postings")

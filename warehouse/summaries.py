@@ -1,7 +1,11 @@
 """The read queries behind ``news-ingest stats`` and ``news-ingest report``, as typed rows.
 
 Both read the analyst views (docs/schema.md) through a read-only connection;
-the app formats what they return and runs no SQL of its own.
+the app formats what they return and runs no SQL of its own. A lake's
+connection has the same views (docs/lake.md): the same queries answer there,
+except the figures a lake keeps in PostgreSQL and reads there directly (the
+source names, the search index's size), which its postgres extension would
+copy whole into DuckDB to count.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from warehouse.connection import Connection
+from warehouse.lake.registry import handle_of
+from warehouse.search import indexed_count
 
 __all__ = [
     "DAYS",
@@ -35,8 +41,7 @@ SELECT
     (SELECT count(*) FROM main.stories WHERE source_count > 1),
     (SELECT count(*) FROM main.rejects),
     (SELECT count(*) FROM main.runs),
-    (SELECT count(*) FROM main.runs WHERE status <> 'completed' AND status <> 'running'),
-    (SELECT count(*) FROM store.search_docs)
+    (SELECT count(*) FROM main.runs WHERE status <> 'completed' AND status <> 'running')
 """
 
 _LAST_RUN = """
@@ -61,6 +66,9 @@ ORDER BY source
 
 def source_names(conn: Connection) -> tuple[str, ...]:
     """Every source this warehouse has a run, an article or fetch state of, by name."""
+    handle = handle_of(conn)
+    if handle is not None:  # the same statement, answered by PostgreSQL itself
+        return tuple(str(row[0]) for row in handle.pg.execute(_SOURCE_NAMES).fetchall())
     return tuple(str(row[0]) for row in conn.execute(_SOURCE_NAMES).fetchall())
 
 
@@ -143,7 +151,7 @@ def collect_stats(conn: Connection) -> Stats:
     assert counts is not None
     last = conn.execute(_LAST_RUN).fetchone()
     sources = conn.execute(_SOURCES).fetchall()
-    articles, versions, stories, multi, rejects, runs, failed, indexed = (int(c) for c in counts)
+    articles, versions, stories, multi, rejects, runs, failed = (int(c) for c in counts)
     return Stats(
         articles=articles,
         versions=versions,
@@ -152,7 +160,7 @@ def collect_stats(conn: Connection) -> Stats:
         rejects=rejects,
         runs=runs,
         failed_runs=failed,
-        indexed=indexed,
+        indexed=indexed_count(conn),
         last_run=_last_run(last) if last else None,
         sources=tuple(SourceLine(*row) for row in sources),
     )

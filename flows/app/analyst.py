@@ -2,9 +2,12 @@
 
 All of them open the warehouse read-only through :func:`warehouse.reading.read_only`,
 which reads the snapshot published after the last run when there is one (``sql --live``
-reads the live file instead). Their usage is in :mod:`flows.app.cli`. Tables fit the
-terminal (80 columns off a terminal; :mod:`flows.app.output`); ``--format json`` and
-``csv`` hold data only: a search hit's publication and first-seen times are two fields.
+reads the live file instead), or with ``--warehouse``/``$NEWS_INGEST_WAREHOUSE`` a lake
+through :func:`warehouse.lake.connection.read_lake` (its views by name, docs/lake.md):
+the same queries and the same output columns, the lake named by its address only. Their
+usage is in :mod:`flows.app.cli`. Tables fit the terminal (80 columns off a terminal;
+:mod:`flows.app.output`); ``--format json`` and ``csv`` hold data only: a search hit's
+publication and first-seen times are two fields.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ import argparse
 import csv
 import sys
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import IO, Any
@@ -20,7 +25,7 @@ from typing import IO, Any
 from rich.table import Table
 from rich.text import Text
 
-from flows.app.options import db_option, format_option
+from flows.app.options import db_option, format_option, lake_option, named_lake
 from flows.app.output import emit, json_value, print_json, print_rows, stdout_console
 from flows.errors import OutputError, UsageError
 from flows.pipeline.paths import existing_database
@@ -33,7 +38,7 @@ from warehouse.queries import run_query, write_query_parquet
 from warehouse.reading import read_only
 from warehouse.summaries import collect_report, collect_stats, source_names
 
-__all__ = ["add_commands", "check_source", "run_sql", "write_rows"]
+__all__ = ["Reading", "add_commands", "check_source", "reading", "run_sql", "write_rows"]
 
 _SEARCH_FIELDS = (
     "score",
@@ -63,24 +68,47 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--limit", type=_positive, default=10, metavar="N", help="hits to show (default 10)"
     )
     format_option(found, "table", "csv", "json")
-    db_option(found)
+    _warehouse_options(found)
     found.set_defaults(handler=_search)
 
     out = commands.add_parser("export", help="write the views as Parquet files with a manifest")
     out.add_argument("--to", type=Path, required=True, metavar="DIR", help="folder to create")
     out.add_argument("--overwrite", action="store_true", help="replace an earlier export in DIR")
-    db_option(out)
+    _warehouse_options(out)
     out.set_defaults(handler=_export)
 
     page = commands.add_parser("report", help="write a self-contained HTML report with charts")
     page.add_argument("--out", type=Path, required=True, metavar="FILE", help="e.g. report.html")
-    db_option(page)
+    _warehouse_options(page)
     page.set_defaults(handler=_report)
 
     stats = commands.add_parser("stats", help="counts, the last run and per-source freshness")
     format_option(stats, "table", "json")
-    db_option(stats)
+    _warehouse_options(stats)
     stats.set_defaults(handler=_stats)
+
+
+def _warehouse_options(parser: argparse.ArgumentParser) -> None:
+    db_option(parser)
+    lake_option(parser)
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What an analyst command reads: an open read-only connection and how to name it."""
+
+    opened: AbstractContextManager[Connection]
+    label: str  # the DuckDB file's path, or "lake host:port/dbname" (never the connection string)
+    database: Path | None  # the DuckDB file, None for a lake
+
+
+def reading(args: argparse.Namespace) -> Reading:
+    """The lake ``--warehouse``/``$NEWS_INGEST_WAREHOUSE`` names, else the ``--db`` file."""
+    lake = named_lake(args)
+    if lake is not None:
+        return Reading(read_lake(lake), f"lake {lake.address()}", None)
+    database = existing_database(args.db)
+    return Reading(read_only(database), str(database), database)
 
 
 def run_sql(
@@ -135,7 +163,7 @@ def write_rows(
             handle.close()
 
 
-def check_source(conn: Connection, name: str | None, database: Path) -> None:
+def check_source(conn: Connection, name: str | None, database: Path | str) -> None:
     """A UsageError when ``name`` is given and no run of this warehouse ever had that source."""
     if name is None:
         return
@@ -148,9 +176,9 @@ def check_source(conn: Connection, name: str | None, database: Path) -> None:
 
 
 def _search(args: argparse.Namespace) -> int:
-    database = existing_database(args.db)
-    with read_only(database) as conn:
-        check_source(conn, args.source, database)
+    source = reading(args)
+    with source.opened as conn:
+        check_source(conn, args.source, source.label)
         result = search.search(
             conn, args.terms, since=args.since, source=args.source, limit=args.limit
         )
@@ -195,10 +223,11 @@ def _print_hits(result: search.SearchResult) -> None:
 
 
 def _export(args: argparse.Namespace) -> int:
-    database = existing_database(args.db)
-    with read_only(database) as conn:
+    source = reading(args)
+    with source.opened as conn:
+        label = str(source.database.absolute()) if source.database else source.label
         manifest = export.export_parquet(
-            conn, args.to, source_database=str(database.absolute()), overwrite=args.overwrite
+            conn, args.to, source_database=label, overwrite=args.overwrite
         )
     for table in manifest.tables:
         print(f"{table.name:<18} {table.rows:>9} rows  {len(table.files):>5} file(s)")
@@ -211,9 +240,9 @@ def _report(args: argparse.Namespace) -> int:
 
     if args.out.exists() and args.out.is_dir():
         raise UsageError(f"{args.out} is a folder; give a file name such as report.html")
-    database = existing_database(args.db)
-    with read_only(database) as conn:
-        data = collect_report(conn, database=str(database))
+    source = reading(args)
+    with source.opened as conn:
+        data = collect_report(conn, database=source.label)
     try:
         write_report(data, args.out)
     except OSError as exc:
@@ -227,13 +256,13 @@ def _report(args: argparse.Namespace) -> int:
 def _stats(args: argparse.Namespace) -> int:
     from flows.app.stats import print_stats  # noqa: PLC0415
 
-    database = existing_database(args.db)
-    with read_only(database) as conn:
+    source = reading(args)
+    with source.opened as conn:
         stats = collect_stats(conn)
     if args.fmt == "json":
-        print_json({"database": str(database), **json_value(stats)})
+        print_json({"database": source.label, **json_value(stats)})
     else:
-        print_stats(stats, database=str(database))
+        print_stats(stats, database=source.label)
     return ExitCode.OK
 
 

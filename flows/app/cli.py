@@ -6,23 +6,28 @@
     news-ingest check     [--sources PATH] [--source NAME]... [--list] [--format table|json]
     news-ingest run       [--sources PATH] [--db PATH] [--source NAME]... [--capture | --no-capture]
                           [--format table|json] [--engine local|dask] [--scheduler ADDRESS]
+                          [--warehouse TARGET] [--data-path DIR]
     news-ingest reextract [--source NAME]... [--since DATE] [--db PATH] [--sources PATH]
                           [--format table|json] [--engine local|dask] [--scheduler ADDRESS]
-    news-ingest sql       "SELECT ..." | - [--db PATH] [--format table|csv|json|parquet]
-                          [--out FILE] [--live]
+                          [--warehouse TARGET]
+    news-ingest sql       "SELECT ..." | - [--db PATH | --warehouse TARGET]
+                          [--format table|csv|json|parquet] [--out FILE] [--live]
     news-ingest search    "terms" [--since DATE] [--source NAME] [--limit N]
-                          [--format table|csv|json] [--db PATH]
-    news-ingest export    --to DIR [--overwrite] [--db PATH]
-    news-ingest report    --out FILE.html [--db PATH]
-    news-ingest stats     [--db PATH] [--format table|json]
-    news-ingest reset     SOURCE [--db PATH] [--yes] [--dry-run] [--format table|json]
+                          [--format table|csv|json] [--db PATH | --warehouse TARGET]
+    news-ingest export    --to DIR [--overwrite] [--db PATH | --warehouse TARGET]
+    news-ingest report    --out FILE.html [--db PATH | --warehouse TARGET]
+    news-ingest stats     [--db PATH | --warehouse TARGET] [--format table|json]
+    news-ingest lake-maintain [--warehouse TARGET] [--keep-days DAYS]
+    news-ingest reset     SOURCE [--db PATH | --warehouse TARGET] [--yes] [--dry-run]
+                          [--format table|json]
     news-ingest drop      SOURCE [--db PATH] [--yes] [--dry-run] [--format table|json]
     news-ingest migrate   --to-lake [TARGET] [--db PATH] [--data-path DIR]
                           | --to-db PATH [--warehouse TARGET]
     news-ingest serve     [--sources PATH] [--db PATH] [--port N]
                           [--engine local|dask] [--scheduler ADDRESS]
+                          [--warehouse TARGET] [--data-path DIR]
     news-ingest deploy    --pool NAME [--create-pool] [--prefect-yaml FILE] [--sources PATH]
-                          [--db PATH]
+                          [--db PATH] [--warehouse TARGET] [--data-path DIR]
     news-ingest server    status | stop
     news-ingest worker    --scheduler ADDRESS [--nthreads N] [--name NAME]
     news-ingest completion bash
@@ -34,7 +39,8 @@ else the per-user defaults (:mod:`flows.pipeline.paths`), never from the working
 directory. init and check are in :mod:`flows.app.sourcefile`, reset and drop in
 :mod:`flows.app.forgetting`; the analyst commands
 (search, export, report, stats) in :mod:`flows.app.analyst`: they read the snapshot
-published after the last run when there is one. The engine options and ``worker`` (the
+published after the last run when there is one, or the lake ``--warehouse`` (or
+``NEWS_INGEST_WAREHOUSE``) names. The engine options and ``worker`` (the
 Dask engine) are in :mod:`flows.app.cluster`.
 
 Exit codes are :class:`news_ingest.errors.ExitCode`: 0 success, 1 the run (or query)
@@ -67,7 +73,9 @@ from flows.app.options import (
     add_verbosity,
     db_option,
     format_option,
+    lake_option,
     load_sources,
+    named_lake,
     sources_option,
     warehouse_options,
     writable_database,
@@ -84,7 +92,6 @@ from news_ingest.errors import ExitCode, NewsIngestError
 
 if TYPE_CHECKING:
     from flows.pipeline.reports import RunReport
-    from warehouse.lake.target import LakeTarget
 
 __all__ = ["main", "version_text"]
 
@@ -160,12 +167,7 @@ def _parser() -> argparse.ArgumentParser:
     sql = commands.add_parser("sql", help="run a read-only SQL query against the warehouse")
     sql.add_argument("query", help="the SQL query (read-only), or - to read it from standard input")
     db_option(sql)
-    sql.add_argument(
-        "--warehouse",
-        metavar="TARGET",
-        help="query a lake instead of the DuckDB file: 'ducklake:postgres:dbname=...' "
-        "(default: $NEWS_INGEST_WAREHOUSE; docs/lake.md)",
-    )
+    lake_option(sql)
     format_option(sql, "table", "csv", "json", "parquet")
     sql.add_argument("--out", type=Path, help="write to this file instead of standard output")
     sql.add_argument(
@@ -285,6 +287,7 @@ def _reextract_command(commands: argparse._SubParsersAction[argparse.ArgumentPar
     )
     format_option(command, "table", "json")
     add_engine_options(command)
+    lake_option(command)
     command.set_defaults(handler=_reextract)
 
 
@@ -300,11 +303,16 @@ def _since(value: str) -> datetime:
 def _reextract(args: argparse.Namespace) -> int:
     from flows.app.reextracting import describe_coverage, reextract_coverage  # noqa: PLC0415
 
-    database = existing_database(args.db)
     # A bad file is a usage error, an unusable cluster one line, before Prefect starts.
-    pipeline = load_settings(args.sources).pipeline if args.sources else PipelineSettings()
+    settings = load_settings(args.sources) if args.sources else None
+    pipeline = settings.pipeline if settings else PipelineSettings()
     engine_of(pipeline, args)
-    coverage = reextract_coverage(database, names=args.sources_selected, since=args.since)
+    configured = settings.warehouse if settings else WarehouseSettings()
+    lake = lake_target(configured, warehouse=args.warehouse, data_path=None, database=Path("."))
+    database = existing_database(args.db) if lake is None else writable_database(args.db)
+    coverage = reextract_coverage(
+        database, names=args.sources_selected, since=args.since, lake=lake
+    )
     if not args.quiet:
         print(f"news-ingest: {describe_coverage(coverage)}", file=sys.stderr)
     connect_prefect(announce=not args.quiet)
@@ -320,6 +328,7 @@ def _reextract(args: argparse.Namespace) -> int:
                 sources_path=str(args.sources) if args.sources else None,
                 engine=args.engine,
                 scheduler=args.scheduler,
+                warehouse=args.warehouse,
                 return_state=True,
             )
         )
@@ -342,7 +351,7 @@ def _sql(args: argparse.Namespace) -> int:
     from flows.app.analyst import run_sql  # noqa: PLC0415
 
     query = sys.stdin.read() if args.query == "-" else args.query
-    lake = _named_lake(args)
+    lake = named_lake(args)
     if lake is not None:
         run_sql(Path("unused"), query, fmt=args.fmt, out=args.out, lake=lake)
         return ExitCode.OK
@@ -352,26 +361,12 @@ def _sql(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-def _named_lake(args: argparse.Namespace) -> LakeTarget | None:
-    """The existing lake ``--warehouse`` or ``$NEWS_INGEST_WAREHOUSE`` names, or None.
-
-    For commands without a sources file; the lake's catalog holds its data path.
-    """
-    return lake_target(
-        WarehouseSettings(), warehouse=args.warehouse, data_path=None, database=Path("unused")
-    )
-
-
 def _lake_maintain_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     command = commands.add_parser(
         "lake-maintain",
         help="merge a lake's small Parquet files and expire its old snapshots (docs/lake.md)",
     )
-    command.add_argument(
-        "--warehouse",
-        metavar="TARGET",
-        help="the lake: 'ducklake:postgres:dbname=...' (default: $NEWS_INGEST_WAREHOUSE)",
-    )
+    lake_option(command, only_lakes=True)
     command.add_argument(
         "--keep-days",
         type=float,
@@ -385,7 +380,7 @@ def _lake_maintain_command(commands: argparse._SubParsersAction[argparse.Argumen
 def _lake_maintain(args: argparse.Namespace) -> int:
     from warehouse.lake.maintenance import maintain  # noqa: PLC0415 (lake only)
 
-    lake = _named_lake(args)
+    lake = named_lake(args)
     if lake is None:
         raise UsageError("lake-maintain needs --warehouse TARGET or NEWS_INGEST_WAREHOUSE")
     upkeep = maintain(lake, expire_before=datetime.now(UTC) - timedelta(days=args.keep_days))

@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from flows.app.options import db_option, format_option
+from flows.app.options import db_option, format_option, lake_option, named_lake
 from flows.app.output import print_json
 from flows.errors import UsageError
 from flows.pipeline import forget
-from flows.pipeline.config import WarehouseSettings
-from flows.pipeline.lakeconfig import lake_target
 from flows.pipeline.paths import existing_database
 from news_ingest.errors import ExitCode
 from warehouse.connection import LockWait
@@ -46,12 +43,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
             "--dry-run", action="store_true", help="say what would change; change nothing"
         )
         format_option(command, "table", "json")
-    reset.add_argument(
-        "--warehouse",
-        metavar="TARGET",
-        help="reset the source in a lake: 'ducklake:postgres:dbname=...' "
-        "(default: $NEWS_INGEST_WAREHOUSE; docs/lake.md)",
-    )
+    lake_option(reset)
     reset.set_defaults(handler=_reset)
     drop.set_defaults(handler=_drop)
 
@@ -61,9 +53,7 @@ def _reset(args: argparse.Namespace) -> int:
         yes = {"y", "Y", "yes", "Yes", "YES"}
         return _confirm(args, plan, describe_reset(plan), "Reset it? [y/N] ", yes)
 
-    lake = lake_target(
-        WarehouseSettings(), warehouse=args.warehouse, data_path=None, database=Path("unused")
-    )
+    lake = named_lake(args)
     if lake is not None:
         done = forget.reset_lake(lake, args.source, confirm=confirm)
     else:

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from flows.pipeline.config import Settings, load_settings
+from flows.pipeline.config import Settings, WarehouseSettings, load_settings
+from flows.pipeline.lakeconfig import lake_target
 from flows.pipeline.paths import (
     DB_VARIABLE,
     SOURCES_VARIABLE,
@@ -23,11 +25,16 @@ from flows.pipeline.paths import (
     locate_database,
 )
 
+if TYPE_CHECKING:
+    from warehouse.lake.target import LakeTarget
+
 __all__ = [
     "add_verbosity",
     "db_option",
     "format_option",
+    "lake_option",
     "load_sources",
+    "named_lake",
     "sources_option",
     "warehouse_options",
     "writable_database",
@@ -87,6 +94,27 @@ def warehouse_options(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="the lake's Parquet folder (default: $NEWS_INGEST_DATA_PATH, else [warehouse] "
         "data_path, else lake/ beside the database)",
+    )
+
+
+def lake_option(parser: argparse.ArgumentParser, *, only_lakes: bool = False) -> None:
+    """``--warehouse TARGET`` for a command that reads (or upkeeps) an existing lake."""
+    what = "the lake" if only_lakes else "read a lake instead of the DuckDB file"
+    parser.add_argument(
+        "--warehouse",
+        metavar="TARGET",
+        help=f"{what}: 'ducklake:postgres:dbname=...' "
+        "(default: $NEWS_INGEST_WAREHOUSE; docs/lake.md)",
+    )
+
+
+def named_lake(args: argparse.Namespace) -> LakeTarget | None:
+    """The existing lake ``--warehouse`` or ``$NEWS_INGEST_WAREHOUSE`` names, or None.
+
+    For commands without a sources file; the lake's catalog holds its data path.
+    """
+    return lake_target(
+        WarehouseSettings(), warehouse=args.warehouse, data_path=None, database=Path("unused")
     )
 
 

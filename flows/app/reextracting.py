@@ -15,6 +15,8 @@ from pathlib import Path
 
 from flows.app.analyst import check_source
 from flows.errors import ReextractError
+from warehouse.lake.connection import connect_lake
+from warehouse.lake.target import LakeTarget
 from warehouse.reading import read_only
 from warehouse.summaries import CaptureCoverage, capture_coverage
 
@@ -31,21 +33,30 @@ HOW_TO_CAPTURE = (
 
 
 def reextract_coverage(
-    database: Path, *, names: Sequence[str] | None, since: datetime | None
+    database: Path,
+    *,
+    names: Sequence[str] | None,
+    since: datetime | None,
+    lake: LakeTarget | None = None,
 ) -> tuple[CaptureCoverage, ...]:
     """Per selected source, its articles and captured pages; a ReextractError if none is captured.
 
-    An unknown source name is a UsageError.
+    An unknown source name is a UsageError. With ``lake``, the lake's state is asked.
     """
-    with read_only(database, live=True) as conn:  # what the flow will read, not the snapshot
+    label = f"lake {lake.address()}" if lake is not None else str(database)
+    # What the flow will read: the live file, not the snapshot; or the lake.
+    opened = (
+        connect_lake(lake, read_only=True) if lake is not None else read_only(database, live=True)
+    )
+    with opened as conn:
         for name in names or ():
-            check_source(conn, name, database)
+            check_source(conn, name, label)
         coverage = capture_coverage(conn, since=since)
     if names:
         found = {c.source: c for c in coverage}
         coverage = tuple(found.get(n, CaptureCoverage(n, 0, 0)) for n in names)
     if not sum(c.captured for c in coverage):
-        raise ReextractError(_nothing(database, coverage, since))
+        raise ReextractError(_nothing(label, coverage, since))
     return coverage
 
 
@@ -57,7 +68,7 @@ def describe_coverage(coverage: Sequence[CaptureCoverage]) -> str:
     return f"re-extracting {captured} captured page(s) of {articles} article(s): {parts}"
 
 
-def _nothing(database: Path, coverage: Sequence[CaptureCoverage], since: datetime | None) -> str:
+def _nothing(database: str, coverage: Sequence[CaptureCoverage], since: datetime | None) -> str:
     articles = sum(c.articles for c in coverage)
     after = f" retrieved since {since.isoformat()}" if since else ""
     sources = ", ".join(c.source for c in coverage) or "no source"

@@ -22,7 +22,7 @@ from warehouse.lake import locks
 from warehouse.lake.registry import LakeHandle
 from warehouse.sqlfiles import statements
 
-__all__ = ["HISTORY_TABLES", "LAKE", "ensure_schema", "lake_views_sql"]
+__all__ = ["HISTORY_TABLES", "LAKE", "ensure_schema", "lake_views_sql", "stopwords_sql"]
 
 LAKE = "news_lake"  # the lake's catalog name in the pipeline's connections
 HISTORY_TABLES = ("article_versions", "fetch_log", "story_merges")
@@ -49,10 +49,20 @@ _REWRITES = (
 def lake_views_sql() -> str:
     """The analysts' views for the lake: warehouse/views.sql, history read from the lake."""
     text = (resources.files("warehouse") / "views.sql").read_text(encoding="utf-8")
-    text = text.split("-- Full-text search", 1)[0]  # no search index on the lake yet
+    # The search macros stay the file's: the lake ranks in PostgreSQL (warehouse.lake.search).
+    text = text.split("-- Full-text search", 1)[0]
     for old, new in _REWRITES:
         text = text.replace(old, new)
     return _VISIBLE_ARTICLES.strip() + ";\n\n" + text
+
+
+def stopwords_sql() -> str:
+    """Migration 0004's INSERT of the stop words, for PostgreSQL: the file's list, once."""
+    sql = (resources.files("warehouse") / "migrations" / "0004_search_index.sql").read_text(
+        encoding="utf-8"
+    )
+    (insert,) = (s for s in statements(sql) if s.startswith("INSERT INTO store.search_stopwords"))
+    return insert + " ON CONFLICT (word) DO NOTHING"
 
 
 def ensure_schema(conn: duckdb.DuckDBPyConnection, handle: LakeHandle) -> None:
@@ -66,6 +76,7 @@ def ensure_schema(conn: duckdb.DuckDBPyConnection, handle: LakeHandle) -> None:
         try:
             with handle.pg.transaction():
                 handle.pg.execute(state_sql.encode())  # one script: function bodies hold ';'
+                handle.pg.execute(stopwords_sql().encode())
 
             conn.execute("CALL pg_clear_cache()")
             _create_lake_tables(conn)

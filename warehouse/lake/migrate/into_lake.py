@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 import psycopg
 
+from warehouse import search
 from warehouse.connection import migration_names
 from warehouse.errors import CopyTargetNotEmptyError, WarehouseCopyError
 from warehouse.lake import batches
@@ -97,15 +98,13 @@ def _copy_file(
 
 
 def _index_for_search(conn: duckdb.DuckDBPyConnection) -> None:
-    """LAKE SEARCH INDEX: the call site for indexing a migrated lake's articles.
+    """Index the migrated lake's articles for search (docs/lake.md#search).
 
-    Called after a copy and after finishing a copy a stopped migrate left pending. The
-    lake has no search index yet (docs/lake.md); the search-index work wires its
-    builder here: ``warehouse.search.refresh_index(conn)`` once that indexes a lake
-    (every copied article is stale then; tried on a trial merge with that work: the
-    migrated lake's hits equal the file's). migrate never copies the file's index tables.
+    Called after a copy and after finishing a copy a stopped migrate left pending: every
+    copied article is stale then, and is indexed from its version in the lake, as the
+    file's index would hold it. migrate never copies the file's index tables.
     """
-    del conn
+    search.refresh_index(conn)
 
 
 def _pending_copy(pg: psycopg.Connection[tuple[object, ...]]) -> str | None:
