@@ -177,7 +177,7 @@ def _create_copies_table(handle: LakeHandle) -> None:
 
 
 def _refuse_unless_empty(conn: duckdb.DuckDBPyConnection, handle: LakeHandle) -> None:
-    """Under the batch's DECIDE lock: nobody stores into the lake meanwhile."""
+    """Under the lock WHOLE taken exclusively (a transaction naming no keys): nobody decides."""
     row = conn.execute(
         "SELECT (SELECT count(*) FROM store.articles), (SELECT count(*) FROM store.runs), "
         "(SELECT count(*) FROM store.lake_batches WHERE published_at IS NOT NULL)"
