@@ -79,7 +79,7 @@ WHERE d.version_no IS DISTINCT FROM a.version_count
 # term ids are INTEGER, so a batch must not spend one per term it merely uses.
 _NEW_TERMS = """
 INSERT INTO store.search_dictionary (term)
-SELECT t.term FROM unnest(%s::text[]) AS t(term)
+SELECT t.term FROM unnest(%b::text[]) AS t(term)
 WHERE NOT EXISTS (SELECT 1 FROM store.search_dictionary AS d WHERE d.term = t.term)
 ORDER BY t.term
 ON CONFLICT (term) DO NOTHING
@@ -89,7 +89,7 @@ ON CONFLICT (term) DO NOTHING
 _UPSERT_DOCS = """
 INSERT INTO store.search_docs AS d (article_id, version_no, length, indexed_at)
 SELECT n.article_id, n.version_no, n.length, %(now)s
-FROM unnest(%(ids)s::bigint[], %(versions)s::int[], %(lengths)s::int[])
+FROM unnest(%(ids)b::bigint[], %(versions)b::int[], %(lengths)b::int[])
      AS n(article_id, version_no, length)
 ORDER BY n.article_id
 ON CONFLICT (article_id) DO UPDATE
@@ -98,14 +98,14 @@ WHERE d.version_no < excluded.version_no
 RETURNING d.article_id
 """
 
-_DROP_POSTINGS = "DELETE FROM store.search_postings WHERE article_id = ANY(%s::bigint[])"
+_DROP_POSTINGS = "DELETE FROM store.search_postings WHERE article_id = ANY(%b::bigint[])"
 
 _ADD_POSTINGS = """
 INSERT INTO store.search_postings (term_id, article_id, tf)
 SELECT d.term_id, p.article_id, p.tf
-FROM unnest(%(terms)s::text[], %(ids)s::bigint[], %(tfs)s::int[]) AS p(term, article_id, tf)
+FROM unnest(%(terms)b::text[], %(ids)b::bigint[], %(tfs)b::int[]) AS p(term, article_id, tf)
 JOIN store.search_dictionary AS d USING (term)
-WHERE p.article_id = ANY(%(written)s::bigint[])
+WHERE p.article_id = ANY(%(written)b::bigint[])
 """
 
 # The ranking, with the CLI's filters, on hits whose indexed version is in the lake. The
