@@ -75,14 +75,22 @@ LEFT JOIN store.search_docs AS d USING (article_id)
 WHERE d.version_no IS DISTINCT FROM a.version_count
 """
 
-# Only terms not in the dictionary yet: a conflict still takes an identity value, and
-# term ids are INTEGER, so a batch must not spend one per term it merely uses.
-_NEW_TERMS = """
-INSERT INTO store.search_dictionary (term)
-SELECT t.term FROM unnest(%b::text[]) AS t(term)
-WHERE NOT EXISTS (SELECT 1 FROM store.search_dictionary AS d WHERE d.term = t.term)
-ORDER BY t.term
-ON CONFLICT (term) DO NOTHING
+# The batch's terms with their ids, in one statement: the ids of the known terms (one index
+# lookup each) and of the terms it adds. Only terms not in the dictionary yet are inserted:
+# a conflict still takes an identity value, and term ids are INTEGER. A term another writer
+# adds meanwhile is in neither half (this statement's snapshot predates it): _TERM_IDS.
+_TERMS = """
+WITH known AS (
+    SELECT term, term_id FROM store.search_dictionary WHERE term = ANY(%(terms)b::text[])
+), added AS (
+    INSERT INTO store.search_dictionary (term)
+    SELECT t.term FROM unnest(%(terms)b::text[]) AS t(term)
+    WHERE t.term NOT IN (SELECT term FROM known)
+    ORDER BY t.term
+    ON CONFLICT (term) DO NOTHING
+    RETURNING term, term_id
+)
+SELECT term, term_id FROM known UNION ALL SELECT term, term_id FROM added
 """
 
 # A document row is written when its article is new to the index or its version is newer.
@@ -100,8 +108,7 @@ RETURNING d.article_id
 
 _DROP_POSTINGS = "DELETE FROM store.search_postings WHERE article_id = ANY(%b::bigint[])"
 
-# The batch's terms' ids: one index lookup each (a join with the whole dictionary would
-# grow with it).
+# The ids of terms other writers added meanwhile.
 _TERM_IDS = "SELECT term, term_id FROM store.search_dictionary WHERE term = ANY(%b::text[])"
 
 _COPY_POSTINGS = "COPY store.search_postings (term_id, article_id, tf) FROM STDIN (FORMAT BINARY)"
@@ -184,8 +191,7 @@ def index_docs(
     pg = handle.pg
     terms = sorted({term for term, _, _ in postings})
     try:
-        pg.execute(_NEW_TERMS, (terms,))
-        term_ids = {str(term): int(str(i)) for term, i in pg.execute(_TERM_IDS, (terms,))}
+        term_ids = _term_ids(pg, terms)
         with pg.transaction():
             written = [
                 int(str(row[0]))
@@ -207,6 +213,15 @@ def index_docs(
     except psycopg.Error as exc:
         raise SearchError(f"search index of the lake failed: {exc}") from exc
     return written
+
+
+def _term_ids(pg: psycopg.Connection[tuple[object, ...]], terms: list[str]) -> dict[str, int]:
+    """Every term's id, adding the new ones to the dictionary (committed at once)."""
+    found = {str(term): int(str(i)) for term, i in pg.execute(_TERMS, {"terms": terms})}
+    missing = [term for term in terms if term not in found]
+    if missing:  # added by another writer while this statement ran
+        found.update((str(t), int(str(i))) for t, i in pg.execute(_TERM_IDS, (missing,)))
+    return found
 
 
 def _copy_postings(
