@@ -35,6 +35,7 @@ import pyarrow as pa
 
 from warehouse.errors import EmptyQueryError, IndexMissingError, SearchError
 from warehouse.lake import search as lake_search
+from warehouse.lake.postings import BatchPostings
 from warehouse.lake.registry import LakeHandle, handle_of
 
 __all__ = [
@@ -366,11 +367,10 @@ def _index_lake_docs(conn: duckdb.DuckDBPyConnection, handle: LakeHandle) -> lis
     """Tokenise ``__search_new`` here, write it into the lake's index; the ids written."""
     conn.execute(_LAKE_NEW_ARTICLE_TERMS)
     try:
-        postings = conn.execute("SELECT term, article_id, tf FROM __search_batch").fetchall()
         docs = conn.execute(_NEW_DOC_LENGTHS).fetchall()
+        return lake_search.index_docs(handle, docs, BatchPostings(conn, "__search_batch"))
     finally:
         conn.execute("DROP TABLE IF EXISTS __search_batch")
-    return lake_search.index_docs(handle, docs, postings)
 
 
 def index_new_articles(
@@ -427,7 +427,9 @@ def _index_new_on_lake(
     Only a committed batch's versions come here (after its commit protocol), so an
     article is never searchable with text the lake will not hold.
     """
-    lake_search.prepare_tokeniser(conn)
+    if not handle.tokeniser_ready:  # once per connection, not per batch
+        lake_search.prepare_tokeniser(conn)
+        handle.tokeniser_ready = True
     try:
         conn.register("__search_new", table)
         try:

@@ -42,6 +42,8 @@ class LakeHandle:
     # Seconds spent waiting for key locks, deciding in state transactions, validating and
     # committing, and how many attempts conflicted (bench/lake.py reports them).
     spent: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
+    # The search tokeniser (fts, macros, stop words) is loaded in this connection.
+    tokeniser_ready: bool = False
 
 
 _HANDLES: dict[int, LakeHandle] = {}

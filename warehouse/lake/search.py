@@ -1,4 +1,4 @@
-"""The lake's search index: the file's BM25 tables in PostgreSQL, ranked by PostgreSQL.
+"""The lake's search index: the file's BM25 index in PostgreSQL, ranked by PostgreSQL.
 
 Tokenising stays in DuckDB, exactly as for the file: the lake connection
 loads the fts extension from its wheel (offline) and gets the file's own
@@ -9,14 +9,15 @@ and ranked on the lake's own psycopg session: through DuckDB's postgres
 extension a ``term IN (...)`` lookup is not answered from PostgreSQL's
 indexes (docs/lake.md), sent directly it is.
 
-Several writers index at once (state.sql, "search index"): new terms get ids
-from an identity column (``ON CONFLICT (term) DO NOTHING``, in term order so
-two writers never wait on each other in a cycle), and a document row is
-inserted or replaced only by a newer version of its article (the upsert
-locks the row, so its postings are rewritten by one writer at a time). Only
-versions already in the lake are indexed: :func:`index_docs` is called after
-a batch's commit protocol has run, and :data:`LATEST_IN_LAKE` reads the
-lake's own versions; a hit is shown only when its indexed version's batch is
+The postings are keyed by the term itself (state.sql, "search index"), not
+by a dictionary's term ids as in the file: giving ids to a batch's thousands
+of new terms was a round trip and an insert into two more indexes, half the
+cost of indexing. Several writers index at once: a document row is inserted
+or replaced only by a newer version of its article (the upsert locks the
+row, so its postings are rewritten by one writer at a time). Only versions
+already in the lake are indexed: :func:`index_docs` is called after a
+batch's commit protocol has run, and :data:`LATEST_IN_LAKE` reads the lake's
+own versions; a hit is shown only when its indexed version's batch is
 published (``store.lake_batches``).
 """
 
@@ -32,6 +33,7 @@ import psycopg
 
 from warehouse.connection import fts_extension_path
 from warehouse.errors import IndexMissingError, SearchError
+from warehouse.lake.postings import BatchPostings
 from warehouse.lake.registry import LakeHandle
 from warehouse.lake.schema import LAKE
 from warehouse.sqlfiles import statements
@@ -42,7 +44,6 @@ __all__ = [
     "STOPWORDS",
     "WORDS",
     "IndexedDoc",
-    "Posting",
     "clear_index",
     "index_docs",
     "indexed_count",
@@ -56,7 +57,6 @@ __all__ = [
 WORDS = "search_words"  # the temporary macro standing for the file's store.search_words
 STOPWORDS = "temp.main.search_stopwords"  # the stop words, copied from PostgreSQL
 
-Posting = tuple[str, int, int]  # (term, article id, tf)
 IndexedDoc = tuple[int, int, int]  # (article id, version number, length)
 
 # The latest version of each wanted article that the lake holds (never an unpublished one).
@@ -75,24 +75,6 @@ LEFT JOIN store.search_docs AS d USING (article_id)
 WHERE d.version_no IS DISTINCT FROM a.version_count
 """
 
-# The batch's terms with their ids, in one statement: the ids of the known terms (one index
-# lookup each) and of the terms it adds. Only terms not in the dictionary yet are inserted:
-# a conflict still takes an identity value, and term ids are INTEGER. A term another writer
-# adds meanwhile is in neither half (this statement's snapshot predates it): _TERM_IDS.
-_TERMS = """
-WITH known AS (
-    SELECT term, term_id FROM store.search_dictionary WHERE term = ANY(%(terms)b::text[])
-), added AS (
-    INSERT INTO store.search_dictionary (term)
-    SELECT t.term FROM unnest(%(terms)b::text[]) AS t(term)
-    WHERE t.term NOT IN (SELECT term FROM known)
-    ORDER BY t.term
-    ON CONFLICT (term) DO NOTHING
-    RETURNING term, term_id
-)
-SELECT term, term_id FROM known UNION ALL SELECT term, term_id FROM added
-"""
-
 # A document row is written when its article is new to the index or its version is newer.
 _UPSERT_DOCS = """
 INSERT INTO store.search_docs AS d (article_id, version_no, length, indexed_at)
@@ -108,10 +90,7 @@ RETURNING d.article_id
 
 _DROP_POSTINGS = "DELETE FROM store.search_postings WHERE article_id = ANY(%b::bigint[])"
 
-# The ids of terms other writers added meanwhile.
-_TERM_IDS = "SELECT term, term_id FROM store.search_dictionary WHERE term = ANY(%b::text[])"
-
-_COPY_POSTINGS = "COPY store.search_postings (term_id, article_id, tf) FROM STDIN (FORMAT BINARY)"
+_COPY_POSTINGS = "COPY store.search_postings (term, article_id, tf) FROM STDIN"
 
 # The ranking, with the CLI's filters, on hits whose indexed version is in the lake. The
 # filters are a nested loop over the hits best first, so PostgreSQL stops at the limit: a
@@ -183,15 +162,13 @@ def _tokeniser_macros() -> list[str]:
 
 
 def index_docs(
-    handle: LakeHandle, docs: Sequence[IndexedDoc], postings: Sequence[Posting]
+    handle: LakeHandle, docs: Sequence[IndexedDoc], postings: BatchPostings
 ) -> list[int]:
     """Write ``docs`` and their ``postings`` unless a newer version is indexed; the ids written."""
     if not docs:
         return []
     pg = handle.pg
-    terms = sorted({term for term, _, _ in postings})
     try:
-        term_ids = _term_ids(pg, terms)
         with pg.transaction():
             written = [
                 int(str(row[0]))
@@ -207,35 +184,13 @@ def index_docs(
             ]
             if written:
                 pg.execute(_DROP_POSTINGS, (written,))
-                _copy_postings(pg, postings, term_ids, set(written))
+                with pg.cursor().copy(_COPY_POSTINGS) as copy:
+                    copy.write(postings.copy_text(written))
     except psycopg.errors.UndefinedTable as exc:
         raise IndexMissingError(_MISSING) from exc
     except psycopg.Error as exc:
         raise SearchError(f"search index of the lake failed: {exc}") from exc
     return written
-
-
-def _term_ids(pg: psycopg.Connection[tuple[object, ...]], terms: list[str]) -> dict[str, int]:
-    """Every term's id, adding the new ones to the dictionary (committed at once)."""
-    found = {str(term): int(str(i)) for term, i in pg.execute(_TERMS, {"terms": terms})}
-    missing = [term for term in terms if term not in found]
-    if missing:  # added by another writer while this statement ran
-        found.update((str(t), int(str(i))) for t, i in pg.execute(_TERM_IDS, (missing,)))
-    return found
-
-
-def _copy_postings(
-    pg: psycopg.Connection[tuple[object, ...]],
-    postings: Sequence[Posting],
-    term_ids: dict[str, int],
-    written: set[int],
-) -> None:
-    """The postings of the documents written, by COPY (binary): the bulk of indexing."""
-    with pg.cursor().copy(_COPY_POSTINGS) as copy:
-        copy.set_types(["int4", "int8", "int4"])
-        for term, article_id, tf in postings:
-            if article_id in written:
-                copy.write_row((term_ids[term], article_id, tf))
 
 
 def stale_articles(handle: LakeHandle) -> list[tuple[int, bool]]:
@@ -253,17 +208,17 @@ def stale_count(handle: LakeHandle) -> int:
 def indexed_count(handle: LakeHandle) -> int:
     """Articles in the lake's search index (none in a lake that predates it)."""
     try:
-        rows = _select(handle, "SELECT docs FROM store.search_totals", {})
+        rows = _select(handle, "SELECT coalesce(sum(docs), 0) FROM store.search_totals", {})
     except IndexMissingError:
         return 0
     return int(rows[0][0]) if rows else 0
 
 
 def clear_index(handle: LakeHandle) -> None:
-    """Empty the index (its dictionary too) in one transaction; not while runs index."""
+    """Empty the index in one transaction; not while runs index."""
     try:
         with handle.pg.transaction():
-            for table in ("search_postings", "search_docs", "search_dictionary"):
+            for table in ("search_postings", "search_docs"):
                 handle.pg.execute(f"DELETE FROM store.{table}".encode())
     except psycopg.Error as exc:
         raise SearchError(f"cannot clear the lake's search index: {exc}") from exc
