@@ -34,13 +34,18 @@ started with ``scripts/postgres.sh`` (stopped at the end):
     share of its wall time spent waiting for its batches' key locks, inside
     state transactions, waiting for and holding the short ``COMMIT`` lock, the
     CPU its process used, and how many state transactions conflicted and were
-    decided again.
+    decided again. With ``--pin``, writer N and its PostgreSQL backends (found by the
+    sessions' ``application_name``, pinned again every 0.2 s as DuckDB opens more) run
+    on core N only, one writer alone on core 0 as well: each writer has a core of its
+    own, as writers on separate machines would, without the two competing for the same
+    cores; unpinned, two writers and their backends share the machine's cores.
 
 The load average is printed with every figure: on a machine whose cores are busy
 with other work the writers do not get separate cores and the ratios mean little.
 
     .venv/bin/python -m bench.lake --corpus /work/shared/corpus/fundus
     .venv/bin/python -m bench.lake --corpus DIR --only store,writers --repeat 4
+    .venv/bin/python -m bench.lake --corpus DIR --only writers --pin
     .venv/bin/python -m bench.lake --only lookups --sizes 10000,1000000 --bands 40
 """
 
@@ -58,6 +63,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -521,9 +527,12 @@ def writer_main(args: argparse.Namespace) -> int:
     from warehouse.lake.registry import handle_of
     from warehouse.lake.target import LakeTarget
 
-    target = LakeTarget(dsn=args.dsn, data_path=args.data_path)
+    name = f"bench-writer-{args.part}"  # names its PostgreSQL sessions, DuckDB's too
+    target = LakeTarget(dsn=f"{args.dsn} application_name={name}", data_path=args.data_path)
     batches = pickle.loads(args.batches.read_bytes())[args.part :: args.parts]
-    with connect_lake(target) as conn:
+    if args.core is not None:
+        os.sched_setaffinity(0, {args.core})
+    with connect_lake(target) as conn, _pinned_backends(args.dsn, name, args.core):
         print("ready", flush=True)
         sys.stdin.readline()
         started, cpu = time.time(), time.process_time()
@@ -535,6 +544,39 @@ def writer_main(args: argparse.Namespace) -> int:
     print(json.dumps({"start": started, "end": ended, "pages": _pages(batches),
                       "persist_seconds": sum(seconds), "spent": spent}), flush=True)  # fmt: skip
     return 0
+
+
+@contextmanager
+def _pinned_backends(dsn: str, name: str, core: int | None) -> Iterator[None]:
+    """While open, keep the PostgreSQL backends of sessions named ``name`` on ``core``.
+
+    DuckDB's postgres extension opens its connections when it needs them, so the
+    backends are looked up again every 0.2 s; the bench runs as root, so it may set
+    the ``postgres`` user's processes' CPU affinity.
+    """
+    if core is None:
+        yield
+        return
+    stop = threading.Event()
+
+    def pin() -> None:
+        with psycopg.connect(dsn, autocommit=True) as pg:
+            while not stop.is_set():
+                rows = pg.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE application_name = %s", (name,)
+                ).fetchall()
+                for (pid,) in rows:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.sched_setaffinity(int(pid), {core})
+                stop.wait(0.2)
+
+    thread = threading.Thread(target=pin, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 # What a writer's seconds went to (warehouse.lake.registry.LakeHandle.spent), as a share of
@@ -553,9 +595,12 @@ def _shares(report: dict[str, Any]) -> dict[str, float]:
 
 
 def run_writers(
-    server: PgServer, blob_path: Path, *, writers: int, label: str, workdir: Path
+    server: PgServer, blob_path: Path, *, writers: int, label: str, workdir: Path, pin: bool
 ) -> dict[str, Any]:
-    """``writers`` writer processes into one new lake, started together; combined pages/s."""
+    """``writers`` writer processes into one new lake, started together; combined pages/s.
+
+    With ``pin``, writer N and its PostgreSQL backends run on core N only.
+    """
     dbname = server.new_database(f"bench_writers_{label}")
     target = lake_target(server, dbname, workdir / f"writers-lake-{label}")
     from warehouse.lake.connection import connect_lake
@@ -579,6 +624,7 @@ def run_writers(
                 str(part),
                 "--parts",
                 "2",
+                *(["--core", str(part)] if pin else []),
             ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -618,9 +664,11 @@ def run_writers(
 
 
 def measure_writers(
-    server: PgServer, blob_path: Path, *, workdir: Path, repeat: int
+    server: PgServer, blob_path: Path, *, workdir: Path, repeat: int, pin: bool
 ) -> dict[str, Any]:
     """One writer (half the batches) vs two at once (both halves), ABBA over repeats."""
+    if pin and (os.cpu_count() or 1) < 2:
+        raise SkippedError("--pin needs two cores")
     rounds = []
     for number in range(repeat):
         order = [1, 2] if number % 2 == 0 else [2, 1]
@@ -628,8 +676,9 @@ def measure_writers(
         row: dict[str, Any] = {"repeat": number, "order": order}
         for writers in order:
             row[f"w{writers}"] = run_writers(
-                server, blob_path, writers=writers, label=f"{number}_{writers}", workdir=workdir
-            )
+                server, blob_path, writers=writers, label=f"{number}_{writers}", workdir=workdir,
+                pin=pin,
+            )  # fmt: skip
         row["ratio"] = round(row["w2"]["pages_per_second"] / row["w1"]["pages_per_second"], 2)
         row["load_before"], row["load_after"] = before, load()
         print(
@@ -642,6 +691,7 @@ def measure_writers(
         rounds.append(row)
     ratios = [r["ratio"] for r in rounds]
     return {
+        "pinned": pin,
         "rounds": rounds,
         "ratio": round(statistics.median(ratios), 2),
         "ratio_min": min(ratios),
@@ -671,6 +721,7 @@ def run(
     bands: int,
     lookup_batches: int,
     workdir: Path,
+    pin: bool = False,
 ) -> dict[str, Any]:
     """The figures asked for in ``only`` (store, lookups, writers); returns them."""
     results: dict[str, Any] = {"machine": machine()}
@@ -698,7 +749,9 @@ def run(
             )  # fmt: skip
         if "writers" in only:
             print("(writers) two lake writers at once vs one ...")
-            results["writers"] = measure_writers(server, blob_path, workdir=workdir, repeat=repeat)
+            results["writers"] = measure_writers(
+                server, blob_path, workdir=workdir, repeat=repeat, pin=pin
+            )
     results["machine"]["load_average_end"] = os.getloadavg()
     return results
 
@@ -725,7 +778,8 @@ def report(results: dict[str, Any]) -> None:
               f"(target <= 2: {'holds' if lk['ratio'] <= 2 else 'MISSED'})")  # fmt: skip
     if "writers" in results:
         w = results["writers"]
-        print(f"  two writers vs one, combined throughput: {w['ratio']:.2f} "
+        cores = "one core per writer (pinned)" if w.get("pinned") else "cores shared"
+        print(f"  two writers vs one, combined throughput, {cores}: {w['ratio']:.2f} "
               f"[{w['ratio_min']:.2f}-{w['ratio_max']:.2f}] "
               f"(target >= 1.6: {'holds' if w['ratio'] >= 1.6 else 'MISSED'})")  # fmt: skip
         print(f"    two writers, share of each one's wall time (median): "
@@ -746,6 +800,7 @@ def _parser() -> argparse.ArgumentParser:
     writer.add_argument("--batches", type=Path, required=True)
     writer.add_argument("--part", type=int, required=True)
     writer.add_argument("--parts", type=int, required=True)
+    writer.add_argument("--core", type=int, help="run on this core only, its backends too")
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--only", default="store,lookups,writers")
     parser.add_argument("--repeat", type=int, default=6, help="(store), (writers): ABBA rounds")
@@ -754,6 +809,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--sizes", default="10000,1000000", help="(lookups) stored articles")
     parser.add_argument("--bands", type=int, default=40, help="(lookups) band keys per article")
     parser.add_argument("--lookup-batches", type=int, default=12)
+    parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="(writers) writer N and its PostgreSQL backends on core N only: separate cores",
+    )
     parser.add_argument("--out", type=Path)
     return parser
 
@@ -769,7 +829,7 @@ def main(argv: list[str] | None = None) -> int:
             corpus=args.corpus, only=set(args.only.split(",")), repeat=args.repeat,
             batch_size=args.batch_size, limit=args.pages,
             sizes=[int(s) for s in args.sizes.split(",")], bands=args.bands,
-            lookup_batches=args.lookup_batches, workdir=Path(folder),
+            lookup_batches=args.lookup_batches, workdir=Path(folder), pin=args.pin,
             )  # fmt: skip
         except SkippedError as exc:
             print(f"bench.lake: {exc}", file=sys.stderr)
