@@ -32,6 +32,8 @@ from collections.abc import Coroutine, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+from flows.pipeline.config import WarehouseSettings
+from flows.pipeline.lakeconfig import lake_target
 from flows.pipeline.paths import existing_database, existing_sources, locate_database
 from flows.pipeline.reports import RunReport, SourceReport
 from warehouse.articles import ArticleRecord
@@ -91,8 +93,21 @@ def run(
     )
 
 
-def open_warehouse(db: PathLike | None = None, *, live: bool = False) -> Warehouse:
-    """The warehouse, read-only: SQL, search, articles as records or Arrow. Close it when done."""
+def open_warehouse(
+    db: PathLike | None = None, *, live: bool = False, warehouse: str | None = None
+) -> Warehouse:
+    """The warehouse, read-only: SQL, search, articles as records or Arrow. Close it when done.
+
+    ``warehouse`` (else ``NEWS_INGEST_WAREHOUSE``) names a lake to open instead of
+    the file, as ``--warehouse`` does on the command line:
+    ``'ducklake:postgres:dbname=news host=127.0.0.1'`` (credentials from libpq's
+    ``PGPASSWORD`` and friends).
+    """
+    lake = lake_target(
+        WarehouseSettings(), warehouse=warehouse, data_path=None, database=Path("unused")
+    )
+    if lake is not None:
+        return Warehouse.of_lake(lake)
     return Warehouse(existing_database(_path(db)), live=live)
 
 

@@ -1,10 +1,11 @@
 """The articles of a warehouse for Python: typed records one at a time, or Arrow.
 
-Both read the analyst view ``main.articles`` (the latest version of each
+Both read the analyst view ``articles`` (the latest version of each
 article, docs/schema.md), optionally filtered by source and by date (the
 publication time, or the first-seen time when the publication date is
 unknown: the rule ``search --since`` and the ``day`` of an export follow),
-ordered by article id. Records stream in batches, so memory stays bounded
+ordered by article id; of the connection's default database, so a lake's
+views on a lake connection. Records stream in batches, so memory stays bounded
 whatever the warehouse's size; Arrow comes as a table or a batch reader.
 """
 
@@ -67,7 +68,7 @@ class ArticleRecord:
 ARTICLE_COLUMNS = tuple(f.name for f in fields(ArticleRecord))
 
 _SELECT = (
-    f"SELECT {', '.join(ARTICLE_COLUMNS)} FROM main.articles "
+    f"SELECT {', '.join(ARTICLE_COLUMNS)} FROM articles "
     "WHERE ($source IS NULL OR source = $source) "
     "AND ($since IS NULL OR coalesce(published_at, first_seen_at) >= $since) "
     "AND ($until IS NULL OR coalesce(published_at, first_seen_at) < $until) "
@@ -86,11 +87,20 @@ def iter_articles(
     """Each matching article as a record, ``batch_size`` rows fetched at a time."""
     cursor = conn.cursor()  # its own cursor: other queries may run while this one is read
     try:
+        _use_same_database(conn, cursor)
         cursor.execute(_SELECT, _params(source, since, until))
         while rows := cursor.fetchmany(batch_size):
             yield from (_record(row) for row in rows)
     finally:
         cursor.close()
+
+
+def _use_same_database(conn: Connection, cursor: Connection) -> None:
+    """A new cursor starts on the default database: point it where ``conn`` is (a lake's)."""
+    row = conn.execute("SELECT current_database(), current_schema()").fetchone()
+    if row is not None:
+        database, schema = (str(name).replace('"', '""') for name in row)
+        cursor.execute(f'USE "{database}"."{schema}"')
 
 
 def articles_arrow(

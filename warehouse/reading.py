@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -41,6 +41,8 @@ from warehouse.articles import (
 )
 from warehouse.connection import LockWait, open_connection
 from warehouse.errors import NotAWarehouseError, WarehouseError
+from warehouse.lake.connection import read_lake
+from warehouse.lake.target import LakeTarget
 from warehouse.snapshots import reading_path, snapshot_is_behind
 from warehouse.summaries import Stats, collect_stats
 
@@ -98,13 +100,28 @@ def _tell(message: str) -> None:
 class Warehouse:
     """A warehouse opened read-only (its snapshot, or with ``live`` the live file), search ready.
 
+    :meth:`of_lake` opens a lake instead (docs/lake.md): the same methods, the
+    same columns.
+
     Close it (or use ``with``) when done: while it is open on the live file, a
     run waits for it; the snapshot never makes a run wait.
     """
 
     def __init__(self, path: Path, *, live: bool = False, timeout: float = READ_WAIT) -> None:
-        self.path = path
+        self.path: Path | None = path
+        self.lake: LakeTarget | None = None
+        self._closing = ExitStack()
         self.connection = open_read_only(path, live=live, timeout=timeout)
+        self._closing.callback(self.connection.close)
+
+    @classmethod
+    def of_lake(cls, target: LakeTarget) -> Warehouse:
+        """The lake ``target`` read-only (its views by name, search ranked in PostgreSQL)."""
+        warehouse = cls.__new__(cls)
+        warehouse.path, warehouse.lake = None, target
+        warehouse._closing = ExitStack()
+        warehouse.connection = warehouse._closing.enter_context(read_lake(target))
+        return warehouse
 
     def sql(self, query: str, params: Any = None) -> duckdb.DuckDBPyRelation:
         """A DuckDB relation (``.fetchall()``, ``.arrow()``; ``.df()`` needs pandas)."""
@@ -160,8 +177,8 @@ class Warehouse:
         return collect_stats(self.connection)
 
     def close(self) -> None:
-        """Close the connection (idempotent)."""
-        self.connection.close()
+        """Close the connection, and a lake's PostgreSQL session (idempotent)."""
+        self._closing.close()
 
     def __enter__(self) -> Warehouse:
         return self
@@ -175,4 +192,5 @@ class Warehouse:
         self.close()
 
     def __repr__(self) -> str:
-        return f"Warehouse({str(self.path)!r})"
+        where = self.lake.address() if self.lake is not None else str(self.path)
+        return f"Warehouse({where!r})"

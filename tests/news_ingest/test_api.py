@@ -18,8 +18,9 @@ import pytest
 import news_ingest
 from flows.errors import ConfigError, DatabaseMissingError
 from tests.analyst_data import analyst_db  # noqa: F401 (fixture)
-from tests.helpers import files_sources
+from tests.helpers import files_sources, run
 from warehouse.articles import ARTICLE_COLUMNS
+from warehouse.lake.target import LakeTarget
 
 
 def test_importing_the_package_loads_no_pipeline() -> None:
@@ -124,3 +125,35 @@ def test_records_have_the_columns_of_the_articles_view(
         columns = [row[0] for row in conn.execute("DESCRIBE main.articles").fetchall()]
     assert tuple(columns) == ARTICLE_COLUMNS
     assert [f.name for f in dataclasses.fields(news_ingest.ArticleRecord)] == columns
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_open_warehouse_reads_a_lake_as_it_reads_the_file(
+    tmp_path: Path, lake: LakeTarget, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sources = files_sources(tmp_path, 6)
+    file_db = tmp_path / "news.duckdb"
+    assert run(sources, file_db).status == "completed"
+    text = f"ducklake:postgres:{lake.dsn}"
+    lake_report = run(sources, file_db.with_name("unused.duckdb"), warehouse=text,
+                      data_path=str(lake.data_path))  # fmt: skip
+    assert lake_report.status == "completed"
+
+    def seen(wh: news_ingest.Warehouse) -> tuple[object, ...]:
+        records = [(r.article_id, r.title, r.url, r.text) for r in wh.articles()]
+        hits = [(h.article_id, round(h.score, 9), h.title) for h in wh.search("report")]
+        return records, wh.arrow().num_rows, hits, wh.stats().articles
+
+    with news_ingest.open_warehouse(file_db, live=True) as wh:
+        expected = seen(wh)
+    with news_ingest.open_warehouse(warehouse=text) as wh:
+        assert seen(wh) == expected and expected[2]
+        assert repr(wh) == f"Warehouse({lake.address()!r})"
+        with pytest.raises(duckdb.Error):
+            wh.sql("CREATE TABLE x AS SELECT 1")  # read-only
+    wh.close()  # closing again does nothing
+
+    monkeypatch.setenv("NEWS_INGEST_WAREHOUSE", text)  # as the command line reads it
+    with news_ingest.open_warehouse() as wh:
+        assert wh.lake is not None and wh.lake.dsn == lake.dsn
+        assert len(list(wh.articles())) == len(expected[0])
