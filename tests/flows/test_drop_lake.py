@@ -157,9 +157,9 @@ def test_a_drop_on_a_lake_leaves_what_the_same_drop_leaves_in_the_file(
 ) -> None:
     db, lake = twins
     assert query(db, "SELECT count(*) FROM store.fetch_log WHERE source = 'list'") != [(0,)]
-    assert query(db, "SELECT count(*) FROM store.rejects WHERE source = 'files'") != [(0,)]
+    assert query(db, "SELECT count(*) FROM store.rejects WHERE source = 'folder'") != [(0,)]
 
-    for source in ("list", "wire", "files"):
+    for source in ("list", "wire", "folder"):
         code, in_file, _ = cli(capsys, "drop", source, "--db", str(db), "--yes")
         assert code == 0
         code, in_lake, err = cli(
@@ -207,6 +207,7 @@ def test_dry_run_json_unknown_source_and_the_environment_variable(
     monkeypatch.setenv("NEWS_INGEST_WAREHOUSE", target_text(lake))
     code, out, _ = cli(capsys, "drop", "wire", "--yes")
     assert code == 0 and out.strip().endswith("dropped source 'wire'")
+    monkeypatch.delenv("NEWS_INGEST_WAREHOUSE")
     assert cli(capsys, "drop", "wire", "--db", str(db), "--yes")[0] == 0
     assert_same(db, lake)
 
