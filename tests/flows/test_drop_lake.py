@@ -120,7 +120,7 @@ def assert_no_orphans(lake: LakeTarget) -> None:
     with psycopg.connect(lake.dsn) as pg:
         for table in REFERRING:
             row = pg.execute(
-                f"SELECT count(*) FROM store.{table} "  # type: ignore[arg-type]
+                f"SELECT count(*) FROM store.{table} "
                 "WHERE article_id NOT IN (SELECT article_id FROM store.articles)"
             ).fetchone()
             assert row == (0,), table
@@ -162,9 +162,7 @@ def test_a_drop_on_a_lake_leaves_what_the_same_drop_leaves_in_the_file(
     for source in ("list", "wire", "folder"):
         code, in_file, _ = cli(capsys, "drop", source, "--db", str(db), "--yes")
         assert code == 0
-        code, in_lake, err = cli(
-            capsys, "drop", source, "--warehouse", target_text(lake), "--yes"
-        )
+        code, in_lake, err = cli(capsys, "drop", source, "--warehouse", target_text(lake), "--yes")
         assert code == 0, err
         assert in_lake == in_file  # the same counts, the same lines
         assert in_lake.strip().endswith(f"dropped source {source!r}")

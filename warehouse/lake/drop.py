@@ -154,9 +154,8 @@ class LakeDrop:
 
 def pending_plan(conn: duckdb.DuckDBPyConnection, source: str) -> DropPlan | None:
     """The plan of a drop of ``source`` a stopped drop left pending, or None."""
-    row = _handle(conn).pg.execute(
-        "SELECT plan FROM store.lake_drops WHERE source = %s", (source,)
-    ).fetchone()
+    pg = _handle(conn).pg
+    row = pg.execute("SELECT plan FROM store.lake_drops WHERE source = %s", (source,)).fetchone()
     if row is None:
         return None
     recorded = row[0] if isinstance(row[0], dict) else json.loads(str(row[0]))
