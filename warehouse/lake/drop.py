@@ -44,8 +44,8 @@ from warehouse.maintenance import DropPlan
 
 __all__ = ["LakeDrop", "drop_source", "pending_plan", "plan_drop"]
 
-_ATTEMPTS = 5  # lake transactions tried before a LakeDropError (the rerun finishes it)
-_BACKOFF = 0.05  # seconds, times the attempt
+_ATTEMPTS = 6  # lake transactions tried before a LakeDropError (the rerun finishes it)
+_BACKOFF = 0.05  # seconds, doubled per attempt (about 1.5 s in all)
 
 _TOUCHED = """
 WITH touched AS (
@@ -96,6 +96,10 @@ _HISTORY = (
     f"DELETE FROM {LAKE}.history.fetch_log WHERE source = ?",
 )
 
+_ORPHAN_DOCS = (
+    "SELECT d.article_id FROM store.search_docs AS d WHERE NOT EXISTS "
+    "(SELECT 1 FROM store.articles AS a WHERE a.article_id = d.article_id)"
+)
 _GONE_SQL = "SELECT article_id FROM pg_temp.drop_gone"
 _TOUCHED_SQL = "SELECT article_id FROM pg_temp.drop_touched"
 _KEYS_MATCH = (
@@ -141,6 +145,10 @@ _STATE = (
     "DELETE FROM store.source_state WHERE source = %(s)s",
     "DELETE FROM store.run_sources WHERE source = %(s)s",
     "DELETE FROM store.lake_drops WHERE source = %(s)s",  # its version keys go with it
+    # Index rows of articles that no longer exist: a run that indexed a batch of an earlier
+    # drop's source just after that drop ended (docs/lake.md, "Dropping a source").
+    f"DELETE FROM store.search_postings WHERE article_id IN ({_ORPHAN_DOCS})",
+    f"DELETE FROM store.search_docs WHERE article_id IN ({_ORPHAN_DOCS})",
 )
 
 
@@ -225,7 +233,7 @@ def _delete_history(conn: duckdb.DuckDBPyConnection, source: str) -> None:
                         f"deleting {source!r}'s history rows from the lake failed ({exc}); "
                         "run the same drop again to finish it"
                     ) from exc
-                time.sleep(_BACKOFF * attempt)
+                time.sleep(_BACKOFF * 2 ** (attempt - 1))
     finally:
         conn.execute("DROP TABLE IF EXISTS __drop_keys")
 
