@@ -24,11 +24,18 @@ import pytest
 
 from flows.app.cli import main
 from tests.analyst_data import prose
-from tests.flows.lakehelpers import assert_consistent, lake_rows
+from tests.flows.lakehelpers import (
+    assert_consistent,
+    finish,
+    lake_rows,
+    page,
+    sources_over,
+    start_lake_run,
+)
 from tests.flows.migratehelpers import VIEWS, clean_env, file_rows, lake_view_rows, make_warehouse
 from tests.helpers import query, run
 from tests.localserver import LocalServer
-from tests.prefectserver import stop_process
+from tests.prefectserver import PrefectServer, stop_process
 from warehouse import search
 from warehouse.lake.connection import read_lake
 from warehouse.lake.migrate import copy_file_into_lake
@@ -339,3 +346,54 @@ def test_a_drop_killed_midway_shows_no_half_article_and_its_rerun_finishes_it(
 
     code, _, err = cli(capsys, "drop", "wire", "--warehouse", target_text(lake), "--yes")
     assert code == 2 and "unknown source 'wire'" in err  # done: nothing of it is left
+
+
+# ------------------------------------------------------------------ a run writing meanwhile
+
+
+def lake_run(sources: Path, lake: LakeTarget) -> None:
+    options = {"warehouse": target_text(lake), "data_path": str(lake.data_path)}
+    assert run(sources, sources.parent / "unused.duckdb", **options).status == "completed"
+
+
+def test_a_drop_beside_a_run_storing_another_source(
+    tmp_path: Path,
+    lake: LakeTarget,
+    prefect_server: PrefectServer,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Lake batches of several runs; a run of a third source stores batch after batch (each
+    appending to the lake tables the drop deletes from) while 'wire' is dropped."""
+    lake_run(sources_over(tmp_path, "wire", range(12), batch=3), lake)
+    metro = sources_over(tmp_path, "metro", range(6, 18), batch=3)
+    for index in (6, 7, 8):  # metro's text differs: a second version, these are shared
+        changed = tmp_path / "metro" / f"{index:04d}.html"
+        changed.write_text(page(index).replace(f"Report {index}.", f"Report {index}, metro."))
+    lake_run(metro, lake)
+    other = start_lake_run(
+        sources_over(tmp_path, "other", range(100, 140), batch=2), lake, prefect_server.env
+    )
+    deadline = time.monotonic() + 120
+    while lake_rows(lake, "SELECT count(*) FROM news_lake.history.batches") < [(6,)]:
+        assert other.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+
+    code, out, err = cli(capsys, "drop", "wire", "--warehouse", target_text(lake), "--yes")
+    assert code == 0, err
+    assert "deletes 3 article(s)" in out and "3 article(s) other sources delivered too" in out
+    finish(other)
+
+    assert_consistent(lake, 3 + 6 + 40)  # metro's shared and own articles, other's
+    assert_no_orphans(lake)
+    assert lake_rows(
+        lake, "SELECT count(*) FROM news_lake.history.article_versions WHERE source = 'wire'"
+    ) == [(0,)]
+    with psycopg.connect(lake.dsn) as pg:
+        for table in ("article_versions", "url_state", "checkpoints", "run_sources", "rejects"):
+            row = pg.execute(f"SELECT count(*) FROM store.{table} WHERE source = 'wire'").fetchone()
+            assert row == (0,), table
+        shared = pg.execute(
+            "SELECT version_count, source, count(*) FROM store.articles "
+            "WHERE canonical_url LIKE 'https://news.example/story/_' GROUP BY ALL"
+        ).fetchall()
+    assert shared == [(2, "metro", 3)]
