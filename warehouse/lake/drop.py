@@ -31,7 +31,7 @@ import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 import duckdb
 import psycopg
@@ -90,11 +90,11 @@ _KEYS = (
     "SELECT article_id, version_no FROM store.lake_drop_versions WHERE source = ?"
 )
 
-_HISTORY = (
+_DELETE_VERSIONS = (
     f"DELETE FROM {LAKE}.history.article_versions AS v USING __drop_keys AS k "
-    "WHERE v.article_id = k.article_id AND v.version_no = k.version_no",
-    f"DELETE FROM {LAKE}.history.fetch_log WHERE source = ?",
+    "WHERE v.article_id = k.article_id AND v.version_no = k.version_no"
 )
+_DELETE_FETCH_LOG = f"DELETE FROM {LAKE}.history.fetch_log WHERE source = ?"
 
 _ORPHAN_DOCS = (
     "SELECT d.article_id FROM store.search_docs AS d WHERE NOT EXISTS "
@@ -174,12 +174,13 @@ def plan_drop(conn: duckdb.DuckDBPyConnection, source: str) -> DropPlan:
     """Count what dropping ``source`` deletes (the file's counts; its fetch log in the lake)."""
     row = _handle(conn).pg.execute(_PLAN.encode(), {"s": source}).fetchone()
     assert row is not None
-    counts = [int(str(value)) for value in row]
+    names = [f.name for f in fields(DropPlan)][1:]  # _PLAN's columns, in the plan's order
+    counts = {name: int(str(value)) for name, value in zip(names, row, strict=True)}
     in_lake = conn.execute(
         f"SELECT count(*) FROM {LAKE}.history.fetch_log WHERE source = ?", [source]
     ).fetchone()
-    counts[4] += int(in_lake[0]) if in_lake else 0
-    return DropPlan(source, *counts)
+    counts["fetch_log"] += int(in_lake[0]) if in_lake else 0  # _PLAN counted the staged ones
+    return DropPlan(source, **counts)
 
 
 def drop_source(conn: duckdb.DuckDBPyConnection, source: str) -> LakeDrop:
@@ -221,33 +222,33 @@ def _record_intent(handle: LakeHandle, plan: DropPlan) -> None:
 
 def _delete_history(conn: duckdb.DuckDBPyConnection, source: str) -> None:
     """Step 2: the intent's versions and the source's fetch log, one lake transaction."""
-    conn.execute(_KEYS, [source])
-    try:
-        for attempt in range(1, _ATTEMPTS + 1):
-            try:
-                _lake_transaction(conn, source)
-                return
-            except duckdb.Error as exc:
-                if attempt == _ATTEMPTS:
-                    raise LakeDropError(
-                        f"deleting {source!r}'s history rows from the lake failed ({exc}); "
-                        "run the same drop again to finish it"
-                    ) from exc
-                time.sleep(_BACKOFF * 2 ** (attempt - 1))
-    finally:
-        conn.execute("DROP TABLE IF EXISTS __drop_keys")
+    for attempt in range(1, _ATTEMPTS + 1):
+        try:
+            _lake_transaction(conn, source)
+            return
+        except duckdb.Error as exc:
+            if attempt == _ATTEMPTS:
+                raise LakeDropError(
+                    f"deleting {source!r}'s history rows from the lake failed ({exc}); "
+                    "run the same drop again to finish it"
+                ) from exc
+            time.sleep(_BACKOFF * 2 ** (attempt - 1))
 
 
 def _lake_transaction(conn: duckdb.DuckDBPyConnection, source: str) -> None:
-    conn.execute("BEGIN TRANSACTION")
+    conn.execute(_KEYS, [source])
     try:
-        conn.execute(_HISTORY[0])
-        conn.execute(_HISTORY[1], [source])
-        conn.execute("COMMIT")
-    except BaseException:
-        with suppress(duckdb.TransactionException):  # a failed COMMIT ends it already
-            conn.execute("ROLLBACK")
-        raise
+        conn.execute("BEGIN TRANSACTION")
+        try:
+            conn.execute(_DELETE_VERSIONS)
+            conn.execute(_DELETE_FETCH_LOG, [source])
+            conn.execute("COMMIT")
+        except BaseException:
+            with suppress(duckdb.TransactionException):  # a failed COMMIT ends it already
+                conn.execute("ROLLBACK")
+            raise
+    finally:
+        conn.execute("DROP TABLE IF EXISTS __drop_keys")
 
 
 def _delete_state(handle: LakeHandle, source: str) -> None:
