@@ -55,6 +55,13 @@ INDEX_TABLES = {
 REFERRING = ("url_aliases", "story_bands", "story_features", "search_docs", "search_postings")
 
 
+class Terminal(io.StringIO):
+    """Standard input typed at a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
 def record(url: str, title: str, seed: str, extra: str = "") -> str:
     text = "\n\n".join(prose(f"{seed}-{i}", 4) for i in range(5)) + extra
     return json.dumps({"url": url, "title": title, "text": f"{title}\n\n{text}"})
@@ -208,6 +215,12 @@ def test_dry_run_json_unknown_source_and_the_environment_variable(
     monkeypatch.setattr("sys.stdin", io.StringIO(""))  # nobody to ask
     code, _, err = cli(capsys, "drop", "wire", "--warehouse", target_text(lake))
     assert code == 2 and "add --yes" in err
+
+    monkeypatch.setattr("sys.stdin", Terminal("metro\n"))  # the wrong name typed back
+    code, out, err = cli(capsys, "drop", "wire", "--warehouse", target_text(lake))
+    assert code == 1 and "Type the source's name (wire)" in out and "nothing changed" in err
+    assert {view: lake_view_rows(lake, view) for view in before} == before
+    assert pending(lake) == []
 
     monkeypatch.setenv("NEWS_INGEST_WAREHOUSE", target_text(lake))
     code, out, _ = cli(capsys, "drop", "wire", "--yes")
