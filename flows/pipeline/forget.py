@@ -76,9 +76,7 @@ def drop_lake(
             check_known(conn, lake.address(), source)
         if not confirm(pending or lake_drop.plan_drop(conn, source)):
             return None
-        done = lake_drop.drop_source(conn, source)
-        refresh_index(conn)  # the shared articles it un-indexed; a no-op when there are none
-    return done
+        return lake_drop.drop_source(conn, source)  # search index refreshed too
 
 
 def _drop_and_reindex(conn: Connection, source: str) -> DropPlan:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -51,6 +52,7 @@ INDEX_TABLES = {
     "postings": "SELECT d.term, p.article_id, p.tf FROM store.search_postings AS p "
     "JOIN store.search_dictionary AS d USING (term_id) ORDER BY ALL",
 }
+KILLS = 6  # random kills of one drop
 # Rows that refer to an article, each of which must still exist.
 REFERRING = ("url_aliases", "story_bands", "story_features", "search_docs", "search_postings")
 
@@ -303,6 +305,10 @@ def _sessions_of_others(watcher: psycopg.Connection[tuple[object, ...]]) -> bool
     return bool(row and row[0])
 
 
+def _intent_recorded(watcher: psycopg.Connection[tuple[object, ...]]) -> bool:
+    return watcher.execute("SELECT count(*) FROM store.lake_drops").fetchone() != (0,)
+
+
 def pending(lake: LakeTarget) -> list[tuple[Any, ...]]:
     with psycopg.connect(lake.dsn) as pg:
         return pg.execute("SELECT source FROM store.lake_drops").fetchall()
@@ -414,3 +420,51 @@ def test_a_drop_beside_a_run_storing_another_source(
             "WHERE canonical_url LIKE 'https://news.example/story/_' GROUP BY 1, 2"
         ).fetchall()
     assert shared == [(2, "metro", 3)]
+
+
+def test_a_drop_killed_at_random_moments_then_run_again_ends_as_in_the_file(
+    twins: tuple[Path, LakeTarget], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """SIGKILL the drop a random time after it recorded its intent, several times (each
+    rerun finishing the pending drop is killed too, until one is not), checking the views
+    between kills; a last drop finishes whatever is left."""
+    db, lake = twins
+    rng = random.Random(23)
+    states = []
+    for _ in range(KILLS):
+        process = start_drop(lake, "wire")
+        with psycopg.connect(lake.dsn, autocommit=True) as watcher:
+            deadline = time.monotonic() + 120
+            # A first drop: from its intent on. A rerun (the intent is there already): from
+            # its connection on (it then finishes the drop in about a second).
+            started = _sessions_of_others if pending(lake) else _intent_recorded
+            while not started(watcher) and process.poll() is None:
+                assert time.monotonic() < deadline, "the drop never started"
+                time.sleep(0.005)
+            time.sleep(rng.uniform(0, 0.03 if started is _intent_recorded else 1.5))
+            if process.poll() is None:
+                os.kill(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
+            stop_process(process)
+            while _sessions_of_others(watcher):
+                time.sleep(0.05)
+        assert_views_agree(lake)
+        with psycopg.connect(lake.dsn) as pg:
+            row = pg.execute("SELECT count(*) FROM store.article_versions WHERE source = 'wire'")
+            keyed = row.fetchone()
+        in_lake = lake_versions_of(lake, "wire")
+        recorded = bool(pending(lake))
+        states.append((recorded, keyed, in_lake))
+        if recorded:  # the keys leave PostgreSQL after the lake's rows, all at once
+            assert (keyed, in_lake) in (((2,), 2), ((2,), 0), ((0,), 0)), states
+        else:  # not started, or done: PostgreSQL and the lake agree
+            assert (keyed, in_lake) in (((2,), 2), ((0,), 0)), states
+        if not recorded and keyed == (0,):
+            break
+
+    assert states[0][0], states  # the first kill, within 30 ms of the intent, left it pending
+    if states[-1][:2] != (False, (0,)):
+        code, _, err = cli(capsys, "drop", "wire", "--warehouse", target_text(lake), "--yes")
+        assert code == 0, (err, states)
+    assert cli(capsys, "drop", "wire", "--db", str(db), "--yes")[0] == 0
+    assert_same(db, lake)

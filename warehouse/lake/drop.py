@@ -3,7 +3,7 @@
 DuckLake and PostgreSQL cannot be written in one transaction, so a drop is an
 intent followed by two transactions, all under ``WHOLE`` taken exclusively
 (no batch is decided meanwhile) and after every batch already decided is in
-the lake (:func:`warehouse.lake.batches.finish_pending`):
+the lake (:func:`warehouse.lake.batches.finish_pending`), then a search refresh:
 
 1. **Intent** (one PostgreSQL transaction): the plan (its counts) in
    ``store.lake_drops`` and the keys of the source's versions in
@@ -16,13 +16,15 @@ the lake (:func:`warehouse.lake.batches.finish_pending`):
    without a version with their aliases, story features, band rows and URL
    state; the articles that keep other versions recomputed; the source's
    rejects, staged fetch log, URL state, checkpoints, source state and
-   ``run_sources`` rows; and the intent rows.
+   ``run_sources`` rows.
+4. **Search** (after ``WHOLE`` is released): the articles that keep other
+   versions are indexed again, then the intent rows are deleted.
 
-Killed after 1 or 2, the intent stays pending: the next drop of the same
+Killed after 1, 2 or 3, the intent stays pending: the next drop of the same
 source shows the recorded plan and, confirmed, does 2 (deleting what is left
-of it) and 3. Which articles are deleted is decided in 3 from what PostgreSQL
-then holds (an article a run gave a version of another source meanwhile is
-kept), so finishing is idempotent.
+of it), 3 and 4. Which articles are deleted is decided in 3 from what
+PostgreSQL then holds (an article a run gave a version of another source
+meanwhile is kept), so 3 may run again: finishing is idempotent.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from warehouse.lake import batches, locks
 from warehouse.lake.registry import LakeHandle, handle_of
 from warehouse.lake.schema import LAKE
 from warehouse.maintenance import DropPlan
+from warehouse.search import refresh_index
 
 __all__ = ["LakeDrop", "drop_source", "pending_plan", "plan_drop"]
 
@@ -144,7 +147,6 @@ _STATE = (
     "DELETE FROM store.checkpoints WHERE source = %(s)s",
     "DELETE FROM store.source_state WHERE source = %(s)s",
     "DELETE FROM store.run_sources WHERE source = %(s)s",
-    "DELETE FROM store.lake_drops WHERE source = %(s)s",  # its version keys go with it
     # Index rows of articles that no longer exist: a run that indexed a batch of an earlier
     # drop's source just after that drop ended (docs/lake.md, "Dropping a source").
     f"DELETE FROM store.search_postings WHERE article_id IN ({_ORPHAN_DOCS})",
@@ -186,8 +188,8 @@ def plan_drop(conn: duckdb.DuckDBPyConnection, source: str) -> DropPlan:
 def drop_source(conn: duckdb.DuckDBPyConnection, source: str) -> LakeDrop:
     """Drop ``source`` (or finish its pending drop) under ``WHOLE`` taken exclusively.
 
-    The search index of the articles it shared is rebuilt by the caller
-    (:func:`warehouse.search.refresh_index`, after this returns).
+    Steps 0 to 3 (module docstring), then 4: the articles it shared are indexed for
+    search again (:func:`warehouse.search.refresh_index`) and the intent is deleted.
     """
     handle = _handle(conn)
     with _exclusive(conn, handle):
@@ -197,6 +199,8 @@ def drop_source(conn: duckdb.DuckDBPyConnection, source: str) -> LakeDrop:
             _record_intent(handle, plan)
         _delete_history(conn, source)
         _delete_state(handle, source)
+    refresh_index(conn)  # step 4: the shared articles it un-indexed (runs may decide again)
+    _forget_intent(handle, source)
     return LakeDrop(plan, resumed=pending is not None)
 
 
@@ -262,6 +266,14 @@ def _delete_state(handle: LakeHandle, source: str) -> None:
             f"deleting {source!r}'s state in PostgreSQL failed ({exc}); its history is out "
             "of the lake already: run the same drop again to finish it"
         ) from exc
+
+
+def _forget_intent(handle: LakeHandle, source: str) -> None:
+    """The drop is done: its intent rows go (the version keys with the plan)."""
+    try:
+        handle.pg.execute("DELETE FROM store.lake_drops WHERE source = %s", (source,))
+    except psycopg.Error as exc:
+        raise LakeDropError(f"ending the drop of {source!r} failed: {exc}") from exc
 
 
 def _handle(conn: duckdb.DuckDBPyConnection) -> LakeHandle:
