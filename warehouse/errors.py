@@ -7,6 +7,7 @@ DuckDB's own errors are translated into these where they leave the package::
     ├── WarehouseConfigError     the warehouse option names no supported target (a usage error)
     ├── WarehouseUnavailableError  the lake's PostgreSQL server cannot be reached
     ├── LakeBatchError           a batch could not be published into the lake (retried later)
+    ├── LakeDropError            a drop on a lake stopped midway (its rerun finishes it)
     ├── MigrationError           a migration could not be applied
     ├── SnapshotError            the read-only snapshot could not be published
     ├── NotAWarehouseError       the file has no news-ingest tables
@@ -32,6 +33,7 @@ __all__ = [
     "ExportError",
     "IndexMissingError",
     "LakeBatchError",
+    "LakeDropError",
     "MigrationError",
     "NotAWarehouseError",
     "QueryError",
@@ -70,6 +72,10 @@ class WarehouseUnavailableError(WarehouseError):
 
 class LakeBatchError(WarehouseError):
     """A committed batch could not be published into the lake; the next run finishes it."""
+
+
+class LakeDropError(WarehouseError):
+    """A drop on a lake stopped after recording its intent; rerunning the drop finishes it."""
 
 
 class MigrationError(WarehouseError):

@@ -44,6 +44,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         )
         format_option(command, "table", "json")
     lake_option(reset)
+    lake_option(drop)
     reset.set_defaults(handler=_reset)
     drop.set_defaults(handler=_drop)
 
@@ -66,8 +67,15 @@ def _drop(args: argparse.Namespace) -> int:
         prompt = f"Type the source's name ({args.source}) to drop it: "
         return _confirm(args, plan, describe_drop(plan), prompt, {args.source})
 
-    done = forget.drop(existing_database(args.db), args.source, confirm=confirm, wait=_wait())
-    return _finish(args, done, f"dropped source {args.source!r}")
+    lake = named_lake(args)
+    if lake is None:
+        done = forget.drop(existing_database(args.db), args.source, confirm=confirm, wait=_wait())
+        return _finish(args, done, f"dropped source {args.source!r}")
+    on_lake = forget.drop_lake(lake, args.source, confirm=confirm)
+    if on_lake is None:
+        return _finish(args, None, "")
+    resumed = " (finished the drop a stopped drop had left pending)" if on_lake.resumed else ""
+    return _finish(args, on_lake.plan, f"dropped source {args.source!r}{resumed}")
 
 
 def describe_drop(plan: DropPlan) -> str:

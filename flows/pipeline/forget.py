@@ -10,7 +10,10 @@ there is one, so readers stop seeing what was dropped.
 On a lake (docs/lake.md), ``reset`` deletes the source's keyed state in
 PostgreSQL in one state transaction; there is no run lock to wait for (a run
 of that source storing meanwhile records the pages it stores after the reset).
-``drop`` takes the DuckDB file only: it would delete history rows in the lake.
+``drop`` asks before it takes anything (runs go on storing while it asks),
+then drops by :mod:`warehouse.lake.drop`'s protocol (an intent, the lake's
+history rows, the PostgreSQL state) with no batch decided meanwhile; a drop
+of the same source stopped midway is finished by confirming it again.
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ from typing import TypeVar
 
 from flows.errors import UsageError
 from warehouse.connection import Connection, LockWait, connect, run_lock
+from warehouse.lake import drop as lake_drop
 from warehouse.lake.connection import connect_lake
+from warehouse.lake.drop import LakeDrop
 from warehouse.lake.target import LakeTarget
 from warehouse.maintenance import DropPlan, ResetPlan, drop_source, plan_drop, plan_reset
 from warehouse.maintenance import reset_source as reset_rows
@@ -29,7 +34,7 @@ from warehouse.search import refresh_index
 from warehouse.snapshots import publish_snapshot, snapshot_path
 from warehouse.summaries import source_names
 
-__all__ = ["drop", "reset", "reset_lake"]
+__all__ = ["LakeDrop", "check_known", "drop", "drop_lake", "reset", "reset_lake"]
 
 _Plan = TypeVar("_Plan", DropPlan, ResetPlan)
 
@@ -58,6 +63,20 @@ def reset_lake(
         return _change(
             conn, lake.address(), source, plan=plan_reset, change=reset_rows, confirm=confirm
         )
+
+
+def drop_lake(
+    lake: LakeTarget, source: str, *, confirm: Callable[[DropPlan], bool]
+) -> LakeDrop | None:
+    """:func:`drop` on a lake; a drop of ``source`` a stopped drop left pending is shown
+    (its recorded plan) and, confirmed, finished."""
+    with connect_lake(lake) as conn:
+        pending = lake_drop.pending_plan(conn, source)
+        if pending is None:
+            check_known(conn, lake.address(), source)
+        if not confirm(pending or lake_drop.plan_drop(conn, source)):
+            return None
+        return lake_drop.drop_source(conn, source)  # search index refreshed too
 
 
 def _drop_and_reindex(conn: Connection, source: str) -> DropPlan:
@@ -95,12 +114,17 @@ def _change(
     confirm: Callable[[_Plan], bool],
 ) -> _Plan | None:
     """Refuse an unknown source; show the plan; make the change if confirmed."""
+    check_known(conn, where, source)
+    if not confirm(plan(conn, source)):
+        return None
+    return change(conn, source)
+
+
+def check_known(conn: Connection, where: str, source: str) -> None:
+    """Raise UsageError unless the warehouse has something of ``source``."""
     known = source_names(conn)
     if source not in known:
         raise UsageError(
             f"unknown source {source!r}: {where} has nothing of a source of that "
             f"name (known: {', '.join(known) or 'none yet'})"
         )
-    if not confirm(plan(conn, source)):
-        return None
-    return change(conn, source)

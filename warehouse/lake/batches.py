@@ -47,7 +47,15 @@ from warehouse.lake.locks import BatchKeys
 from warehouse.lake.registry import LakeHandle
 from warehouse.lake.schema import HISTORY_TABLES, LAKE
 
-__all__ = ["ConflictError", "decide", "is_conflict", "publish", "recover", "state_transaction"]
+__all__ = [
+    "ConflictError",
+    "decide",
+    "finish_pending",
+    "is_conflict",
+    "publish",
+    "recover",
+    "state_transaction",
+]
 
 T = TypeVar("T")
 
@@ -221,6 +229,22 @@ def recover(conn: duckdb.DuckDBPyConnection, handle: LakeHandle) -> int:
         finally:
             locks.unlock(handle.pg, locks.BATCH, key)
     return finished
+
+
+def finish_pending(conn: duckdb.DuckDBPyConnection, handle: LakeHandle) -> int:
+    """Finish every pending batch, waiting for those their owners are publishing now.
+
+    Under ``WHOLE`` taken exclusively no batch is being decided, so when this returns
+    every committed batch's history is in the lake (``drop`` on a lake relies on it).
+    """
+    rows = handle.pg.execute(
+        "SELECT batch_id FROM store.lake_batches WHERE published_at IS NULL ORDER BY committed_at"
+    ).fetchall()
+    for (batch,) in rows:
+        assert isinstance(batch, UUID)
+        with locks.held(handle.pg, locks.BATCH, locks.object_key(batch)):
+            _publish_locked(conn, handle, batch)
+    return len(rows)
 
 
 def _publish_locked(conn: duckdb.DuckDBPyConnection, handle: LakeHandle, batch: UUID) -> None:

@@ -121,7 +121,7 @@ def held_keys(pg: Session, keys: BatchKeys | None) -> Iterator[int]:
 
     ``keys``: ``WHOLE`` shared, then every key lock (one round trip), so batches decide
     at once unless they share a key. None (a transaction that does not say what it
-    decides: ``reset``, ``migrate``'s copy): ``WHOLE`` exclusively, so
+    decides: ``reset``, ``migrate``'s copy, ``drop``): ``WHOLE`` exclusively, so
     it waits for every decision in flight and none starts until it ends.
     """
     pairs = keys.lock_keys() if keys is not None else []

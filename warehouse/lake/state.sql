@@ -289,6 +289,23 @@ CREATE OR REPLACE TRIGGER fetch_log_batch BEFORE INSERT ON store.fetch_log
 CREATE OR REPLACE TRIGGER story_merges_batch BEFORE INSERT ON store.story_merges
     FOR EACH ROW EXECUTE FUNCTION store.staged_batch();
 
+-- drop intents ----------------------------------------------------------------------------
+-- `news-ingest drop SOURCE` on a lake (warehouse/lake/drop.py, docs/lake.md): the plan shown
+-- and the version keys to delete, recorded before the lake's history rows are deleted and
+-- deleted with the source's keyed state, so a drop killed in between is finished by its rerun.
+CREATE TABLE IF NOT EXISTS store.lake_drops (
+    source        TEXT PRIMARY KEY,
+    requested_at  TIMESTAMPTZ NOT NULL,
+    plan          JSONB NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS store.lake_drop_versions (
+    source      TEXT NOT NULL REFERENCES store.lake_drops (source) ON DELETE CASCADE,
+    article_id  BIGINT NOT NULL,
+    version_no  INTEGER NOT NULL,
+    PRIMARY KEY (source, article_id, version_no)
+);
+
 -- search index ------------------------------------------------------------------------------
 -- The DuckDB file's BM25 index (migration 0004, warehouse/search.py), with PostgreSQL's keys:
 -- the same documents, terms and counts, so the same corpus gives the same hits and scores on
