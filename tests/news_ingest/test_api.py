@@ -146,6 +146,7 @@ def test_open_warehouse_reads_a_lake_as_it_reads_the_file(
 
     with news_ingest.open_warehouse(file_db, live=True) as wh:
         expected = seen(wh)
+        articles = wh.stats().articles
     with news_ingest.open_warehouse(warehouse=text) as wh:
         assert seen(wh) == expected and expected[2]
         assert repr(wh) == f"Warehouse({lake.address()!r})"
@@ -156,4 +157,4 @@ def test_open_warehouse_reads_a_lake_as_it_reads_the_file(
     monkeypatch.setenv("NEWS_INGEST_WAREHOUSE", text)  # as the command line reads it
     with news_ingest.open_warehouse() as wh:
         assert wh.lake is not None and wh.lake.dsn == lake.dsn
-        assert len(list(wh.articles())) == len(expected[0])
+        assert len(list(wh.articles())) == articles > 0
