@@ -107,7 +107,7 @@ def open_warehouse(
         WarehouseSettings(), warehouse=warehouse, data_path=None, database=Path("unused")
     )
     if lake is not None:
-        return Warehouse.of_lake(lake)
+        return Warehouse(lake=lake)
     return Warehouse(existing_database(_path(db)), live=live)
 
 

@@ -100,28 +100,31 @@ def _tell(message: str) -> None:
 class Warehouse:
     """A warehouse opened read-only (its snapshot, or with ``live`` the live file), search ready.
 
-    :meth:`of_lake` opens a lake instead (docs/lake.md): the same methods, the
-    same columns.
+    With ``lake=``, a lake instead (docs/lake.md): the same methods, the same
+    columns, search ranked in PostgreSQL.
 
     Close it (or use ``with``) when done: while it is open on the live file, a
     run waits for it; the snapshot never makes a run wait.
     """
 
-    def __init__(self, path: Path, *, live: bool = False, timeout: float = READ_WAIT) -> None:
-        self.path: Path | None = path
-        self.lake: LakeTarget | None = None
+    def __init__(
+        self,
+        path: Path | None = None,
+        *,
+        live: bool = False,
+        timeout: float = READ_WAIT,
+        lake: LakeTarget | None = None,
+    ) -> None:
+        """The file at ``path`` (its snapshot unless ``live``), or the lake ``lake``."""
+        self.path, self.lake = path, lake
         self._closing = ExitStack()
-        self.connection = open_read_only(path, live=live, timeout=timeout)
-        self._closing.callback(self.connection.close)
-
-    @classmethod
-    def of_lake(cls, target: LakeTarget) -> Warehouse:
-        """The lake ``target`` read-only (its views by name, search ranked in PostgreSQL)."""
-        warehouse = cls.__new__(cls)
-        warehouse.path, warehouse.lake = None, target
-        warehouse._closing = ExitStack()
-        warehouse.connection = warehouse._closing.enter_context(read_lake(target))
-        return warehouse
+        if lake is not None and path is None:
+            self.connection = self._closing.enter_context(read_lake(lake))
+        elif path is not None and lake is None:
+            self.connection = open_read_only(path, live=live, timeout=timeout)
+            self._closing.callback(self.connection.close)
+        else:
+            raise ValueError("a Warehouse opens either a file (path) or a lake (lake=)")
 
     def sql(self, query: str, params: Any = None) -> duckdb.DuckDBPyRelation:
         """A DuckDB relation (``.fetchall()``, ``.arrow()``; ``.df()`` needs pandas)."""
