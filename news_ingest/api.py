@@ -38,6 +38,8 @@ from flows.pipeline.paths import existing_database, existing_sources, locate_dat
 from flows.pipeline.reports import RunReport, SourceReport
 from warehouse.articles import ArticleRecord
 from warehouse.connection import Connection, fts_extension_path
+from warehouse.lake.connection import plain_lake_connection
+from warehouse.lake.target import LakeTarget
 from warehouse.reading import Warehouse, open_read_only
 from warehouse.search import SearchHit
 
@@ -103,17 +105,31 @@ def open_warehouse(
     ``'ducklake:postgres:dbname=news host=127.0.0.1'`` (credentials from libpq's
     ``PGPASSWORD`` and friends).
     """
-    lake = lake_target(
-        WarehouseSettings(), warehouse=warehouse, data_path=None, database=Path("unused")
-    )
+    lake = _lake(warehouse)
     if lake is not None:
         return Warehouse(lake=lake)
     return Warehouse(existing_database(_path(db)), live=live)
 
 
-def connect(db: PathLike | None = None, *, live: bool = False) -> Connection:
-    """A plain read-only DuckDB connection to the warehouse with ``fts`` loaded (close it)."""
+def connect(
+    db: PathLike | None = None, *, live: bool = False, warehouse: str | None = None
+) -> Connection:
+    """A plain read-only DuckDB connection to the warehouse with ``fts`` loaded (close it).
+
+    On a lake (``warehouse``, else ``NEWS_INGEST_WAREHOUSE``): the lake attached
+    read-only, its views by name; SQL only (search it with :func:`open_warehouse`).
+    """
+    lake = _lake(warehouse)
+    if lake is not None:
+        return plain_lake_connection(lake)
     return open_read_only(existing_database(_path(db)), live=live)
+
+
+def _lake(warehouse: str | None) -> LakeTarget | None:
+    """The lake ``warehouse`` (else ``NEWS_INGEST_WAREHOUSE``) names, as the CLI reads it."""
+    return lake_target(
+        WarehouseSettings(), warehouse=warehouse, data_path=None, database=Path("unused")
+    )
 
 
 def _path(value: PathLike | None) -> Path | None:

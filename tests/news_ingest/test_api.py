@@ -20,6 +20,7 @@ from flows.errors import ConfigError, DatabaseMissingError
 from tests.analyst_data import analyst_db  # noqa: F401 (fixture)
 from tests.helpers import files_sources, run
 from warehouse.articles import ARTICLE_COLUMNS
+from warehouse.errors import WarehouseUnavailableError
 from warehouse.lake.target import LakeTarget
 
 
@@ -154,7 +155,18 @@ def test_open_warehouse_reads_a_lake_as_it_reads_the_file(
             wh.sql("CREATE TABLE x AS SELECT 1")  # read-only
     wh.close()  # closing again does nothing
 
+    conn = news_ingest.connect(warehouse=text)  # plain DuckDB: the lake's views by name
+    try:
+        assert conn.sql("SELECT count(*) FROM articles").fetchall() == [(articles,)]
+        with pytest.raises(duckdb.Error):
+            conn.sql("CREATE TABLE x AS SELECT 1")
+    finally:
+        conn.close()
+
     monkeypatch.setenv("NEWS_INGEST_WAREHOUSE", text)  # as the command line reads it
     with news_ingest.open_warehouse() as wh:
         assert wh.lake is not None and wh.lake.dsn == lake.dsn
         assert len(list(wh.articles())) == articles > 0
+    down = "ducklake:postgres:dbname=news host=127.0.0.1 port=1"
+    with pytest.raises(WarehouseUnavailableError, match=r"127\.0\.0\.1:1/news"):
+        news_ingest.connect(warehouse=down)

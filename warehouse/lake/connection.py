@@ -35,6 +35,7 @@ __all__ = [
     "check_reachable",
     "connect_lake",
     "open_pg",
+    "plain_lake_connection",
     "read_lake",
 ]
 
@@ -115,6 +116,25 @@ def read_lake(target: LakeTarget) -> Iterator[duckdb.DuckDBPyConnection]:
     with connect_lake(target, read_only=True) as conn:
         conn.execute(f"USE {LAKE}")
         yield conn
+
+
+def plain_lake_connection(target: LakeTarget) -> duckdb.DuckDBPyConnection:
+    """A plain read-only DuckDB connection on the lake, its views by name (close it yourself).
+
+    What analysts get with the ATTACH lines (docs/lake.md), with no PostgreSQL session
+    of its own: SQL only (search ranks in PostgreSQL: ``read_lake``'s session does it).
+    """
+    check_reachable(target)  # one clear line naming the server when it does not answer
+    conn = duckdb.connect()
+    try:
+        conn.execute("SET TimeZone = 'UTC'")
+        load_lake_extensions(conn)
+        _attach(conn, target, read_only=True, create=False)
+        conn.execute(f"USE {LAKE}")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
 
 
 def _lake_exists(pg: psycopg.Connection[tuple[object, ...]]) -> bool:
